@@ -1,0 +1,52 @@
+# Two commands do everything: `make report` and `make test`. The first run bootstraps .venv.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+READY := $(VENV)/.ready
+SYSTEM := $(VENV)/.system-ready
+
+COMPANY ?= sensetime
+PERIOD ?= FY2024
+DATA_DIR ?= data
+OUT ?= outputs
+
+.PHONY: report check test lint lab bench system clean
+
+report: $(READY) $(SYSTEM)
+	@$(PY) -m earnings_brief build --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)" --out "$(OUT)"
+
+check: $(READY)
+	@$(PY) -m earnings_brief check --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)"
+
+test: $(READY) $(SYSTEM) lint
+	$(PY) -m pytest -q
+
+lint: $(READY)
+	$(VENV)/bin/ruff check src tests notebooks
+	$(VENV)/bin/ruff format --check src tests
+
+lab: $(READY)
+	cd notebooks && ../$(VENV)/bin/jupyter lab
+
+bench: $(READY) $(SYSTEM)
+	$(PY) scripts/bench.py
+
+# The virtual environment, rebuilt when the dependency list changes.
+$(READY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+# Fonts, poppler and chromium from Debian's packages (scripts/system-deps.sh says what is missing).
+$(SYSTEM): scripts/system-deps.sh | $(READY)
+	bash scripts/system-deps.sh
+	touch $@
+
+system:
+	bash scripts/system-deps.sh
+
+clean:
+	rm -rf $(OUT)/*/ .pytest_cache .ruff_cache

@@ -1,0 +1,55 @@
+"""The one exception type meant for users: a clear, single-line message, never a traceback."""
+
+from __future__ import annotations
+
+
+class BriefError(Exception):
+    """Bad input or a failed build, described for the person who can fix it.
+
+    ``file``, ``line`` and ``field`` locate the problem; ``expected`` says what would be right.
+    ``exit_code`` is what the command line exits with (see the README's table).
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: object = None,
+        line: int | None = None,
+        field: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = None if file is None else str(file)
+        self.line = line
+        self.field = field
+        self.expected = expected
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where = self.file or ""
+        if self.file and self.line is not None:
+            where += f":{self.line}"
+        parts = [p for p in (where, f"field '{self.field}'" if self.field else "") if p]
+        text = (": ".join(parts) + ": " if parts else "") + self.message
+        if self.expected:
+            text += f" (expected {self.expected})"
+        return text
+
+    # IPython calls this instead of printing a traceback, so notebooks show the one line too.
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self.one_line()}"]
+
+
+class DataError(BriefError):
+    """A dataset is missing, malformed or inconsistent."""
+
+    exit_code = 2
+
+
+class ParameterError(BriefError):
+    """A notebook or command parameter has the wrong type or an unknown value."""
+
+    exit_code = 2

@@ -1,0 +1,67 @@
+"""Units as written in data files, and the one place where they are converted.
+
+A value is stored in its dimension's base unit: currency amounts in the currency unit, ratios as
+fractions (0.108 for 10.8 %), durations in months, counts as plain numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import DataError
+
+
+@dataclass(frozen=True)
+class Unit:
+    dimension: str  # "money", "ratio", "multiple", "compute", "count", "duration"
+    base: str  # base unit symbol within the dimension, e.g. "RMB", "vehicles", "months"
+    factor: float  # multiply the written value by this to get the base unit
+
+
+_CURRENCIES = ("RMB", "USD", "HKD", "EUR")
+_MONEY_SCALES = {"": 1.0, "k": 1e3, "m": 1e6, "100m": 1e8, "bn": 1e9}
+_COUNT_SCALES = {"": 1.0, "k": 1e3, "10k": 1e4, "m": 1e6, "100m": 1e8}
+_COUNTABLE = ("vehicles", "models", "cards", "customers", "users", "segments", "scenarios", "partners")
+
+
+def _build() -> dict[str, Unit]:
+    units: dict[str, Unit] = {
+        "%": Unit("ratio", "ratio", 0.01),
+        "x": Unit("multiple", "x", 1.0),
+        "PFLOPS": Unit("compute", "PFLOPS", 1.0),
+        "months": Unit("duration", "months", 1.0),
+        "years": Unit("duration", "months", 12.0),
+        "seconds": Unit("time", "seconds", 1.0),
+    }
+    for cur in _CURRENCIES:
+        for scale, factor in _MONEY_SCALES.items():
+            units[f"{cur} {scale}".strip()] = Unit("money", cur, factor)
+    for noun in _COUNTABLE:
+        for scale, factor in _COUNT_SCALES.items():
+            units[f"{noun} {scale}".strip()] = Unit("count", noun, factor)
+    return units
+
+
+UNITS: dict[str, Unit] = _build()
+
+
+def parse_unit(text: str, *, file: object = None, line: int | None = None) -> Unit:
+    """Look a written unit up, or raise a DataError that lists what is allowed."""
+    unit = UNITS.get(text.strip())
+    if unit is None:
+        examples = "'RMB 100m' (億元), 'RMB bn', '%', 'x', 'PFLOPS', 'vehicles 10k' (萬輛), 'months'"
+        raise DataError(
+            f"unknown unit '{text}'", file=file, line=line, field="unit", expected=f"one of {examples}, …"
+        )
+    return unit
+
+
+def to_base(value: float, unit: Unit) -> float:
+    return value * unit.factor
+
+
+def rounding_half_width(written: str, unit: Unit) -> float:
+    """Half a unit of the last written digit, in base units: '37.7' → 0.05 億 → 5e6."""
+    text = written.strip().lstrip("+-")
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return 0.5 * 10.0**-decimals * unit.factor
