@@ -1,0 +1,68 @@
+"""One number style everywhere: money, percent, percentage points, multiples and counts.
+
+Values arrive in base units (see units.py): money in currency units, ratios as fractions.
+Unit words come from the locale, so the same call serves every language.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .i18n import t
+
+QUALIFIER_PREFIX = {"more_than": "more_than", "up_to": "up_to", "approx": "approx", "order_of": "approx"}
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def prefix(qualifier: str, lang: str = "en") -> str:
+    """'>' for 'more than', '≈' for 'about' …, from the locale; empty for an exact figure."""
+    key = QUALIFIER_PREFIX.get(qualifier or "")
+    return t(f"format.qualifier.{key}", lang) if key else ""
+
+
+def money(value: float | None, currency: str = "RMB", lang: str = "en", *, scale: str | None = None,
+          digits: int | None = None) -> str:
+    """3.77e9 → 'RMB 3.77 bn'; picks bn or m unless ``scale`` is given."""
+    if _missing(value):
+        return t("format.na", lang)
+    scale = scale or ("bn" if abs(value) >= 1e9 else "m" if abs(value) >= 1e6 else "")
+    divisor = {"bn": 1e9, "m": 1e6, "": 1.0}[scale]
+    digits = (2 if scale == "bn" else 0) if digits is None else digits
+    number = f"{value / divisor:,.{digits}f}"
+    return t("format.money", lang, currency=currency, number=number,
+             scale=t(f"format.scale.{scale}", lang) if scale else "").strip()
+
+
+def percent(ratio: float | None, lang: str = "en", *, digits: int = 1, signed: bool = False) -> str:
+    """0.108 → '10.8%'; with ``signed`` → '+10.8%'."""
+    if _missing(ratio):
+        return t("format.na", lang)
+    sign = "+" if signed and ratio > 0 else ""
+    return t("format.percent", lang, number=f"{sign}{ratio * 100:,.{digits}f}".replace("-", "−"))
+
+
+def points(delta: float | None, lang: str = "en", *, digits: int = 1) -> str:
+    """A change in a ratio: 0.289 → '+28.9 pp'."""
+    if _missing(delta):
+        return t("format.na", lang)
+    sign = "+" if delta > 0 else ""
+    return t("format.points", lang, number=f"{sign}{delta * 100:,.{digits}f}".replace("-", "−"))
+
+
+def multiple(value: float | None, lang: str = "en", *, digits: int = 0) -> str:
+    """6 → '6x'."""
+    if _missing(value):
+        return t("format.na", lang)
+    return t("format.multiple", lang, number=f"{value:,.{digits}f}")
+
+
+def count(value: float | None, lang: str = "en", *, digits: int | None = None) -> str:
+    """1_670_000 → '1.67 m'; 23_000 → '23,000'; 42 → '42'."""
+    if _missing(value):
+        return t("format.na", lang)
+    if abs(value) >= 1e6:
+        return t("format.count_millions", lang, number=f"{value / 1e6:,.{2 if digits is None else digits}f}")
+    return f"{value:,.{0 if digits is None else digits}f}"
