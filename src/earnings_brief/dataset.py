@@ -26,7 +26,18 @@ from .units import parse_unit, rounding_half_width, to_base
 
 DATA_ENV = "EARNINGS_BRIEF_DATA"
 
-FIGURE_COLUMNS = ["metric", "segment", "item", "period", "value", "unit", "qualifier", "as_of", "source", "note"]
+FIGURE_COLUMNS = [
+    "metric",
+    "segment",
+    "item",
+    "period",
+    "value",
+    "unit",
+    "qualifier",
+    "as_of",
+    "source",
+    "note",
+]
 FACT_COLUMNS = ["id", "kind", "topic", "date", "status", "name_en", "name_zh", "text", "source"]
 CLAIM_COLUMNS = ["id", "left", "relation", "right", "period", "source", "note"]
 
@@ -38,7 +49,17 @@ QUALIFIERS = {
     "order_of": "of the order of (級)",
     "conflicting": "a second statement of the same figure that contradicts the first",
 }
-FACT_KINDS = {"event", "roadmap", "strategy", "view", "outlook", "explanation", "customer", "partner", "person"}
+FACT_KINDS = {
+    "event",
+    "roadmap",
+    "strategy",
+    "view",
+    "outlook",
+    "explanation",
+    "customer",
+    "partner",
+    "person",
+}
 FACT_STATUSES = {"", "done", "expected"}
 RELATIONS = {">", "<", ">=", "<="}
 # Metrics that may be negative; every other amount, count or ratio cannot be.
@@ -47,7 +68,9 @@ SIGNED_SUFFIXES = ("_growth", "_change", "_margin", "_profit", "_income", "_cash
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 _AS_OF = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 _FACT_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?|-Q[1-4]|-H[12])?$")
-_REFERENCE = re.compile(r"^(?P<metric>[a-z][a-z0-9_]*)(\[(?P<segment>[a-z0-9_]*)(/(?P<item>[a-z0-9_]+))?\])?$")
+_REFERENCE = re.compile(
+    r"^(?P<metric>[a-z][a-z0-9_]*)(\[(?P<segment>[a-z0-9_]*)(/(?P<item>[a-z0-9_]+))?\])?$"
+)
 
 
 @dataclass(frozen=True)
@@ -98,7 +121,7 @@ class Source:
 
 @dataclass
 class Dataset:
-    """A validated company-period: metadata, sources, and tidy frames of figures, facts and claims."""
+    """A validated company-period: metadata, sources, and tidy frames of figures, facts, claims."""
 
     root: Path
     company: Company
@@ -151,11 +174,18 @@ def load(company: str, period: str, data_dir: Path | str | None = None) -> Datas
     """Load and validate one dataset; raise DataError with file, line, field and expectation."""
     root = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
     if not root.is_dir():
-        raise DataError("data directory not found", file=root, expected="a folder holding <company>/company.toml")
+        raise DataError(
+            "data directory not found",
+            file=root,
+            expected="a folder holding <company>/company.toml",
+        )
     known = available(root)
     if company not in known:
         raise DataError(
-            f"unknown company '{company}'", file=root, field="company", expected=f"one of {_listing(known)}"
+            f"unknown company '{company}'",
+            file=root,
+            field="company",
+            expected=f"one of {_listing(known)}",
         )
     if period not in known[company]:
         raise DataError(
@@ -171,7 +201,10 @@ def load(company: str, period: str, data_dir: Path | str | None = None) -> Datas
     figures = _figures(folder / "figures.csv", comp, per, sources)
     facts = _facts(folder / "facts.csv", sources)
     claims = _claims(folder / "claims.csv", per, sources, figures)
-    files = [root / company / "company.toml", *(folder / n for n in _PERIOD_FILES if (folder / n).exists())]
+    files = [
+        root / company / "company.toml",
+        *(folder / n for n in _PERIOD_FILES if (folder / n).exists()),
+    ]
     return Dataset(root, comp, per, sources, figures, facts, claims, files)
 
 
@@ -204,7 +237,10 @@ def _require(table: dict, key: str, path: Path, kind: type = str, where: str = "
     value = table[key]
     if not isinstance(value, kind):
         raise DataError(
-            f"wrong type {type(value).__name__}", file=path, field=name, expected=f"a {kind.__name__}"
+            f"wrong type {type(value).__name__}",
+            file=path,
+            field=name,
+            expected=f"a {kind.__name__}",
         )
     return value
 
@@ -213,15 +249,21 @@ def _company(path: Path) -> Company:
     t = _toml(path)
     segs = _require(t, "segments", path, dict)
     if not segs:
-        raise DataError("no segments", file=path, field="segments", expected="at least one [segments.<key>]")
+        raise DataError(
+            "no segments", file=path, field="segments", expected="at least one [segments.<key>]"
+        )
 
     def named(table: dict, group: str) -> dict[str, Segment]:
         out = {}
         for key, value in table.items():
             if not _KEY.match(key):
-                raise DataError(f"bad key '{key}'", file=path, field=group, expected="lower_snake_case")
+                raise DataError(
+                    f"bad key '{key}'", file=path, field=group, expected="lower_snake_case"
+                )
             if not isinstance(value, dict):
-                raise DataError("not a table", file=path, field=f"{group}.{key}", expected="a table")
+                raise DataError(
+                    "not a table", file=path, field=f"{group}.{key}", expected="a table"
+                )
             name_en = _require(value, "name_en", path, str, f"{group}.{key}")
             out[key] = Segment(key, name_en, str(value.get("name_zh", "")))
         return out
@@ -243,15 +285,29 @@ def _period(path: Path, label: str) -> Period:
     t = _toml(path)
     written = _require(t, "label", path)
     if written != label:
-        raise DataError(f"label '{written}' differs from its folder", file=path, field="label", expected=label)
+        raise DataError(
+            f"label '{written}' differs from its folder", file=path, field="label", expected=label
+        )
     start, end = _require(t, "start", path, date), _require(t, "end", path, date)
     if end <= start:
-        raise DataError("period ends before it starts", file=path, field="end", expected=f"a date after {start}")
+        raise DataError(
+            "period ends before it starts", file=path, field="end", expected=f"a date after {start}"
+        )
     results = t.get("results_date")
     if results is not None and not isinstance(results, date):
-        raise DataError("not a date", file=path, field="results_date", expected="a TOML date like 2025-03-26")
+        raise DataError(
+            "not a date", file=path, field="results_date", expected="a TOML date like 2025-03-26"
+        )
     sources = _require(t, "sources", path, list)
-    return Period(written, _require(t, "kind", path), start, end, str(t.get("comparison", "")), results, tuple(sources))
+    return Period(
+        written,
+        _require(t, "kind", path),
+        start,
+        end,
+        str(t.get("comparison", "")),
+        results,
+        tuple(sources),
+    )
 
 
 def _sources(path: Path, period: Period) -> dict[str, Source]:
@@ -263,20 +319,32 @@ def _sources(path: Path, period: Period) -> dict[str, Source]:
         for key in ("publisher", "language", "company", "covers"):
             _require(s, key, path, str, sid)
         if not (s.get("title") or s.get("description")):
-            raise DataError("no title or description", file=path, field=f"{sid}.title", expected="either field")
-        out[sid] = Source(sid, **{k: str(v) for k, v in s.items() if k in Source.__dataclass_fields__})
+            raise DataError(
+                "no title or description", file=path, field=f"{sid}.title", expected="either field"
+            )
+        out[sid] = Source(
+            sid, **{k: str(v) for k, v in s.items() if k in Source.__dataclass_fields__}
+        )
     for sid in period.sources:
         if sid not in out:
-            raise DataError(f"unknown source '{sid}'", file=path.with_name("period.toml"), field="sources",
-                            expected=f"one of {_listing(out)}")
+            raise DataError(
+                f"unknown source '{sid}'",
+                file=path.with_name("period.toml"),
+                field="sources",
+                expected=f"one of {_listing(out)}",
+            )
     return out
 
 
-def _rows(path: Path, columns: list[str], *, required: bool = True) -> list[tuple[int, dict[str, str]]]:
+def _rows(
+    path: Path, columns: list[str], *, required: bool = True
+) -> list[tuple[int, dict[str, str]]]:
     """Rows of a CSV file with their line numbers; checks the header and each row's width."""
     if not path.is_file():
         if required:
-            raise DataError("file not found", file=path, expected="a CSV file with header " + ",".join(columns))
+            raise DataError(
+                "file not found", file=path, expected="a CSV file with header " + ",".join(columns)
+            )
         return []
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -285,11 +353,19 @@ def _rows(path: Path, columns: list[str], *, required: bool = True) -> list[tupl
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
     if header is None:
-        raise DataError("empty file", file=path, line=1, expected="a header row " + ",".join(columns))
+        raise DataError(
+            "empty file", file=path, line=1, expected="a header row " + ",".join(columns)
+        )
     header = [h.strip() for h in header]
     for col in columns:
         if col not in header:
-            raise DataError("missing column", file=path, line=1, field=col, expected="header " + ",".join(columns))
+            raise DataError(
+                "missing column",
+                file=path,
+                line=1,
+                field=col,
+                expected="header " + ",".join(columns),
+            )
     rows = []
     for values in reader:
         line = reader.line_num
@@ -297,7 +373,9 @@ def _rows(path: Path, columns: list[str], *, required: bool = True) -> list[tupl
             continue
         if len(values) != len(header):
             raise DataError(
-                f"{len(values)} fields instead of {len(header)}", file=path, line=line,
+                f"{len(values)} fields instead of {len(header)}",
+                file=path,
+                line=line,
                 expected="one value per column; quote text that holds a comma",
             )
         rows.append((line, {k: v.strip() for k, v in zip(header, values, strict=True)}))
@@ -306,8 +384,13 @@ def _rows(path: Path, columns: list[str], *, required: bool = True) -> list[tupl
 
 def _check_source(value: str, sources: dict, path: Path, line: int) -> None:
     if value not in sources:
-        raise DataError(f"unknown source '{value}'", file=path, line=line, field="source",
-                        expected=f"an id from sources.toml: {_listing(sources)}")
+        raise DataError(
+            f"unknown source '{value}'",
+            file=path,
+            line=line,
+            field="source",
+            expected=f"an id from sources.toml: {_listing(sources)}",
+        )
 
 
 def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.DataFrame:
@@ -318,46 +401,101 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
             if not r[key]:
                 raise DataError("empty value", file=path, line=line, field=key, expected="a value")
         if not _KEY.match(r["metric"]):
-            raise DataError(f"bad metric name '{r['metric']}'", file=path, line=line, field="metric",
-                            expected="lower_snake_case")
+            raise DataError(
+                f"bad metric name '{r['metric']}'",
+                file=path,
+                line=line,
+                field="metric",
+                expected="lower_snake_case",
+            )
         if r["segment"] and r["segment"] not in company.segments:
-            raise DataError(f"unknown segment '{r['segment']}'", file=path, line=line, field="segment",
-                            expected=f"empty (group) or one of {_listing(company.segments)} from company.toml")
+            raise DataError(
+                f"unknown segment '{r['segment']}'",
+                file=path,
+                line=line,
+                field="segment",
+                expected=f"empty (group) or one of {_listing(company.segments)} from company.toml",
+            )
         if r["period"] not in periods:
-            raise DataError(f"unknown period '{r['period']}'", file=path, line=line, field="period",
-                            expected=f"one of {_listing(sorted(periods))}")
+            raise DataError(
+                f"unknown period '{r['period']}'",
+                file=path,
+                line=line,
+                field="period",
+                expected=f"one of {_listing(sorted(periods))}",
+            )
         try:
             number = float(r["value"].replace(",", ""))
         except ValueError:
             number = math.nan
         if not math.isfinite(number):
-            raise DataError(f"'{r['value']}' is not a number", file=path, line=line, field="value",
-                            expected="a plain number such as 37.7, in the row's unit")
+            raise DataError(
+                f"'{r['value']}' is not a number",
+                file=path,
+                line=line,
+                field="value",
+                expected="a plain number such as 37.7, in the row's unit",
+            )
         unit = parse_unit(r["unit"], file=path, line=line)
         if number < 0 and not r["metric"].endswith(SIGNED_SUFFIXES):
-            raise DataError(f"negative value {r['value']} for {r['metric']}", file=path, line=line, field="value",
-                            expected="a value of zero or more (record a loss as a positive *_loss figure)")
+            raise DataError(
+                f"negative value {r['value']} for {r['metric']}",
+                file=path,
+                line=line,
+                field="value",
+                expected="a value of zero or more (record a loss as a positive *_loss figure)",
+            )
         if r["qualifier"] not in QUALIFIERS:
-            raise DataError(f"unknown qualifier '{r['qualifier']}'", file=path, line=line, field="qualifier",
-                            expected="empty or one of " + ", ".join(q for q in QUALIFIERS if q))
+            raise DataError(
+                f"unknown qualifier '{r['qualifier']}'",
+                file=path,
+                line=line,
+                field="qualifier",
+                expected="empty or one of " + ", ".join(q for q in QUALIFIERS if q),
+            )
         if r["as_of"] and not _AS_OF.match(r["as_of"]):
-            raise DataError(f"bad date '{r['as_of']}'", file=path, line=line, field="as_of",
-                            expected="YYYY-MM or YYYY-MM-DD")
+            raise DataError(
+                f"bad date '{r['as_of']}'",
+                file=path,
+                line=line,
+                field="as_of",
+                expected="YYYY-MM or YYYY-MM-DD",
+            )
         _check_source(r["source"], sources, path, line)
         key = (r["metric"], r["segment"], r["item"], r["period"], r["qualifier"])
         if key in seen:
-            raise DataError(f"duplicate figure {figure_label(*key[:4])}", file=path, line=line, field="metric",
-                            expected=f"one row per metric, segment, item and period (first at line {seen[key]})")
+            raise DataError(
+                f"duplicate figure {figure_label(*key[:4])}",
+                file=path,
+                line=line,
+                field="metric",
+                expected=f"one row per metric, segment, item, period (first at line {seen[key]})",
+            )
         seen[key] = line
         value = to_base(number, unit)
         half = rounding_half_width(r["value"], unit)
-        records.append({
-            "metric": r["metric"], "segment": r["segment"], "item": r["item"], "period": r["period"],
-            "value": value, "unit": unit.base, "dimension": unit.dimension,
-            "written": r["value"], "written_unit": r["unit"], "qualifier": r["qualifier"], "as_of": r["as_of"],
-            "basis": "reported", "source": r["source"], "note": r["note"],
-            "lo": value - half, "hi": value + half, "inputs": (), "line": line,
-        })
+        records.append(
+            {
+                "metric": r["metric"],
+                "segment": r["segment"],
+                "item": r["item"],
+                "period": r["period"],
+                "value": value,
+                "unit": unit.base,
+                "dimension": unit.dimension,
+                "written": r["value"],
+                "written_unit": r["unit"],
+                "qualifier": r["qualifier"],
+                "as_of": r["as_of"],
+                "basis": "reported",
+                "source": r["source"],
+                "note": r["note"],
+                "lo": value - half,
+                "hi": value + half,
+                "inputs": (),
+                "line": line,
+            }
+        )
     if not records:
         raise DataError("no figures", file=path, line=2, expected="at least one figure row")
     return pd.DataFrame.from_records(records)
@@ -367,29 +505,53 @@ def _facts(path: Path, sources: dict) -> pd.DataFrame:
     records, seen = [], {}
     for line, r in _rows(path, FACT_COLUMNS, required=False):
         if not _KEY.match(r["id"]):
-            raise DataError(f"bad id '{r['id']}'", file=path, line=line, field="id", expected="lower_snake_case")
+            raise DataError(
+                f"bad id '{r['id']}'", file=path, line=line, field="id", expected="lower_snake_case"
+            )
         if r["id"] in seen:
-            raise DataError(f"duplicate fact '{r['id']}'", file=path, line=line, field="id",
-                            expected=f"a unique id (first at line {seen[r['id']]})")
+            raise DataError(
+                f"duplicate fact '{r['id']}'",
+                file=path,
+                line=line,
+                field="id",
+                expected=f"a unique id (first at line {seen[r['id']]})",
+            )
         seen[r["id"]] = line
         if r["kind"] not in FACT_KINDS:
-            raise DataError(f"unknown kind '{r['kind']}'", file=path, line=line, field="kind",
-                            expected="one of " + ", ".join(sorted(FACT_KINDS)))
+            raise DataError(
+                f"unknown kind '{r['kind']}'",
+                file=path,
+                line=line,
+                field="kind",
+                expected="one of " + ", ".join(sorted(FACT_KINDS)),
+            )
         if r["date"] and not _FACT_DATE.match(r["date"]):
-            raise DataError(f"bad date '{r['date']}'", file=path, line=line, field="date",
-                            expected="YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Qn or YYYY-Hn")
+            raise DataError(
+                f"bad date '{r['date']}'",
+                file=path,
+                line=line,
+                field="date",
+                expected="YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Qn or YYYY-Hn",
+            )
         if r["status"] not in FACT_STATUSES:
-            raise DataError(f"unknown status '{r['status']}'", file=path, line=line, field="status",
-                            expected="empty, done or expected")
+            raise DataError(
+                f"unknown status '{r['status']}'",
+                file=path,
+                line=line,
+                field="status",
+                expected="empty, done or expected",
+            )
         if not (r["name_en"] or r["name_zh"]) or not r["text"]:
-            raise DataError("empty fact", file=path, line=line, field="text", expected="a name and a text")
+            raise DataError(
+                "empty fact", file=path, line=line, field="text", expected="a name and a text"
+            )
         _check_source(r["source"], sources, path, line)
         records.append({**{k: r[k] for k in FACT_COLUMNS}, "line": line})
     return pd.DataFrame.from_records(records, columns=[*FACT_COLUMNS, "line"])
 
 
 def parse_reference(text: str) -> tuple[str, str, str] | None:
-    """'revenue[generative_ai]' → ('revenue', 'generative_ai', ''); 'x[/item]' names an item only."""
+    """'revenue[generative_ai]' → ('revenue', 'generative_ai', ''); 'x[/item]' names an item."""
     m = _REFERENCE.match(text.strip())
     return (m["metric"], m["segment"] or "", m["item"] or "") if m else None
 
@@ -401,23 +563,46 @@ def figure_label(metric: str, segment: str = "", item: str = "", period: str = "
 
 
 def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) -> pd.DataFrame:
-    known = set(zip(figures["metric"], figures["segment"], figures["item"], figures["period"], strict=True))
+    known = set(
+        zip(figures["metric"], figures["segment"], figures["item"], figures["period"], strict=True)
+    )
     records, seen = [], set()
     for line, r in _rows(path, CLAIM_COLUMNS, required=False):
         if r["id"] in seen:
-            raise DataError(f"duplicate claim '{r['id']}'", file=path, line=line, field="id", expected="a unique id")
+            raise DataError(
+                f"duplicate claim '{r['id']}'",
+                file=path,
+                line=line,
+                field="id",
+                expected="a unique id",
+            )
         seen.add(r["id"])
         if r["relation"] not in RELATIONS:
-            raise DataError(f"unknown relation '{r['relation']}'", file=path, line=line, field="relation",
-                            expected="one of " + " ".join(sorted(RELATIONS)))
+            raise DataError(
+                f"unknown relation '{r['relation']}'",
+                file=path,
+                line=line,
+                field="relation",
+                expected="one of " + " ".join(sorted(RELATIONS)),
+            )
         for side in ("left", "right"):
             ref = parse_reference(r[side])
             if ref is None:
-                raise DataError(f"bad figure reference '{r[side]}'", file=path, line=line, field=side,
-                                expected="metric, metric[segment] or metric[segment/item]")
+                raise DataError(
+                    f"bad figure reference '{r[side]}'",
+                    file=path,
+                    line=line,
+                    field=side,
+                    expected="metric, metric[segment] or metric[segment/item]",
+                )
             if (*ref, r["period"]) not in known:
-                raise DataError(f"no figure {r[side]} in {r['period']}", file=path, line=line, field=side,
-                                expected="a figure present in figures.csv")
+                raise DataError(
+                    f"no figure {r[side]} in {r['period']}",
+                    file=path,
+                    line=line,
+                    field=side,
+                    expected="a figure present in figures.csv",
+                )
         _check_source(r["source"], sources, path, line)
         records.append({**{k: r[k] for k in CLAIM_COLUMNS}, "line": line})
     return pd.DataFrame.from_records(records, columns=[*CLAIM_COLUMNS, "line"])

@@ -10,7 +10,12 @@ import math
 
 from .i18n import t
 
-QUALIFIER_PREFIX = {"more_than": "more_than", "up_to": "up_to", "approx": "approx", "order_of": "approx"}
+QUALIFIER_PREFIX = {
+    "more_than": "more_than",
+    "up_to": "up_to",
+    "approx": "approx",
+    "order_of": "approx",
+}
 
 
 def _missing(value) -> bool:
@@ -23,8 +28,14 @@ def prefix(qualifier: str, lang: str = "en") -> str:
     return t(f"format.qualifier.{key}", lang) if key else ""
 
 
-def money(value: float | None, currency: str = "RMB", lang: str = "en", *, scale: str | None = None,
-          digits: int | None = None) -> str:
+def money(
+    value: float | None,
+    currency: str = "RMB",
+    lang: str = "en",
+    *,
+    scale: str | None = None,
+    digits: int | None = None,
+) -> str:
     """3.77e9 → 'RMB 3.77 bn'; picks bn or m unless ``scale`` is given."""
     if _missing(value):
         return t("format.na", lang)
@@ -32,8 +43,13 @@ def money(value: float | None, currency: str = "RMB", lang: str = "en", *, scale
     divisor = {"bn": 1e9, "m": 1e6, "": 1.0}[scale]
     digits = (2 if scale == "bn" else 0) if digits is None else digits
     number = f"{value / divisor:,.{digits}f}"
-    return t("format.money", lang, currency=currency, number=number,
-             scale=t(f"format.scale.{scale}", lang) if scale else "").strip()
+    return t(
+        "format.money",
+        lang,
+        currency=currency,
+        number=number,
+        scale=t(f"format.scale.{scale}", lang) if scale else "",
+    ).strip()
 
 
 def percent(ratio: float | None, lang: str = "en", *, digits: int = 1, signed: bool = False) -> str:
@@ -64,5 +80,9 @@ def count(value: float | None, lang: str = "en", *, digits: int | None = None) -
     if _missing(value):
         return t("format.na", lang)
     if abs(value) >= 1e6:
-        return t("format.count_millions", lang, number=f"{value / 1e6:,.{2 if digits is None else digits}f}")
+        return t(
+            "format.count_millions",
+            lang,
+            number=f"{value / 1e6:,.{2 if digits is None else digits}f}",
+        )
     return f"{value:,.{0 if digits is None else digits}f}"

@@ -27,8 +27,11 @@ def catalog(lang: str) -> dict[str, str]:
     """Flat key → template map for one language."""
     folder = LOCALES / lang
     if not folder.is_dir():
-        raise ParameterError(f"unknown language '{lang}'", field="language",
-                             expected="one of " + ", ".join(languages()))
+        raise ParameterError(
+            f"unknown language '{lang}'",
+            field="language",
+            expected="one of " + ", ".join(languages()),
+        )
     flat: dict[str, str] = {}
     for path in sorted(folder.glob("*.toml")):
         _flatten(tomllib.loads(path.read_text(encoding="utf-8")), path.stem, flat)

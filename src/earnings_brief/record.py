@@ -1,9 +1,9 @@
-"""Headline values that a notebook records for the brief's summary (the scrapbook pattern, no dependency).
+"""Headline values a notebook records for the summary (the scrapbook pattern, no dependency).
 
-A notebook calls ``record("revenue", 3.77e9, unit="RMB", basis="reported")``. The value travels inside
-the executed notebook as a display output of its own MIME type, which nbconvert does not render, and the
-assembler reads it back with ``read_records``. The payload carries a schema version so that old
-executed notebooks stay readable.
+A notebook calls ``record("revenue", 3.77e9, unit="RMB", basis="reported")``. The value travels
+inside the executed notebook as a display output of its own MIME type, which nbconvert does not
+render, and the assembler reads it back with ``read_records``. The payload carries a schema
+version so that old executed notebooks stay readable.
 """
 
 from __future__ import annotations

@@ -21,7 +21,16 @@ class Unit:
 _CURRENCIES = ("RMB", "USD", "HKD", "EUR")
 _MONEY_SCALES = {"": 1.0, "k": 1e3, "m": 1e6, "100m": 1e8, "bn": 1e9}
 _COUNT_SCALES = {"": 1.0, "k": 1e3, "10k": 1e4, "m": 1e6, "100m": 1e8}
-_COUNTABLE = ("vehicles", "models", "cards", "customers", "users", "segments", "scenarios", "partners")
+_COUNTABLE = (
+    "vehicles",
+    "models",
+    "cards",
+    "customers",
+    "users",
+    "segments",
+    "scenarios",
+    "partners",
+)
 
 
 def _build() -> dict[str, Unit]:
@@ -49,9 +58,15 @@ def parse_unit(text: str, *, file: object = None, line: int | None = None) -> Un
     """Look a written unit up, or raise a DataError that lists what is allowed."""
     unit = UNITS.get(text.strip())
     if unit is None:
-        examples = "'RMB 100m' (億元), 'RMB bn', '%', 'x', 'PFLOPS', 'vehicles 10k' (萬輛), 'months'"
+        examples = (
+            "'RMB 100m' (億元), 'RMB bn', '%', 'x', 'PFLOPS', 'vehicles 10k' (萬輛), 'months'"
+        )
         raise DataError(
-            f"unknown unit '{text}'", file=file, line=line, field="unit", expected=f"one of {examples}, …"
+            f"unknown unit '{text}'",
+            file=file,
+            line=line,
+            field="unit",
+            expected=f"one of {examples}, …",
         )
     return unit
 
