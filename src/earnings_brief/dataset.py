@@ -112,9 +112,9 @@ class Source:
     description: str
     language: str
     date: str
-    date_note: str
     company: str
     covers: str
+    date_note: str = ""
     file: str = ""
     sha256: str = ""
 
