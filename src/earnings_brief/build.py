@@ -1,0 +1,375 @@
+"""The build command: one idempotent step from a dataset to a published brief.
+
+lock → hash inputs → up to date? stop → load and validate → run changed notebooks → assemble HTML
+and PDF in staging → publish atomically → keep the edition → prune. The up-to-date path imports
+neither pandas nor papermill, so a scheduled no-change run takes well under a second.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import changes, history, lock, pipeline, publish
+from .errors import BriefError, ParameterError
+from .params import NOTEBOOKS
+
+DEFAULT_KEEP = 10
+DEFAULT_LOCK_TIMEOUT = 300.0
+FIGURES = "figures.json"
+LOG = "run.log"
+
+
+class AssemblyError(BriefError):
+    """The HTML or the PDF could not be made from the executed notebooks."""
+
+    exit_code = 5
+
+
+class Interrupted(BriefError):
+    """Ctrl-C or SIGTERM: kernels stopped, nothing published."""
+
+    exit_code = 130
+
+
+@dataclass
+class BuildOptions:
+    company: str = "sensetime"
+    period: str = "FY2024"
+    data_dir: Path | None = None
+    out: Path = Path("outputs")
+    language: str = "en"
+    parameters: dict = field(default_factory=dict)
+    timeout: float = pipeline.DEFAULT_TIMEOUT
+    retries: int = 0
+    keep: int = DEFAULT_KEEP
+    jobs: int | None = None
+    force: bool = False
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    notebooks_dir: Path = pipeline.NOTEBOOKS_DIR
+
+
+@dataclass
+class BuildResult:
+    status: str  # "built" | "up to date"
+    brief_dir: Path
+    run_dir: Path
+    executed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    changes: list[dict] | None = None
+
+
+class RunLog:
+    """Progress for the console and, with timestamps, for the run's log file."""
+
+    def __init__(self, path: Path, echo=print) -> None:
+        self.path, self.echo = Path(path), echo
+
+    def __call__(self, message: str, *, console: bool = True) -> None:
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(f"{stamp} {message}\n")
+        if console:
+            self.echo(message)
+
+
+def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=None, echo=print):
+    """Build or confirm one brief; raise a BriefError (with its exit code) when it fails.
+
+    ``executor`` is any concurrent.futures.Executor (default: a local process pool);
+    ``assemble`` and ``render_pdf`` default to earnings_brief.assemble and earnings_brief.pdf.
+    """
+    brief_dir = Path(options.out).resolve() / options.company / options.period
+    started = time.perf_counter()
+    with (
+        _sigterm_as_interrupt(),
+        lock.acquire(
+            brief_dir / ".lock",
+            timeout=options.lock_timeout,
+            on_wait=lambda info: echo(f"waiting for the lock held by {lock.describe(info)}"),
+            on_stale=lambda info: echo(f"recovered a stale lock left by {_left_by(info)}"),
+        ),
+    ):
+        run_id, run_dir = history.new_run(brief_dir)
+        log = RunLog(run_dir / LOG, echo)
+        log(f"run {run_id}: {options.company} {options.period} → {brief_dir}", console=False)
+        try:
+            result = _build(
+                options, brief_dir, run_id, run_dir, log, executor, assemble, render_pdf
+            )
+        except KeyboardInterrupt:
+            _record(run_dir, started, "interrupted")
+            log("interrupted: kernels stopped, the published brief is unchanged", console=False)
+            raise Interrupted("interrupted; the published brief is unchanged") from None
+        except BriefError as err:
+            _record(run_dir, started, f"failed ({err.exit_code})", error=err.one_line())
+            log(f"failed: {err.one_line()}", console=False)
+            raise
+        finally:
+            history.prune(brief_dir, options.keep, current=run_dir)
+        log(f"total {time.perf_counter() - started:.1f} s")
+        return result
+
+
+def _build(options, brief_dir, run_id, run_dir, log, executor, assemble, render_pdf):
+    started = time.perf_counter()
+    data_dir = _data_dir(options)
+    parameters = _parameters(options, data_dir)
+    inputs = _inputs(options, data_dir, parameters)
+    published = pipeline.read_manifest(brief_dir / publish.MANIFEST)
+    if not options.force and _up_to_date(inputs, published, brief_dir):
+        edition = published.get("edition")
+        log(f"up to date: {brief_dir / 'brief.html'} and brief.pdf (edition {edition})")
+        _record(run_dir, started, "up to date")
+        return BuildResult("up to date", brief_dir, run_dir)
+
+    from .dataset import load
+
+    ds = load(options.company, options.period, data_dir)
+    published_notebooks = brief_dir / publish.NOTEBOOKS
+    stale = (
+        list(NOTEBOOKS) if options.force else pipeline.stale(inputs, published, published_notebooks)
+    )
+    reused = [n for n in NOTEBOOKS if n not in stale]
+    for name in reused:
+        log(f"{name}: unchanged, reused")
+    outcomes = _execute(options, inputs, stale, published, run_dir, log, executor)
+    timings = {"notebooks": round(time.perf_counter() - started, 2)}
+    for name in reused:
+        shutil.copy2(published_notebooks / f"{name}.ipynb", run_dir / f"{name}.ipynb")
+    record = _notebook_records(outcomes, reused, published)
+    _record(run_dir, started, "assembling", notebooks=record)
+
+    previous = history.latest_edition(brief_dir)
+    old = changes.load_figures(previous / FIGURES) if previous else None
+    diff = changes.diff_figures(old, ds.figures) if old is not None else None
+    for change in diff or []:
+        log(f"what changed: {changes.describe(change)}")
+    if diff == []:
+        log("what changed: no figure changed since the previous edition")
+
+    meta = _run_meta(run_id, inputs, record, previous)
+    staging = run_dir / "staging"
+    _assemble(run_dir, staging, ds, parameters, meta, diff, options, log, assemble, render_pdf)
+    timings["total"] = round(time.perf_counter() - started, 2)
+    manifest = pipeline.manifest(
+        inputs, record, company=options.company, period=options.period,
+        language=options.language, parameters=parameters, edition=run_id,
+        generated_at=meta["generated_at"], code_version=meta["code_version"], timings=timings,
+    )  # fmt: skip
+    publish.write_atomic(staging / publish.MANIFEST, _json(manifest))
+    changes.save_figures(ds.figures, run_dir / FIGURES)
+    publish.publish(staging, brief_dir)
+    shutil.rmtree(staging, ignore_errors=True)
+    edition = history.record_edition(brief_dir, run_id, {FIGURES: run_dir / FIGURES})
+    _link_tree(brief_dir / publish.NOTEBOOKS, edition / publish.NOTEBOOKS)
+    _record(run_dir, started, "published", notebooks=record, edition=run_id)
+    log(f"published {brief_dir / 'brief.html'} and brief.pdf (edition {run_id})")
+    shutil.copy2(run_dir / LOG, edition / LOG)
+    executed = [o.name for o in outcomes]
+    return BuildResult("built", brief_dir, run_dir, executed, reused, diff)
+
+
+def _data_dir(options: BuildOptions) -> Path:
+    if options.data_dir:
+        return Path(options.data_dir).expanduser().resolve()
+    from .dataset import default_data_dir
+
+    return default_data_dir()
+
+
+def _parameters(options: BuildOptions, data_dir: Path) -> dict:
+    fixed = {"company", "period", "data_dir", "language"} & set(options.parameters)
+    if fixed:
+        name = sorted(fixed)[0]
+        raise ParameterError(f"set {name} with --{name.replace('_', '-')}", field=name)
+    base = {
+        "company": options.company,
+        "period": options.period,
+        "data_dir": str(data_dir),
+        "language": options.language,
+    }
+    return {**base, **options.parameters}
+
+
+def _inputs(options: BuildOptions, data_dir: Path, parameters: dict) -> pipeline.Inputs:
+    from . import params
+    from .dataset import dataset_files
+
+    notebooks = {n: Path(options.notebooks_dir).resolve() / f"{n}.ipynb" for n in NOTEBOOKS}
+    for path in notebooks.values():
+        if not path.is_file():
+            raise pipeline.NotebookError("notebook not found", file=path)
+    if not (data_dir / options.company / options.period).is_dir():
+        from .dataset import load
+
+        load(options.company, options.period, data_dir)  # raises the DataError that lists choices
+    files = dataset_files(options.company, options.period, data_dir)
+    inputs = pipeline.brief_inputs(notebooks, files, parameters)
+    for name, nb in inputs.notebooks.items():
+        known = {p.name for p in params.parameters(name)}
+        params.validate(name, **{k: v for k, v in nb["parameters"].items() if k in known})
+    return inputs
+
+
+def _up_to_date(inputs: pipeline.Inputs, published: dict, brief_dir: Path) -> bool:
+    documents = all((brief_dir / name).is_file() for name in publish.DOCUMENTS)
+    return documents and published.get("brief_hash") == inputs.brief_hash
+
+
+def _execute(options, inputs, names, published, run_dir, log, executor):
+    if not names:
+        return []
+    previous = published.get("notebooks", {})
+    # Longest first (by the last recorded time), so the slowest notebook does not start last.
+    names = sorted(names, key=lambda n: -previous.get(n, {}).get("seconds", 0))
+    jobs = pipeline.jobs_for(
+        inputs, names, run_dir, cwd=options.notebooks_dir,
+        timeout=options.timeout, retries=options.retries,
+    )  # fmt: skip
+    outcomes = pipeline.run(
+        jobs, executor, slots=options.jobs, on_event=_progress(log), log_path=run_dir / LOG
+    )
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        kept = ", ".join(str(Path(o.output)) for o in failed)
+        log(f"failed notebook kept: {kept}", console=False)
+        raise pipeline.NotebookError(f"{failed[0].error} (executed copy: {failed[0].output})")
+    return outcomes
+
+
+def _progress(log: RunLog):
+    def event(kind: str, job: pipeline.Job, outcome: pipeline.Outcome | None) -> None:
+        if kind == "start":
+            log(f"{job.name}: started")
+        elif kind == "done":
+            retried = f" after {outcome.attempts} attempts" if outcome.attempts > 1 else ""
+            log(f"{job.name}: done in {outcome.seconds:.1f} s{retried}")
+        else:
+            log(f"{job.name}: FAILED after {outcome.seconds:.1f} s: {outcome.error}")
+
+    return event
+
+
+def _notebook_records(outcomes, reused, published) -> dict[str, dict]:
+    records = {o.name: pipeline.outcome_record(o) for o in outcomes}
+    previous = published.get("notebooks", {})
+    for name in reused:
+        before = previous.get(name, {})
+        records[name] = {
+            "status": "reused",
+            "seconds": before.get("seconds"),
+            "output": f"{name}.ipynb",
+            "from_edition": published.get("edition"),
+        }
+    return {n: records[n] for n in NOTEBOOKS if n in records}
+
+
+def _assemble(run_dir, staging, ds, parameters, meta, diff, options, log, assemble, render_pdf):
+    if assemble is None:
+        from .assemble import assemble_html as assemble
+    if render_pdf is None:
+        from .pdf import render_pdf
+    staging.mkdir()
+    notebooks = staging / publish.NOTEBOOKS
+    notebooks.mkdir()
+    for name in NOTEBOOKS:
+        os.replace(run_dir / f"{name}.ipynb", notebooks / f"{name}.ipynb")
+    executed = [notebooks / f"{name}.ipynb" for name in NOTEBOOKS]
+    try:
+        started = time.perf_counter()
+        html = assemble(executed, ds, parameters, meta, diff, options.language)
+        (staging / "brief.html").write_text(html, encoding="utf-8")
+        log(f"assembled brief.html in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        render_pdf(html, staging / "brief.pdf")
+        log(f"rendered brief.pdf in {time.perf_counter() - started:.1f} s")
+    except Exception as err:
+        log(traceback.format_exc().rstrip(), console=False)
+        text = err.one_line() if isinstance(err, BriefError) else f"{type(err).__name__}: {err}"
+        raise AssemblyError(f"assembly failed, nothing published: {text}") from None
+
+
+def _run_meta(run_id: str, inputs: pipeline.Inputs, record: dict, previous: Path | None) -> dict:
+    return {
+        "run_id": run_id,
+        "edition": run_id,
+        "previous_edition": previous.name if previous else None,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "brief_hash": inputs.brief_hash,
+        "data_hash": inputs.data_hash,
+        "code_hash": inputs.code_hash,
+        "code_version": _code_version(),
+        "versions": inputs.versions,
+        "notebooks": record,
+    }
+
+
+def _code_version() -> str:
+    """``git describe`` of the source tree when there is one, else the package version."""
+    from . import __version__
+
+    root = pipeline.PACKAGE_DIR.parents[1]
+    if (root / ".git").exists() and shutil.which("git"):
+        done = subprocess.run(
+            ["git", "-C", str(root), "describe", "--always", "--dirty"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode == 0:
+            return f"{__version__}+{done.stdout.strip()}"
+    return __version__
+
+
+def _record(run_dir: Path, started: float, status: str, **extra) -> None:
+    extra.setdefault("seconds", round(time.perf_counter() - started, 2))
+    history.write_run(run_dir, {"status": status, "pid": os.getpid(), **extra})
+
+
+def _left_by(info: dict) -> str:
+    alive = info.get("host") == socket.gethostname() and lock.pid_alive(int(info.get("pid") or 0))
+    return f"{lock.describe(info)}{'' if alive else ', no longer running'}"
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, copy_function=_link)
+
+
+def _link(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _json(data: dict) -> str:
+    import json
+
+    return json.dumps(data, indent=1, ensure_ascii=False, default=str)
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """Treat SIGTERM (a scheduler stopping us) like Ctrl-C, so the same cleanup runs."""
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,133 @@
+"""The command line that make, cron and CI call: ``earnings-brief build|history|check``.
+
+Exit codes (docs/operations.md): 0 built or up to date, 2 data or parameter error, 3 notebook
+failure, 4 lock held, 5 assembly or PDF failure, 130 interrupted. Errors print one line, no
+traceback. Imports stay light here so that an up-to-date build returns quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import BriefError, ParameterError
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except BriefError as err:
+        print(f"error: {err.one_line()}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="earnings-brief", description=__doc__.splitlines()[0])
+    commands = top.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="build the brief, or say it is up to date")
+    _brief_options(build)
+    build.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
+    build.add_argument("--language", default="en", help="language of the brief (default: en)")
+    build.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        type=_parameter,
+        help="notebook parameter; VALUE is read as JSON, else text",
+    )
+    build.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds a notebook cell may run (default: 300)",
+    )
+    build.add_argument(
+        "--retries", type=int, default=0, help="retries when a kernel fails to start (default: 0)"
+    )
+    build.add_argument(
+        "--keep", type=int, default=10, help="editions and run folders to keep (default: 10)"
+    )
+    build.add_argument(
+        "--jobs", type=int, default=None, help="notebooks run at once (default: number of CPUs)"
+    )
+    build.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=300.0,
+        help="seconds to wait for another run of the same brief (default: 300)",
+    )
+    build.add_argument("--notebooks", type=Path, default=None, help="folder of the notebooks")
+    build.add_argument("--force", action="store_true", help="run every notebook again")
+    build.set_defaults(run=_build)
+
+    hist = commands.add_parser("history", help="list the runs and editions of a brief")
+    hist.add_argument("--company", default="sensetime")
+    hist.add_argument("--period", default="FY2024")
+    hist.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
+    hist.add_argument("--json", action="store_true", help="print the history as JSON")
+    hist.set_defaults(run=_history)
+
+    check = commands.add_parser("check", help="validate a dataset and print its checks")
+    _brief_options(check)
+    check.set_defaults(run=_check)
+    return top  # fmt: skip
+
+
+def _brief_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--company", default="sensetime", help="company folder (default: sensetime)"
+    )
+    command.add_argument("--period", default="FY2024", help="period folder (default: FY2024)")
+    command.add_argument("--data-dir", type=Path, default=None, help="data folder (default: data/)")
+
+
+def _parameter(text: str) -> tuple[str, object]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=VALUE")
+    try:
+        return name.strip(), json.loads(value)
+    except ValueError:
+        return name.strip(), value
+
+
+def _build(args: argparse.Namespace) -> int:
+    from . import build
+
+    names = [name for name, _ in args.parameter]
+    if len(set(names)) != len(names):
+        raise ParameterError("a parameter is given twice", field="-p")
+    options = build.BuildOptions(
+        company=args.company, period=args.period, data_dir=args.data_dir, out=args.out,
+        language=args.language, parameters=dict(args.parameter), timeout=args.timeout,
+        retries=args.retries, keep=args.keep, jobs=args.jobs, force=args.force,
+        lock_timeout=args.lock_timeout,
+    )  # fmt: skip
+    if args.notebooks:
+        options.notebooks_dir = args.notebooks
+    build.build(options, echo=lambda line: print(line, flush=True))
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    from . import history
+
+    runs = history.runs(Path(args.out).resolve() / args.company / args.period)
+    print(json.dumps(runs, indent=1) if args.json else history.format_runs(runs))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from . import checks_cli
+
+    return checks_cli.run(args)
+

@@ -1,0 +1,82 @@
+"""Atomic publishing: a brief is built in a staging folder and moved into place only when complete.
+
+Each file is swapped in with ``os.replace`` (atomic on one filesystem; staging lives inside the
+brief's folder for that reason), the manifest last, with Ctrl-C and SIGTERM held back meanwhile.
+A build that fails before this step leaves the published brief byte-identical.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import BriefError
+
+DOCUMENTS = ("brief.pdf", "brief.html")
+MANIFEST = "manifest.json"
+NOTEBOOKS = "notebooks"
+
+
+class PublishError(BriefError):
+    """The staged brief is incomplete, so nothing was published."""
+
+    exit_code = 5
+
+
+def check_staged(staging: Path) -> None:
+    for name in DOCUMENTS:
+        path = staging / name
+        if not path.is_file() or path.stat().st_size == 0:
+            raise PublishError("not built, nothing published", file=path)
+
+
+def publish(staging: Path, brief_dir: Path) -> None:
+    """Move the staged notebooks, PDF, HTML and manifest (in that order) into ``brief_dir``."""
+    staging, brief_dir = Path(staging), Path(brief_dir)
+    check_staged(staging)
+    with deferred_signals():
+        if (staging / NOTEBOOKS).is_dir():
+            _swap_dir(staging / NOTEBOOKS, brief_dir / NOTEBOOKS)
+        for name in (*DOCUMENTS, MANIFEST):
+            if (staging / name).exists():
+                os.replace(staging / name, brief_dir / name)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a text file so that readers see the old or the new content, never a part."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@contextmanager
+def deferred_signals():
+    """Hold SIGINT and SIGTERM until the block is done, then deliver them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {s: signal.signal(s, lambda n, _f: received.append(n)) for s in _SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in received[:1]:
+            signal.raise_signal(sig)
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _swap_dir(new: Path, target: Path) -> None:
+    old = target.with_name(f".{target.name}.old.{os.getpid()}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
