@@ -114,6 +114,10 @@ def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=Non
             _record(run_dir, started, f"failed ({err.exit_code})", error=err.one_line())
             log(f"failed: {err.one_line()}", console=False)
             raise
+        except Exception as err:  # a bug: record it, then let the traceback show
+            _record(run_dir, started, "failed (bug)", error=f"{type(err).__name__}: {err}")
+            log(traceback.format_exc().rstrip(), console=False)
+            raise
         finally:
             history.prune(brief_dir, options.keep, current=run_dir)
         log(f"total {time.perf_counter() - started:.1f} s")
@@ -275,10 +279,6 @@ def _notebook_records(outcomes, reused, published) -> dict[str, dict]:
 
 
 def _assemble(run_dir, staging, ds, parameters, meta, diff, options, log, assemble, render_pdf):
-    if assemble is None:
-        from .assemble import assemble_html as assemble
-    if render_pdf is None:
-        from .pdf import render_pdf
     staging.mkdir()
     notebooks = staging / publish.NOTEBOOKS
     notebooks.mkdir()
@@ -286,6 +286,10 @@ def _assemble(run_dir, staging, ds, parameters, meta, diff, options, log, assemb
         os.replace(run_dir / f"{name}.ipynb", notebooks / f"{name}.ipynb")
     executed = [notebooks / f"{name}.ipynb" for name in NOTEBOOKS]
     try:
+        if assemble is None:
+            from .assemble import assemble_html as assemble
+        if render_pdf is None:
+            from .pdf import render_pdf
         started = time.perf_counter()
         html = assemble(executed, ds, parameters, meta, diff, options.language)
         (staging / "brief.html").write_text(html, encoding="utf-8")

@@ -130,4 +130,3 @@ def _check(args: argparse.Namespace) -> int:
     from . import checks_cli
 
     return checks_cli.run(args)
-

@@ -109,8 +109,7 @@ def format_runs(entries: list[dict]) -> str:
 def _notebooks(record: dict) -> str:
     notebooks = record.get("notebooks") or {}
     parts = [f"{name} {nb.get('status', '')}" for name, nb in notebooks.items()]
-    text = ", ".join(parts)
-    return f"{text}; {record['error']}" if record.get("error") else text
+    return "; ".join(p for p in (", ".join(parts), record.get("error", "")) if p)
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
