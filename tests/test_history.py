@@ -1,0 +1,77 @@
+import json
+
+from earnings_brief import history
+
+
+def fake_brief(brief):
+    brief.mkdir(parents=True, exist_ok=True)
+    for name in history.EDITION_FILES:
+        (brief / name).write_text(name)
+
+
+def test_run_ids_are_unique_and_sort_by_time(tmp_path):
+    ids = [history.new_run(tmp_path)[0] for _ in range(5)]
+    assert len(set(ids)) == 5
+    assert ids == sorted(ids)
+    assert all((tmp_path / "runs" / i).is_dir() for i in ids)
+
+
+def test_an_edition_keeps_the_published_files_and_extras(tmp_path):
+    fake_brief(tmp_path)
+    (tmp_path / "figures.json").write_text("[]")
+    edition = history.record_edition(
+        tmp_path, "20250101T000000.000Z", {"figures.json": tmp_path / "figures.json"}
+    )
+    assert sorted(p.name for p in edition.iterdir()) == sorted(
+        [*history.EDITION_FILES, "figures.json"]
+    )
+    assert history.latest_edition(tmp_path) == edition
+
+
+def test_prune_keeps_the_newest_and_never_the_current_run(tmp_path):
+    fake_brief(tmp_path)
+    for i in range(4):
+        history.record_edition(tmp_path, f"2025010{i}T000000.000Z", {})
+        (tmp_path / "runs" / f"2025010{i}T000000.000Z").mkdir(parents=True)
+    current = tmp_path / "runs" / "20250100T000000.000Z"  # oldest name, but still running
+    history.prune(tmp_path, 2, current=current)
+    assert [p.name for p in history.editions(tmp_path)] == [
+        "20250102T000000.000Z",
+        "20250103T000000.000Z",
+    ]
+    runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert runs == ["20250100T000000.000Z", "20250102T000000.000Z", "20250103T000000.000Z"]
+
+
+def test_runs_list_every_status_and_mark_editions(tmp_path):
+    fake_brief(tmp_path)
+    records = {
+        "published": {
+            "status": "published",
+            "seconds": 12.5,
+            "notebooks": {"revenue": {"status": "executed"}},
+        },
+        "up to date": {"status": "up to date", "seconds": 0.1},
+        "failed": {
+            "status": "failed (3)",
+            "error": "revenue.ipynb failed at cell In [4]: ValueError: x",
+        },
+    }
+    for i, record in enumerate(records.values()):
+        run_id, run_dir = history.new_run(tmp_path)
+        history.write_run(run_dir, record)
+        if i == 0:
+            history.record_edition(tmp_path, run_id, {})
+    history.new_run(tmp_path)  # a killed run leaves no record
+    entries = history.runs(tmp_path)
+    statuses = [r["status"] for r in records.values()]
+    assert [e["status"] for e in entries] == [*statuses, "incomplete (killed or still running)"]
+    assert [e["edition"] for e in entries] == [True, False, False, False]
+    text = history.format_runs(entries)
+    assert "published *" in text and "failed at cell In [4]" in text and "revenue executed" in text
+    assert json.loads(json.dumps(entries)) == entries
+
+
+def test_empty_history_says_so(tmp_path):
+    assert history.runs(tmp_path) == []
+    assert history.format_runs([]) == "no runs yet"
