@@ -1,0 +1,253 @@
+"""Merge the executed notebooks and the front and back matter into one self-contained HTML brief.
+
+The recipe: read the executed notebooks (refusing any with an error output) → put them in chapter
+order → build one nbformat notebook of code cells: the summary, the "what changed" section, each
+chapter's outputs, the outlook and the appendix → convert it once with nbconvert's HTMLExporter and
+the ``brief`` template (no inputs, prompts, markdown, streams or records) → number the figures and
+tables across the whole document → fill the table of contents from the chapter and section
+headings → check that nothing in it would reach the network.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import nbformat
+
+from . import __version__, metrics
+from .chapters import appendix, outlook, summary
+from .dataset import Dataset
+from .errors import BriefError
+from .i18n import t
+from .record import MIME as RECORD_MIME
+from .record import read_records
+
+CHAPTER_ORDER = ("revenue", "segments", "infrastructure", "auto")
+TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATE = "brief"
+CSS = Path(__file__).with_name("assets") / "brief.css"
+# Output types and MIME types the brief shows; everything else (streams, errors, records,
+# scripts, widgets) is dropped before conversion.
+KEPT_OUTPUTS = ("display_data", "execute_result")
+KEPT_MIME = ("text/html", "image/svg+xml", "image/png", "image/jpeg", "text/plain")
+
+
+class AssemblyError(BriefError):
+    """The brief cannot be assembled: a notebook failed, is missing, or is not self-contained."""
+
+    exit_code = 5
+
+
+def assemble_html(
+    executed: list[Path],
+    dataset: Dataset,
+    params: dict,
+    run_meta: dict,
+    changes: list[dict] | None,
+    lang: str = "en",
+) -> str:
+    """The brief as one HTML document: summary, chapters in order, outlook, appendix."""
+    notebooks = [(path, _read(path)) for path in in_chapter_order(executed)]
+    records: dict[str, dict] = {}
+    for _path, nb in notebooks:
+        records.update(read_records(nb))
+    frame = metrics.derive(dataset, params.get("comparison_period") or None)
+    checks = metrics.reconcile(dataset, frame)
+
+    front = [summary.render(dataset, frame, checks, records, lang)]
+    if changes:
+        front.append(summary.changes_section(dataset, changes, lang))
+    back = [
+        outlook.render(dataset, lang),
+        appendix.render(dataset, frame, checks, params, run_meta, lang),
+    ]
+    cells = [html_cell(part) for part in front]
+    for _path, nb in notebooks:
+        cells.extend(shown_cells(nb))
+    cells.extend(html_cell(part) for part in back)
+    merged = nbformat.v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}})
+
+    company = dataset.company
+    title = t("brief.title", lang, company=company.name_en, period=dataset.period.label)
+    document = convert(merged, title=title, lang=lang)
+    document = number_blocks(document, lang)
+    document = fill_contents(document)
+    check_offline(document)
+    return document
+
+
+def in_chapter_order(paths: Iterable[Path]) -> list[Path]:
+    """Executed notebooks in the brief's chapter order (by file stem); unknown ones after."""
+    paths = [Path(p) for p in paths]
+    rank = {name: i for i, name in enumerate(CHAPTER_ORDER)}
+    return sorted(paths, key=lambda p: rank.get(p.stem, len(rank)))
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise AssemblyError("executed notebook not found", file=path) from None
+    except Exception as err:  # nbformat raises several types for unreadable files
+        raise AssemblyError(f"not a readable notebook: {err}", file=path) from None
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []) or []:
+            if output.get("output_type") == "error":
+                raise AssemblyError(
+                    f"cell {index + 1} failed with {output.get('ename', 'an error')}: "
+                    f"{output.get('evalue', '')}".rstrip(": "),
+                    file=path,
+                    expected="a notebook that ran without errors; fix it and rebuild",
+                )
+    return nb
+
+
+def html_cell(markup: str) -> nbformat.NotebookNode:
+    """A code cell with no source whose one output is the given HTML (front and back matter)."""
+    output = nbformat.v4.new_output("display_data", data={"text/html": markup})
+    return nbformat.v4.new_code_cell(source="", outputs=[output])
+
+
+def shown_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """The code cells of an executed notebook with only the outputs a reader sees."""
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") not in KEPT_OUTPUTS:
+                continue
+            data = {
+                k: v
+                for k, v in output.get("data", {}).items()
+                if k in KEPT_MIME and k != RECORD_MIME
+            }
+            if set(data) - {"text/plain"}:
+                outputs.append(nbformat.v4.new_output("display_data", data=data))
+        if outputs:
+            cells.append(nbformat.v4.new_code_cell(source="", outputs=outputs))
+    return cells
+
+
+def convert(nb: nbformat.NotebookNode, *, title: str, lang: str) -> str:
+    """One nbconvert pass with the brief template; the stylesheet is inlined."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name=TEMPLATE,
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_markdown=True,
+        exclude_raw=True,
+        exclude_unknown=True,
+    )
+    resources = {
+        "brief": {
+            "title": title,
+            "lang": lang,
+            "version": __version__,
+            "css": CSS.read_text(encoding="utf-8"),
+        }
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body
+
+
+_LABEL = '<span class="eb-label"></span>'
+_FIGURE_OR_LABEL = re.compile(r"<figure\b[^>]*>|" + re.escape(_LABEL))
+_CLASS = re.compile(r'\bclass="([^"]*)"')
+_KIND = re.compile(r'\bdata-kind="(figure|table)"')
+
+
+def number_blocks(document: str, lang: str = "en") -> str:
+    """Fill each block's empty label with 'Figure N' or 'Table N', in document order."""
+    counts = {"figure": 0, "table": 0}
+    current: list[str | None] = [None]
+
+    def fill(match: re.Match) -> str:
+        text = match.group(0)
+        if text.startswith("<figure"):
+            classes = _CLASS.search(text)
+            kind = _KIND.search(text)
+            is_block = classes and "eb-block" in classes.group(1).split()
+            current[0] = kind.group(1) if is_block and kind else None
+            return text
+        kind = current[0]
+        if kind is None:
+            return text
+        current[0] = None
+        counts[kind] += 1
+        label = t(f"brief.{kind}", lang, n=counts[kind])
+        return f'<span class="eb-label">{html.escape(label)}</span>'
+
+    return _FIGURE_OR_LABEL.sub(fill, document)
+
+
+_HEADING = re.compile(r"<(h2|h3)\b([^>]*)>(.*?)</\1>", re.DOTALL)
+_ID = re.compile(r'\bid="([^"]*)"')
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def headings(document: str) -> list[tuple[int, str, str]]:
+    """(level, id, text) of every chapter and section heading, in document order."""
+    found = []
+    for match in _HEADING.finditer(document):
+        classes = _CLASS.search(match.group(2))
+        names = classes.group(1).split() if classes else []
+        level = 1 if "eb-chapter" in names else 2 if "eb-section" in names else 0
+        ident = _ID.search(match.group(2))
+        if level and ident:
+            text = html.unescape(_TAGS.sub("", match.group(3))).strip()
+            found.append((level, ident.group(1), " ".join(text.split())))
+    return found
+
+
+def contents(items: list[tuple[int, str, str]]) -> str:
+    """Nested ordered lists: chapters, each with its sections."""
+    parts, open_sub = ["<ol>"], False
+    for level, ident, text in items:
+        link = f'<a href="#{html.escape(ident)}">{html.escape(text)}</a>'
+        if level == 1:
+            parts.append("</ol></li>" if open_sub else "</li>" if len(parts) > 1 else "")
+            parts.append(f"<li>{link}")
+            open_sub = False
+        else:
+            if not open_sub:
+                parts.append("<ol>")
+                open_sub = True
+            parts.append(f"<li>{link}</li>")
+    if len(parts) > 1:
+        parts.append("</ol></li>" if open_sub else "</li>")
+    parts.append("</ol>")
+    return "".join(parts)
+
+
+def fill_contents(document: str) -> str:
+    return document.replace(summary.TOC_MARK, contents(headings(document)), 1)
+
+
+_EXTERNAL = re.compile(
+    r"""<(?:img|script|iframe|embed|source|video|audio|input)\b[^>]*\bsrc\s*=\s*["']?\s*"""
+    r"""(?:[a-z][a-z0-9+.-]*:)?//"""
+    r"""|<link\b[^>]*\bhref\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//"""
+    r"""|url\(\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//"""
+    r"""|@import""",
+    re.IGNORECASE,
+)
+
+
+def check_offline(document: str) -> None:
+    """Refuse a document that would make a network request when opened."""
+    match = _EXTERNAL.search(document)
+    if match:
+        snippet = document[match.start() : match.start() + 120].replace("\n", " ")
+        raise AssemblyError(
+            f"the brief would load an external resource: {snippet}",
+            expected="images as data: URIs and inline styles only",
+        )

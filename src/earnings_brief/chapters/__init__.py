@@ -1,0 +1,1 @@
+"""What each part of the brief shows: one module per chapter, plus front and back matter."""

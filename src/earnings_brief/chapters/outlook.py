@@ -1,0 +1,121 @@
+"""Outlook and catalysts: dated events and the strategic direction, as the company states them.
+
+Built from the dataset's facts (kinds event, roadmap, strategy, outlook and view). Dated items come
+first, in date order; undated statements of direction follow in the order the data gives them.
+Nothing here is a forecast of ours: every line is attributed to the company.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+
+from .. import blocks
+from ..dataset import Dataset
+from ..i18n import t
+
+DATED_KINDS = ("event", "roadmap")
+DIRECTION_KINDS = ("strategy", "outlook", "view")
+KINDS = (*DATED_KINDS, *DIRECTION_KINDS)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+esc = html.escape
+
+
+def sort_key(date: str) -> str:
+    """A date as written ('2025', '2025-03', '2025-03-26', '2025-Q4', '2025-H1') in sortable form.
+
+    A partial date sorts at the end of the span it names, after the dated days within it.
+    """
+    m = re.match(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?|-Q([1-4])|-H([12]))?$", date)
+    if not m:
+        return "9999"
+    year, month, day, quarter, half = m.groups()
+    if quarter:
+        month, day = f"{int(quarter) * 3:02d}", "32"
+    elif half:
+        month, day = f"{int(half) * 6:02d}", "32"
+    return f"{year}-{month or '12'}-{day or '32'}"
+
+
+def show_date(date: str) -> str:
+    """'2025-03-26' → '26 Mar 2025'; '2025-03' → 'Mar 2025'; quarters and halves as written."""
+    m = re.match(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$", date)
+    if not m:
+        return date.replace("-", " ")
+    year, month, day = m.groups()
+    text = f"{_MONTHS[int(month) - 1]} {year}"
+    return f"{int(day)} {text}" if day else text
+
+
+def _name(fact: dict) -> str:
+    en, zh = esc(fact["name_en"]), esc(fact["name_zh"])
+    if en and zh and zh != en:
+        return f'{en} <span lang="zh-Hant">{zh}</span>'
+    return en or f'<span lang="zh-Hant">{zh}</span>'
+
+
+def dated(facts: pd.DataFrame) -> pd.DataFrame:
+    rows = facts[facts["kind"].isin(KINDS) & (facts["date"] != "")]
+    return rows.assign(_order=rows["date"].map(sort_key)).sort_values("_order", kind="stable")
+
+
+def direction(facts: pd.DataFrame) -> pd.DataFrame:
+    """Undated statements: strategy first, then outlook, then management's views."""
+    rows = facts[facts["kind"].isin(KINDS) & (facts["date"] == "")]
+    order = {k: i for i, k in enumerate((*DIRECTION_KINDS, *DATED_KINDS))}
+    return rows.assign(_order=rows["kind"].map(order)).sort_values("_order", kind="stable")
+
+
+def render(ds: Dataset, lang: str = "en") -> str:
+    o = "brief.outlook."
+    parts = [blocks.chapter("outlook", t(o + "chapter", lang))]
+    events, stated = dated(ds.facts), direction(ds.facts)
+    if events.empty and stated.empty:
+        return "\n".join([*parts, blocks.missing(t(o + "none", lang))])
+    if not events.empty:
+        rows = []
+        for f in events.to_dict("records"):
+            status = t(o + f["status"], lang) if f["status"] else ""
+            rows.append(
+                f'<tr><td class="num">{esc(show_date(f["date"]))}</td>'
+                f"<td>{_name(f)}</td><td>{esc(t(o + 'kind_' + f['kind'], lang))}</td>"
+                f"<td>{esc(f['text'])}</td><td>{esc(status)}</td></tr>"
+            )
+        head = "".join(
+            f"<th scope=col>{esc(t(o + k, lang))}</th>"
+            for k in ("date", "item", "kind", "what", "status")
+        )
+        table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        parts += [
+            blocks.section("outlook-events", t(o + "events", lang)),
+            blocks.block(
+                "table",
+                "outlook-events-table",
+                t(o + "events_title", lang),
+                "",
+                table,
+                blocks.source_text(None, ds.sources, lang, source_ids=events["source"]),
+                lang=lang,
+            ),
+        ]
+    if not stated.empty:
+        items = "".join(
+            f"<li><strong>{_name(f)}</strong> "
+            f'<span class="eb-note">({esc(t(o + "kind_" + f["kind"], lang))})</span> — '
+            f"{esc(f['text'])}</li>"
+            for f in stated.to_dict("records")
+        )
+        source = t(
+            "brief.source",
+            lang,
+            text=blocks.source_text(None, ds.sources, lang, source_ids=stated["source"]),
+        )
+        parts += [
+            blocks.section("outlook-direction", t(o + "direction", lang)),
+            f'<ul class="eb-direction">{items}</ul>',
+            f'<p class="eb-source">{esc(source)}</p>',
+        ]
+    return "\n".join(parts)

@@ -1,0 +1,83 @@
+"""HTML → PDF with WeasyPrint: A4, page numbers, a running header, bookmarks, embedded CJK fonts.
+
+The paged-media rules (``@page``, ``string-set``, ``bookmark-level``) live in assets/brief.css,
+which the HTML already carries, so the PDF and the HTML's print preview agree. WeasyPrint uses the
+system's pango and fontconfig; the print CSS pins every family, and this module checks after
+rendering that only those families were used and that no glyph was missing: a PDF drawn with
+empty boxes still extracts the right text, so text extraction alone proves nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+
+from .errors import BriefError
+
+# Families the print CSS names. Any other family in the PDF means fontconfig fell back, for
+# example to a Japanese face for Traditional Chinese.
+PINNED_FAMILIES = ("Noto Sans CJK TC", "DejaVu Sans", "DejaVu Sans Mono", "Noto Sans Mono CJK TC")
+CJK_FAMILY = "Noto Sans CJK TC"
+# WeasyPrint's messages that mean the text or an image did not render as written.
+FATAL_MARKERS = (".notdef", "glyph", "font", "Failed to load image", "Unable to")
+
+
+class PdfError(BriefError):
+    """The PDF could not be rendered, or rendered with missing glyphs or the wrong fonts."""
+
+    exit_code = 5
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def render_pdf(html: str, pdf_path: Path) -> None:
+    """Write the brief's PDF; raise PdfError on a missing glyph, a fallback font or a failure."""
+    try:
+        import weasyprint
+    except ImportError as err:  # pango or another system library is missing
+        raise PdfError(
+            f"WeasyPrint cannot start: {err}",
+            expected="pip install weasyprint and Debian's libpango-1.0-0 and libharfbuzz-subset0",
+        ) from None
+    pdf_path = Path(pdf_path)
+    collect = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(collect)
+    try:
+        # The brief is self-contained: data: URIs only, never a file or network fetch.
+        fetcher = weasyprint.URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+        document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
+        document.write_pdf(pdf_path)
+    except Exception as err:  # WeasyPrint has no common error type; one line for the user
+        raise PdfError(f"WeasyPrint failed: {type(err).__name__}: {err}", file=pdf_path) from None
+    finally:
+        logger.removeHandler(collect)
+    problems = [m for m in collect.messages if any(k in m for k in FATAL_MARKERS)]
+    families = sorted({font.family for font in document.fonts.values()})
+    stray = [f for f in families if f not in PINNED_FAMILIES]
+    if stray:
+        problems.append("fallback font used: " + ", ".join(stray))
+    if problems:
+        _discard(pdf_path)
+        raise PdfError(
+            "; ".join(dict.fromkeys(problems))[:600],
+            file=pdf_path,
+            expected=f"every glyph rendered in the pinned fonts ({CJK_FAMILY} for "
+            "Chinese; Debian package fonts-noto-cjk)",
+        )
+    for message in collect.messages:
+        logging.getLogger(__name__).warning("WeasyPrint: %s", message)
+
+
+def _discard(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)

@@ -1,0 +1,119 @@
+"""Small executed notebooks that follow the notebook contract (docs/architecture.md), built with
+nbformat so that the assembler's tests do not wait for the real notebooks to run."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import nbformat
+
+from earnings_brief.record import payload
+
+CHAPTERS = ("revenue", "segments", "infrastructure", "auto")
+INPUT_CODE = "secret_input_code = compute_the_brief()"
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="120" viewBox="0 0 320 120">'
+    '<rect x="10" y="10" width="{w}" height="40" fill="#0072B2"/>'
+    '<text x="10" y="90" font-size="14">{label}</text></svg>'
+)
+
+
+def svg_img(width: int, label: str) -> str:
+    data = base64.b64encode(SVG.format(w=width, label=label).encode()).decode()
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="{label}">'
+
+
+def block(kind: str, slug: str, title: str, body: str, source: str = "TMTPost AGI") -> str:
+    return (
+        f'<figure class="eb-block" data-kind="{kind}" id="{slug}">'
+        f'<figcaption class="eb-caption"><span class="eb-label"></span> '
+        f'<span class="eb-title">{title}</span> <span class="eb-subtitle">RMB bn</span>'
+        f"</figcaption>{body}"
+        f'<p class="eb-source">Source: {source}</p></figure>'
+    )
+
+
+def html_output(markup: str):
+    return nbformat.v4.new_output(
+        "display_data", data={"text/html": markup, "text/plain": "<HTML>"}
+    )
+
+
+def chapter_notebook(name: str, *, error: bool = False, title: str | None = None):
+    """An executed chapter notebook: heading, a section, one chart, one table, noise to drop."""
+    title = title or name.capitalize()
+    code = nbformat.v4.new_code_cell
+    cells = [
+        nbformat.v4.new_markdown_cell("# Markdown that must not appear"),
+        code(
+            INPUT_CODE,
+            outputs=[
+                nbformat.v4.new_output("stream", name="stdout", text="stdout noise\n"),
+                nbformat.v4.new_output("stream", name="stderr", text="kernel warning noise\n"),
+            ],
+        ),
+        code(
+            "show(chapter)",
+            outputs=[
+                html_output(f'<h2 class="eb-chapter" id="chapter-{name}">{title}</h2>'),
+                html_output(f'<h3 class="eb-section" id="{name}-main">{title} main</h3>'),
+            ],
+        ),
+        code(
+            "show(chart)",
+            outputs=[
+                html_output(block("figure", f"{name}-chart", f"{title} chart", svg_img(200, name)))
+            ],
+        ),
+        code(
+            "show(table)",
+            outputs=[
+                html_output(
+                    block(
+                        "table",
+                        f"{name}-table",
+                        f"{title} table",
+                        "<table><tr><th>A</th></tr><tr><td>1</td></tr></table>",
+                    )
+                ),
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={
+                        "application/vnd.earnings-brief.record.v1+json": payload(
+                            f"{name}_record", 1.0, unit="RMB"
+                        )
+                    },
+                ),
+                nbformat.v4.new_output(
+                    "execute_result", data={"text/plain": "42"}, execution_count=4
+                ),
+            ],
+        ),
+    ]
+    if error:
+        cells.append(
+            code(
+                "1/0",
+                outputs=[
+                    nbformat.v4.new_output(
+                        "error",
+                        ename="ZeroDivisionError",
+                        evalue="division by zero",
+                        traceback=["Traceback (most recent call last)", "ZeroDivisionError"],
+                    )
+                ],
+            )
+        )
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def write_chapters(folder: Path, **kwargs) -> list[Path]:
+    """The four chapter notebooks under ``folder``, in a scrambled order (the assembler sorts)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in reversed(CHAPTERS):
+        path = folder / f"{name}.ipynb"
+        nbformat.write(chapter_notebook(name, **kwargs.get(name, {})), path)
+        paths.append(path)
+    return paths
