@@ -1,0 +1,124 @@
+"""The HTML of the brief's blocks, exactly as docs/architecture.md's contract describes them.
+
+A figure or table is one ``<figure class="eb-block">`` with an empty ``eb-label`` span (the
+assembler numbers it), a title that states the finding, a subtitle with the measure and unit, the
+chart or table, an optional note and a Source line built from the dataset's sources. Headings,
+prose and the one-line "no data" message are here too. Every string that comes from data is
+escaped here with ``html.escape``; callers pass plain text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from .dataset import Source, figure_label
+from .i18n import t
+
+KINDS = ("figure", "table")
+
+
+def slug(text: str) -> str:
+    """A stable HTML id from any text: 'Revenue vs prior' → 'revenue-vs-prior'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "block"
+
+
+def describe_source(source: Source, lang: str = "en") -> str:
+    """'publisher, title or description, date or date note' (plain text)."""
+    parts = [source.publisher, source.title or source.description, source.date or source.date_note]
+    return t("blocks.source_parts", lang, parts=", ".join(p for p in parts if p))
+
+
+def source_text(
+    rows: pd.DataFrame | None,
+    sources: Mapping[str, Source],
+    lang: str = "en",
+    *,
+    source_ids: Iterable[str] = (),
+) -> str:
+    """The plain text after "Source:" for the figures (rows of the metrics frame) a block shows.
+
+    Reported rows cite their sources; derived rows add "derived from <the figures they came from>".
+    ``source_ids`` adds sources cited by facts rather than figures.
+    """
+    ids: list[str] = list(dict.fromkeys(source_ids))
+    inputs: list[str] = []
+    if rows is not None and len(rows):
+        ids = list(dict.fromkeys([*ids, *(s for s in rows["source"] if s)]))
+        for row in rows.itertuples():
+            if row.basis == "derived":
+                inputs.extend(row.inputs or ())
+    cited = [describe_source(sources[i], lang) for i in ids if i in sources]
+    text = "; ".join(cited)
+    if inputs:
+        derived = t("blocks.derived_from", lang, inputs=", ".join(dict.fromkeys(inputs)))
+        text = f"{text}; {derived}" if text else derived
+    return text
+
+
+def row_labels(rows: pd.DataFrame) -> list[str]:
+    """Figure labels ('revenue[generative_ai] FY2024') of the rows, as the appendix names them."""
+    return [figure_label(r.metric, r.segment, r.item, r.period) for r in rows.itertuples()]
+
+
+def block(
+    kind: str,
+    block_id: str,
+    title: str,
+    subtitle: str,
+    body: str,
+    source: str,
+    *,
+    note: str = "",
+    lang: str = "en",
+) -> str:
+    """One numbered figure or table. ``body`` is trusted HTML (an <img> or a <table> built here);
+    ``title``, ``subtitle``, ``note`` and ``source`` are plain text and get escaped."""
+    if kind not in KINDS:
+        raise ValueError(f"block kind must be one of {KINDS}, not {kind!r}")
+    esc = html.escape
+    parts = [
+        f'<figure class="eb-block" data-kind="{kind}" id="{esc(slug(block_id))}">',
+        f'<figcaption class="eb-caption"><span class="eb-label"></span> '
+        f'<span class="eb-title">{esc(title)}</span> '
+        f'<span class="eb-subtitle">{esc(subtitle)}</span></figcaption>',
+        body,
+    ]
+    if note:
+        parts.append(f'<p class="eb-note">{esc(note)}</p>')
+    parts.append(f'<p class="eb-source">{esc(t("blocks.source", lang, text=source))}</p>')
+    parts.append("</figure>")
+    return "\n".join(parts)
+
+
+def chapter(name: str, text: str) -> str:
+    return f'<h2 class="eb-chapter" id="chapter-{html.escape(slug(name))}">{html.escape(text)}</h2>'
+
+
+def section(section_id: str, text: str) -> str:
+    return f'<h3 class="eb-section" id="{html.escape(slug(section_id))}">{html.escape(text)}</h3>'
+
+
+def prose(*sentences: str) -> str:
+    """One paragraph from plain-text sentences (empty ones are dropped)."""
+    return f'<p class="eb-text">{html.escape(" ".join(s for s in sentences if s))}</p>'
+
+
+def takeaways(items: Iterable[str]) -> str:
+    lines = "".join(f"<li>{html.escape(item)}</li>" for item in items)
+    return f'<ul class="eb-takeaways">{lines}</ul>'
+
+
+def missing(text: str) -> str:
+    """The one line a section shows when its data is absent."""
+    return f'<p class="eb-missing">{html.escape(text)}</p>'
+
+
+def show(markup: str) -> None:
+    """Display HTML as a notebook output (the assembler keeps display outputs of code cells)."""
+    from IPython.display import HTML, display
+
+    display(HTML(markup))

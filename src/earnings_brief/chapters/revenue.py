@@ -1,0 +1,547 @@
+"""Revenue and profitability: revenue against the prior period, the bridge by segment, gross
+profit and margin, the net loss, R&D / opex / capex, and the data-quality checks on these
+figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import charts, metrics, narrative, tables
+from ..dataset import figure_label
+from ..formatting import points
+from ..notebook import Context
+from ..record import record
+from .show import (
+    chapter_heading,
+    compare_frame,
+    facts,
+    figure,
+    missing,
+    money_scale,
+    number,
+    prose,
+    rows,
+    section,
+    sources_of,
+    table,
+)
+
+SPENDING = ("rd_expense", "opex_ex_sbc", "capex")
+INTENSITY = {
+    "rd_expense": "rd_to_revenue",
+    "opex_ex_sbc": "opex_to_revenue",
+    "capex": "capex_to_revenue",
+}
+# Figures whose reconciliation checks this chapter reports.
+CHAPTER_METRICS = {
+    "revenue",
+    "revenue_growth",
+    "revenue_share",
+    "gross_profit",
+    "gross_margin",
+    "net_loss",
+    "net_loss_growth",
+    "rd_expense",
+    "rd_expense_growth",
+    "opex_ex_sbc",
+    "capex",
+    "capex_to_revenue",
+    "capex_growth",
+}
+
+
+def _q(ctx: Context, row, **kw) -> str:
+    return narrative.quantity(row, currency=ctx.currency, lang=ctx.lang, **kw)
+
+
+def _value(row) -> float | None:
+    return None if row is None else float(row["value"])
+
+
+def overview(ctx: Context) -> None:
+    """Chapter heading and a paragraph on revenue and the company's strategy statements."""
+    chapter_heading(ctx)
+    now, growth = ctx.row("revenue"), ctx.row("revenue_growth")
+    if now is None:
+        missing(ctx, "overview")
+        return
+    g = _value(growth)
+    sentences = [
+        ctx.t(
+            f"chapters.revenue.overview.{narrative.change_key(g)}",
+            revenue=_q(ctx, now),
+            period=ctx.period,
+            growth=narrative.magnitude(g, ctx.lang),
+            comparison=ctx.comparison,
+        )
+    ]
+    stated = facts(ctx, kinds=["strategy"], topics=["group"])
+    sentences += [narrative.fact_sentence(f, ctx.lang) for _, f in stated.iterrows()]
+    prose(*sentences)
+    record(
+        "revenue",
+        now["value"],
+        unit=ctx.currency,
+        basis=now["basis"],
+        period=ctx.period,
+        label_key="brief.tile.revenue",
+    )
+    if growth is not None:
+        record(
+            "revenue_growth",
+            g,
+            unit="ratio",
+            basis=growth["basis"],
+            period=ctx.period,
+            label_key="brief.tile.revenue",
+        )
+    prior = ctx.row("revenue", period=ctx.comparison)
+    if prior is not None:
+        record(
+            "revenue_prior",
+            prior["value"],
+            unit=ctx.currency,
+            basis=prior["basis"],
+            period=ctx.comparison,
+            label_key="brief.tile.revenue",
+        )
+
+
+def revenue_vs_prior(ctx: Context) -> None:
+    """Group and segment revenue, prior period against current."""
+    section(ctx, "revenue_vs_prior")
+    if ctx.row("revenue") is None:
+        missing(ctx, "revenue_vs_prior")
+        return
+    items = [("revenue", "", ctx.t("chapters.common.group"), charts.GROUP_COLOR)]
+    items += [
+        ("revenue", s, ctx.segment_name(s), ctx.colors[s])
+        for s in ctx.segment_order
+        if ctx.row("revenue", s) is not None
+    ]
+    values = [
+        ctx.value("revenue", s, period=p)
+        for _, s, *_ in items
+        for p in (ctx.comparison, ctx.period)
+    ]
+    divisor, unit, digits = money_scale(values, ctx.currency, ctx)
+    frame, cited = compare_frame(ctx, items, divisor, digits)
+    g = ctx.value("revenue_growth")
+    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    figure(
+        ctx,
+        "revenue_vs_prior",
+        fig,
+        cited,
+        variant=f"title_{narrative.change_key(g)}",
+        growth=narrative.magnitude(g, ctx.lang),
+        revenue=_q(ctx, ctx.row("revenue")),
+        unit=unit,
+        period=ctx.period,
+        comparison=ctx.comparison,
+    )
+
+
+def revenue_bridge(ctx: Context) -> None:
+    """The change in revenue from the prior period, segment by segment (a waterfall)."""
+    section(ctx, "bridge")
+    steps = metrics.revenue_bridge(ctx.frame, ctx.period, ctx.comparison, ctx.segment_order)
+    prior, now = ctx.row("revenue", period=ctx.comparison), ctx.row("revenue")
+    if steps.empty or prior is None or now is None:
+        missing(ctx, "bridge")
+        return
+    divisor, unit, digits = money_scale([prior["value"], now["value"]], ctx.currency, ctx)
+    marks = [
+        {
+            "label": ctx.comparison,
+            "kind": "total",
+            "basis": prior["basis"],
+            "color": charts.GROUP_COLOR,
+            "change": 0.0,
+            "start": 0.0,
+            "end": prior["value"],
+        }
+    ]
+    marks += [
+        {
+            "label": ctx.segment_name(s.segment),
+            "kind": "step",
+            "basis": s.basis,
+            "color": ctx.colors[s.segment],
+            "change": s.change,
+        }
+        for s in steps.itertuples()
+    ]
+    unexplained = now["value"] - prior["value"] - float(steps["change"].sum())
+    if abs(unexplained) > 0.005 * now["value"]:
+        marks.append(
+            {
+                "label": ctx.t("chapters.revenue.bridge.other"),
+                "kind": "step",
+                "basis": "derived",
+                "color": charts.MUTED,
+                "change": unexplained,
+            }
+        )
+    level = prior["value"]
+    for mark in marks[1:]:
+        mark["start"], mark["end"] = level, level + mark["change"]
+        level = mark["end"]
+    marks.append(
+        {
+            "label": ctx.period,
+            "kind": "total",
+            "basis": now["basis"],
+            "color": charts.GROUP_COLOR,
+            "change": 0.0,
+            "start": 0.0,
+            "end": now["value"],
+        }
+    )
+    frame = pd.DataFrame(marks)
+    frame["text"] = [
+        number(m["end"] / divisor, digits)
+        if m["kind"] == "total"
+        else number(m["change"] / divisor, digits, signed=True)
+        for m in marks
+    ]
+    frame[["start", "end"]] = frame[["start", "end"]] / divisor
+    lead = steps.loc[steps["change"].abs().idxmax()]
+    cited = rows(
+        ctx,
+        [("revenue", "", "", ctx.comparison), ("revenue", "", "", None)]
+        + [("revenue", s, "", p) for s in steps["segment"] for p in (ctx.comparison, None)],
+    )
+    fig = charts.bridge(frame, derived_label=ctx.t("charts.derived"))
+    money = lambda v: narrative.amount(v, "money", ctx.currency, lang=ctx.lang)  # noqa: E731
+    figure(
+        ctx,
+        "bridge",
+        fig,
+        cited,
+        variant=f"title_{narrative.change_key(lead['change'])}",
+        segment=ctx.segment_name(lead["segment"]),
+        change=money(abs(lead["change"])),
+        total=money(now["value"] - prior["value"]),
+        unit=unit,
+        period=ctx.period,
+        comparison=ctx.comparison,
+    )
+
+
+def gross_profit(ctx: Context) -> None:
+    """Gross profit against revenue, and the gross margin."""
+    section(ctx, "gross_profit")
+    profit, margin = ctx.row("gross_profit"), ctx.row("gross_margin")
+    if profit is None or margin is None:
+        missing(ctx, "gross_profit")
+        return
+    prior_margin = ctx.row("gross_margin", period=ctx.comparison)
+    items = [
+        ("revenue", "", narrative.label("metric", "revenue", ctx.lang), charts.GROUP_COLOR),
+        (
+            "gross_profit",
+            "",
+            narrative.label("metric", "gross_profit", ctx.lang),
+            charts.GROUP_COLOR,
+        ),
+    ]
+    values = [ctx.value(m, period=p) for m, *_ in items for p in (ctx.comparison, ctx.period)]
+    divisor, unit, digits = money_scale(values, ctx.currency, ctx)
+    frame, cited = compare_frame(ctx, items, divisor, digits)
+    cited = pd.concat(
+        [
+            cited,
+            rows(ctx, [("gross_margin", "", "", None), ("gross_margin", "", "", ctx.comparison)]),
+        ]
+    )
+    change = None if prior_margin is None else margin["value"] - prior_margin["value"]
+    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    figure(
+        ctx,
+        "gross_profit",
+        fig,
+        cited,
+        variant="title" if change is None else "title_change",
+        margin=_q(ctx, margin),
+        profit=_q(ctx, profit),
+        change=points(change, ctx.lang),
+        comparison=ctx.comparison,
+        unit=unit,
+        period=ctx.period,
+    )
+    record(
+        "gross_margin",
+        margin["value"],
+        unit="ratio",
+        basis=margin["basis"],
+        period=ctx.period,
+        label_key="brief.tile.gross_margin",
+    )
+    record(
+        "gross_profit",
+        profit["value"],
+        unit=ctx.currency,
+        basis=profit["basis"],
+        period=ctx.period,
+        label_key="brief.tile.gross_margin",
+    )
+    if change is not None:
+        record(
+            "gross_margin_change",
+            change,
+            unit="points",
+            basis="derived",
+            period=ctx.period,
+            label_key="brief.tile.gross_margin",
+        )
+
+
+def net_loss(ctx: Context) -> None:
+    """The net loss in both periods, its change, and its size against revenue."""
+    section(ctx, "net_loss")
+    loss = ctx.row("net_loss")
+    if loss is None:
+        missing(ctx, "net_loss")
+        return
+    items = [("net_loss", "", narrative.label("metric", "net_loss", ctx.lang), charts.GROUP_COLOR)]
+    values = [ctx.value("net_loss", period=p) for p in (ctx.comparison, ctx.period)]
+    divisor, unit, digits = money_scale(values, ctx.currency, ctx)
+    frame, cited = compare_frame(ctx, items, divisor, digits)
+    change = ctx.row("net_loss_growth")
+    c = _value(change)
+    ratio_now = ctx.row("net_loss_to_revenue")
+    ratio_prior = ctx.row("net_loss_to_revenue", period=ctx.comparison)
+    if ratio_now is not None:
+        key = "ratio_sentence" if ratio_prior is None else "ratio_sentence_prior"
+        prose(
+            ctx.t(
+                f"chapters.revenue.net_loss.{key}",
+                ratio=_q(ctx, ratio_now),
+                prior=_q(ctx, ratio_prior),
+                period=ctx.period,
+                comparison=ctx.comparison,
+            )
+        )
+        cited = pd.concat(
+            [cited, pd.DataFrame([r for r in (ratio_now, ratio_prior) if r is not None])]
+        )
+    if change is not None:
+        cited = pd.concat([cited, pd.DataFrame([change])])
+    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    figure(
+        ctx,
+        "net_loss",
+        fig,
+        cited,
+        variant=f"title_{narrative.change_key(c, 'wider', 'narrower', 'flat')}",
+        change=narrative.magnitude(c, ctx.lang),
+        loss=_q(ctx, loss),
+        unit=unit,
+        period=ctx.period,
+        comparison=ctx.comparison,
+        note=ctx.t("charts.data_note", note=loss["note"]) if loss["note"] else "",
+    )
+    record(
+        "net_loss",
+        loss["value"],
+        unit=ctx.currency,
+        basis=loss["basis"],
+        period=ctx.period,
+        label_key="brief.tile.net_loss",
+    )
+    if change is not None:
+        record(
+            "net_loss_change",
+            c,
+            unit="ratio",
+            basis=change["basis"],
+            period=ctx.period,
+            label_key="brief.tile.net_loss",
+        )
+
+
+def spending(ctx: Context) -> None:
+    """R&D, operating expenses and capex in both periods, in money."""
+    section(ctx, "spending")
+    present = [m for m in SPENDING if ctx.row(m) is not None]
+    if not present:
+        missing(ctx, "spending")
+        return
+    items = [(m, "", narrative.label("metric", m, ctx.lang), charts.GROUP_COLOR) for m in present]
+    values = [ctx.value(m, period=p) for m in present for p in (ctx.comparison, ctx.period)]
+    divisor, unit, digits = money_scale(values, ctx.currency, ctx)
+    frame, cited = compare_frame(ctx, items, divisor, digits)
+    largest = max(present, key=lambda m: ctx.value(m))
+    ratio = ctx.row(INTENSITY[largest])
+    drivers = facts(ctx, kinds=["explanation"], topics=["group"])
+    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in drivers.iterrows()))
+    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    figure(
+        ctx,
+        "spending",
+        fig,
+        cited,
+        variant="title" if ratio is not None else "title_no_ratio",
+        item=narrative.label("metric", largest, ctx.lang),
+        value=_q(ctx, ctx.row(largest)),
+        ratio=_q(ctx, ratio),
+        unit=unit,
+        period=ctx.period,
+        comparison=ctx.comparison,
+        source_ids=sources_of(drivers),
+    )
+    for metric in present:
+        r = ctx.row(metric)
+        record(
+            metric,
+            r["value"],
+            unit=ctx.currency,
+            basis=r["basis"],
+            period=ctx.period,
+            label_key=f"narrative.metric.{metric}",
+        )
+        if ctx.row(INTENSITY[metric]) is not None:
+            i = ctx.row(INTENSITY[metric])
+            record(
+                INTENSITY[metric],
+                i["value"],
+                unit="ratio",
+                basis=i["basis"],
+                period=ctx.period,
+                label_key=f"narrative.metric.{INTENSITY[metric]}",
+            )
+
+
+def spending_intensity(ctx: Context) -> None:
+    """The same spending against revenue, with the change, as a table."""
+    section(ctx, "intensity")
+    present = [m for m in SPENDING if ctx.row(m) is not None or ctx.row(INTENSITY[m]) is not None]
+    if not present:
+        missing(ctx, "intensity")
+        return
+    values = [ctx.value(m, period=p) for m in present for p in (ctx.comparison, ctx.period)]
+    divisor, unit, digits = money_scale(values, ctx.currency, ctx)
+    records, cited = [], []
+    for m in present:
+        line = {"item": narrative.label("metric", m, ctx.lang)}
+        for col, metric, period, scale in (
+            ("prior", m, ctx.comparison, divisor),
+            ("now", m, ctx.period, divisor),
+            ("ratio_prior", INTENSITY[m], ctx.comparison, 1.0),
+            ("ratio_now", INTENSITY[m], ctx.period, 1.0),
+        ):
+            r = ctx.row(metric, period=period)
+            line[col] = None if r is None else r["value"] / scale
+            line[f"{col}_basis"] = "" if r is None else r["basis"]
+            if r is not None:
+                cited.append(r)
+        growth = ctx.row(f"{m}_growth")
+        line["growth"] = _value(growth)
+        line["growth_basis"] = "" if growth is None else growth["basis"]
+        if growth is not None:
+            cited.append(growth)
+        records.append(line)
+    frame = pd.DataFrame(records)
+    t = ctx.t
+    columns = [
+        tables.Column("item", t("chapters.common.item")),
+        tables.Column(
+            "prior", t("chapters.common.in_unit", period=ctx.comparison, unit=unit), digits
+        ),
+        tables.Column("now", t("chapters.common.in_unit", period=ctx.period, unit=unit), digits),
+        tables.Column("growth", t("chapters.common.change_pct"), 1, 100.0, signed=True),
+        tables.Column(
+            "ratio_prior", t("chapters.common.of_revenue", period=ctx.comparison), 1, 100.0
+        ),
+        tables.Column("ratio_now", t("chapters.common.of_revenue", period=ctx.period), 1, 100.0),
+    ]
+    now_ratios = {
+        m: ctx.value(INTENSITY[m]) for m in present if ctx.value(INTENSITY[m]) is not None
+    }
+    top = max(now_ratios, key=now_ratios.get) if now_ratios else present[0]
+    table(
+        ctx,
+        "intensity",
+        frame,
+        columns,
+        pd.DataFrame(cited),
+        variant="title" if now_ratios else "title_plain",
+        item=narrative.label("metric", top, ctx.lang),
+        ratio=_q(ctx, ctx.row(INTENSITY[top])),
+        period=ctx.period,
+    )
+
+
+def _check_text(ctx: Context, check: pd.Series, value: float) -> str:
+    ref = ctx.row(check["metric"], check["segment"], check["item"], check["period"])
+    dimension, unit = ("ratio", "ratio") if ref is None else (ref["dimension"], ref["unit"])
+    return narrative.amount(
+        value, dimension, unit, check["metric"], currency=ctx.currency, lang=ctx.lang
+    )
+
+
+def quality_flags(ctx: Context) -> None:
+    """Reconciliation checks on this chapter's figures; flagged ones are spelt out first."""
+    section(ctx, "checks")
+    checks = ctx.checks[
+        ctx.checks["metric"].isin(CHAPTER_METRICS) & (ctx.checks["kind"] != "claim")
+    ]
+    if checks.empty:
+        missing(ctx, "checks")
+        return
+    flagged = checks[checks["status"] == "flag"]
+    prose(
+        *(
+            ctx.t(
+                "chapters.revenue.checks.flag_sentence",
+                figure=figure_label(c["metric"], c["segment"], c["item"], c["period"]),
+                stated=_check_text(ctx, c, c["stated"]),
+                recomputed=_check_text(ctx, c, c["recomputed"]),
+                note=c["note"] or ctx.t("chapters.revenue.checks.no_note"),
+            )
+            for _, c in flagged.iterrows()
+        )
+    )
+    frame = pd.DataFrame(
+        {
+            "figure": [
+                figure_label(c.metric, c.segment, c.item, c.period) for c in checks.itertuples()
+            ],
+            "kind": [ctx.t(f"brief.check_kind.{k}") for k in checks["kind"]],
+            "stated": [_check_text(ctx, c, c["stated"]) for _, c in checks.iterrows()],
+            "recomputed": [_check_text(ctx, c, c["recomputed"]) for _, c in checks.iterrows()],
+            "status": [ctx.t(f"brief.appendix.{s}") for s in checks["status"]],
+        }
+    )
+    columns = [
+        tables.Column("figure", ctx.t("chapters.common.figure")),
+        tables.Column("kind", ctx.t("chapters.common.check_kind")),
+        tables.Column("stated", ctx.t("chapters.common.stated"), right=True),
+        tables.Column("recomputed", ctx.t("chapters.common.recomputed"), right=True),
+        tables.Column("status", ctx.t("chapters.common.result")),
+    ]
+    table(
+        ctx,
+        "checks",
+        frame,
+        columns,
+        None,
+        source_ids=sources_of(checks[checks["source"] != ""]),
+        variant="title_flag" if len(flagged) else "title_pass",
+        flagged=len(flagged),
+        total=len(checks),
+    )
+
+
+# The notebook's cells, in order (one call each).
+BLOCKS = (
+    "overview",
+    "revenue_vs_prior",
+    "revenue_bridge",
+    "gross_profit",
+    "net_loss",
+    "spending",
+    "spending_intensity",
+    "quality_flags",
+)

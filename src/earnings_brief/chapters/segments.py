@@ -1,0 +1,408 @@
+"""Segments: the revenue mix in both periods, growth by segment, each segment's operating KPIs
+(with the company's explanations and named customers), and overseas revenue."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import blocks, charts, metrics, narrative, tables
+from ..formatting import points
+from ..notebook import Context
+from ..record import record
+from .show import (
+    chapter_heading,
+    facts,
+    figure,
+    missing,
+    money_scale,
+    names_table,
+    prose,
+    rows,
+    section,
+    sources_of,
+    table,
+)
+
+REVENUE_METRICS = {"revenue", "revenue_growth", "revenue_share"}
+# Units that mark a segment's figures as the auto chapter's (deliveries, vehicle models).
+AUTO_UNITS = {"vehicles"}
+
+
+def _q(ctx: Context, row, **kw) -> str:
+    return narrative.quantity(row, currency=ctx.currency, lang=ctx.lang, **kw)
+
+
+def auto_segments(ctx: Context) -> list[str]:
+    """Segments reported with vehicle figures: the auto chapter covers their operating KPIs."""
+    f = ctx.frame
+    found = set(f.loc[f["unit"].isin(AUTO_UNITS) & (f["segment"] != ""), "segment"])
+    return [s for s in ctx.segment_order if s in found]
+
+
+def _with_revenue(ctx: Context) -> list[str]:
+    return [s for s in ctx.segment_order if ctx.row("revenue", s) is not None]
+
+
+def overview(ctx: Context) -> None:
+    chapter_heading(ctx)
+    present = _with_revenue(ctx)
+    if not present:
+        missing(ctx, "overview")
+        return
+    count = ctx.row("segment_count")
+    n = int(count["value"]) if count is not None else len(present)
+    prose(
+        ctx.t(
+            "chapters.segments.overview.sentence",
+            count=n,
+            names=narrative.join([ctx.segment_name(s) for s in present], ctx.lang),
+            period=ctx.period,
+        )
+    )
+
+
+def mix(ctx: Context) -> None:
+    """Each segment's share of revenue, in the comparison period and now."""
+    section(ctx, "mix")
+    shares = metrics.segment_mix(ctx.frame, [ctx.comparison, ctx.period], ctx.segment_order)
+    now = shares[shares["period"] == ctx.period]
+    if now.empty:
+        missing(ctx, "mix")
+        return
+    frame = shares.assign(
+        color=[ctx.colors.get(s, charts.GROUP_COLOR) for s in shares["segment"]],
+        text=[narrative.amount(v, "ratio", "ratio", lang=ctx.lang) for v in shares["share"]],
+    ).rename(columns={"segment": "key"})
+    frame["segment"] = [ctx.segment_name(k) for k in frame["key"]]
+    lead = now.loc[now["share"].idxmax()]
+    prior = shares[(shares["period"] == ctx.comparison) & (shares["segment"] == lead["segment"])]
+    change = float(lead["share"] - prior["share"].iloc[0]) if len(prior) else None
+    variant = "title" if change is None else f"title_{narrative.change_key(change)}"
+    cited = rows(
+        ctx,
+        [
+            ("revenue_share", s, "", p)
+            for s in shares["segment"].unique()
+            for p in (ctx.comparison, None)
+        ],
+    )
+    fig = charts.mix(frame, derived_label=ctx.t("charts.derived"))
+    figure(
+        ctx,
+        "mix",
+        fig,
+        cited,
+        variant=variant,
+        segment=ctx.segment_name(lead["segment"]),
+        share=narrative.amount(lead["share"], "ratio", "ratio", lang=ctx.lang),
+        change=points(change, ctx.lang),
+        period=ctx.period,
+        comparison=ctx.comparison,
+    )
+    basis = "derived" if lead["basis"] == "derived" else "reported"
+    record(
+        "largest_segment",
+        lead["segment"],
+        segment_name=ctx.segment_name(lead["segment"]),
+        period=ctx.period,
+        basis=basis,
+        label_key="brief.tile.largest_share",
+    )
+    record(
+        "largest_segment_share",
+        float(lead["share"]),
+        unit="ratio",
+        basis=basis,
+        period=ctx.period,
+        segment=lead["segment"],
+        label_key="brief.tile.largest_share",
+    )
+    if change is not None:
+        record(
+            "largest_segment_share_change",
+            change,
+            unit="points",
+            basis="derived",
+            period=ctx.period,
+            segment=lead["segment"],
+            comparison=ctx.comparison,
+            label_key="brief.tile.largest_share",
+        )
+    growth = ctx.row("revenue_growth", lead["segment"])
+    if growth is not None:
+        record(
+            "largest_segment_growth",
+            float(growth["value"]),
+            unit="ratio",
+            basis=growth["basis"],
+            period=ctx.period,
+            segment=lead["segment"],
+            label_key="brief.tile.largest_share",
+        )
+
+
+def growth(ctx: Context) -> None:
+    """Revenue growth of each segment and of the group."""
+    section(ctx, "growth")
+    found = [(s, ctx.row("revenue_growth", s)) for s in ["", *ctx.segment_order]]
+    found = [(s, r) for s, r in found if r is not None]
+    segs = [(s, r) for s, r in found if s]
+    if not segs:
+        missing(ctx, "growth")
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "label": ctx.segment_name(s) if s else ctx.t("chapters.common.group"),
+                "value": r["value"] * 100,
+                "text": _q(ctx, r, signed=True),
+                "basis": r["basis"],
+                "color": ctx.colors[s] if s else charts.GROUP_COLOR,
+            }
+            for s, r in found
+        ]
+    )
+    fastest, r_fast = max(segs, key=lambda x: x[1]["value"])
+    slowest, r_slow = min(segs, key=lambda x: x[1]["value"])
+    variant = "title_spread" if len(segs) > 1 else "title_one"
+    fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
+    figure(
+        ctx,
+        "growth",
+        fig,
+        pd.DataFrame([r for _, r in found]),
+        variant=variant,
+        fastest=ctx.segment_name(fastest),
+        fast=_q(ctx, r_fast, signed=True),
+        slowest=ctx.segment_name(slowest),
+        slow=_q(ctx, r_slow, signed=True),
+        period=ctx.period,
+        comparison=ctx.comparison,
+    )
+
+
+def growth_table(ctx: Context) -> None:
+    """Revenue, growth and share of each segment in both periods."""
+    section(ctx, "table")
+    present = _with_revenue(ctx)
+    if not present:
+        missing(ctx, "table")
+        return
+    values = [
+        ctx.value("revenue", s, period=p) for s in present for p in (ctx.comparison, ctx.period)
+    ]
+    divisor, unit, digits = money_scale(values, ctx.currency, ctx)
+    lines, cited = [], []
+    for s in ["", *present]:
+        line = {"segment": ctx.segment_name(s) if s else ctx.t("chapters.common.group")}
+        for col, metric, period, scale in (
+            ("prior", "revenue", ctx.comparison, divisor),
+            ("now", "revenue", ctx.period, divisor),
+            ("growth", "revenue_growth", ctx.period, 1.0),
+            ("share_prior", "revenue_share", ctx.comparison, 1.0),
+            ("share_now", "revenue_share", ctx.period, 1.0),
+        ):
+            r = ctx.row(metric, s, period=period)
+            line[col] = None if r is None else r["value"] / scale
+            line[f"{col}_basis"] = "" if r is None else r["basis"]
+            cited += [] if r is None else [r]
+        lines.append(line)
+    t = ctx.t
+    columns = [
+        tables.Column("segment", t("chapters.common.segment")),
+        tables.Column(
+            "prior", t("chapters.common.in_unit", period=ctx.comparison, unit=unit), digits
+        ),
+        tables.Column("now", t("chapters.common.in_unit", period=ctx.period, unit=unit), digits),
+        tables.Column("growth", t("chapters.common.change_pct"), 1, 100.0, signed=True),
+        tables.Column(
+            "share_prior", t("chapters.common.share_pct", period=ctx.comparison), 1, 100.0
+        ),
+        tables.Column("share_now", t("chapters.common.share_pct", period=ctx.period), 1, 100.0),
+    ]
+    table(
+        ctx,
+        "table",
+        pd.DataFrame(lines),
+        columns,
+        pd.DataFrame(cited),
+        count=len(present),
+        period=ctx.period,
+        comparison=ctx.comparison,
+    )
+
+
+def _kpi_rows(ctx: Context, segment: str) -> pd.DataFrame:
+    f = ctx.frame
+    return f[
+        (f["segment"] == segment)
+        & (f["period"] == ctx.period)
+        & (f["basis"] == "reported")
+        & ~f["metric"].isin(REVENUE_METRICS)
+    ]
+
+
+def segment_kpis(ctx: Context) -> None:
+    """For each segment outside the auto chapter: its KPIs, what the company says, its customers."""
+    section(ctx, "kpis")
+    shown = [s for s in _with_revenue(ctx) if s not in auto_segments(ctx)]
+    shown = [s for s in shown if len(_kpi_rows(ctx, s)) or len(_segment_facts(ctx, s))]
+    if not shown:
+        missing(ctx, "kpis")
+        return
+    for seg in shown:
+        _segment_block(ctx, seg)
+
+
+def _items(ctx: Context, segment: str) -> list[str]:
+    return [i for i in dict.fromkeys(_kpi_rows(ctx, segment)["item"]) if i]
+
+
+def _segment_facts(ctx: Context, segment: str) -> pd.DataFrame:
+    return facts(ctx, topics=[segment, *_items(ctx, segment)])
+
+
+def _segment_block(ctx: Context, seg: str) -> None:
+    name = ctx.segment_name(seg)
+    blocks.show(
+        blocks.section(
+            ctx.block_id(f"kpis-{seg}"), ctx.t("chapters.segments.kpis.segment", segment=name)
+        )
+    )
+    said = _segment_facts(ctx, seg)
+    told = said[said["kind"].isin(["explanation", "strategy", "view"])]
+    prose(
+        *(narrative.fact_sentence(f, ctx.lang, named=f["topic"] != seg) for _, f in told.iterrows())
+    )
+    kpis = _kpi_rows(ctx, seg)
+    multiples = kpis[kpis["dimension"] == "multiple"]
+    if len(multiples):
+        frame = pd.DataFrame(
+            [
+                {
+                    "label": _kpi_label(ctx, r),
+                    "value": r["value"],
+                    "text": _q(ctx, r),
+                    "basis": r["basis"],
+                    "color": ctx.colors[seg],
+                }
+                for _, r in multiples.iterrows()
+            ]
+        )
+        top = multiples.loc[multiples["value"].idxmax()]
+        fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
+        figure(
+            ctx,
+            f"kpi_multiples_{seg}",
+            fig,
+            multiples,
+            texts="kpi_multiples",
+            segment=name,
+            measure=_kpi_label(ctx, top),
+            value=_q(ctx, top),
+            comparison=ctx.comparison,
+            note=" ".join(
+                dict.fromkeys(ctx.t("charts.data_note", note=n) for n in multiples["note"] if n)
+            ),
+        )
+    others = kpis[kpis["dimension"] != "multiple"]
+    if len(others):
+        frame = pd.DataFrame(
+            {
+                "measure": [_kpi_label(ctx, r) for _, r in others.iterrows()],
+                "value": [_q(ctx, r) for _, r in others.iterrows()],
+                "note": list(others["note"]),
+            }
+        )
+        columns = [
+            tables.Column("measure", ctx.t("chapters.common.measure")),
+            tables.Column("value", ctx.t("chapters.common.value"), right=True),
+            tables.Column("note", ctx.t("chapters.common.note")),
+        ]
+        table(
+            ctx,
+            f"kpi_table_{seg}",
+            frame,
+            columns,
+            others,
+            texts="kpi_table",
+            segment=name,
+            period=ctx.period,
+            count=len(others),
+        )
+    customers = said[said["kind"].isin(["customer", "partner"])]
+    if len(customers):
+        names_table(ctx, f"customers_{seg}", customers, texts="customers", segment=name)
+
+
+def _kpi_label(ctx: Context, row) -> str:
+    metric = narrative.label("metric", row["metric"], ctx.lang)
+    if row["item"]:
+        return ctx.t(
+            "chapters.segments.kpis.item_metric",
+            item=narrative.label("item", row["item"], ctx.lang),
+            metric=metric,
+        )
+    return metric
+
+
+def overseas(ctx: Context) -> None:
+    """Overseas revenue growth against the group's."""
+    section(ctx, "overseas")
+    f = ctx.frame
+    found = f[
+        f["metric"].str.startswith("overseas_") & (f["period"] == ctx.period) & (f["segment"] == "")
+    ]
+    group = ctx.row("revenue_growth")
+    over = ctx.row("overseas_revenue_growth")
+    if over is None and found.empty:
+        missing(ctx, "overseas")
+        return
+    if over is None or group is None:
+        frame = pd.DataFrame(
+            {
+                "measure": [narrative.label("metric", m, ctx.lang) for m in found["metric"]],
+                "value": [_q(ctx, r) for _, r in found.iterrows()],
+            }
+        )
+        columns = [
+            tables.Column("measure", ctx.t("chapters.common.measure")),
+            tables.Column("value", ctx.t("chapters.common.value"), right=True),
+        ]
+        table(ctx, "overseas_table", frame, columns, found, period=ctx.period)
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "label": narrative.label("metric", "overseas_revenue_growth", ctx.lang),
+                "value": over["value"],
+                "text": _q(ctx, over, signed=True),
+                "basis": over["basis"],
+                "color": charts.PALETTE[4],
+            },
+            {
+                "label": narrative.label("metric", "revenue_growth", ctx.lang),
+                "value": group["value"],
+                "text": _q(ctx, group, signed=True),
+                "basis": group["basis"],
+                "color": charts.GROUP_COLOR,
+            },
+        ]
+    )
+    faster = "faster" if over["value"] > group["value"] else "slower"
+    fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
+    figure(
+        ctx,
+        "overseas",
+        fig,
+        pd.DataFrame([over, group]),
+        variant=f"title_{faster}",
+        overseas=_q(ctx, over, signed=True),
+        group=_q(ctx, group, signed=True),
+        period=ctx.period,
+        note=ctx.t("charts.data_note", note=over["note"]) if over["note"] else "",
+        source_ids=sources_of(found),
+    )
+
+
+BLOCKS = ("overview", "mix", "growth", "growth_table", "segment_kpis", "overseas")

@@ -1,0 +1,202 @@
+"""What the chapter modules share: showing a chart or table as a numbered block with its Source
+line, the one-line "no data" message, the rows and facts a block cites, and the scale a money
+axis is drawn in. Titles and subtitles come from ``chapters.<notebook>.<block>`` in the locale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from .. import blocks, charts, tables
+from ..notebook import Context
+
+MONEY_SCALES = ((1e9, "bn", 2), (1e6, "m", 0), (1.0, "", 0))
+
+
+def chapter_heading(ctx: Context) -> None:
+    blocks.show(blocks.chapter(ctx.notebook, ctx.t(f"chapters.{ctx.notebook}.chapter")))
+
+
+def section(ctx: Context, name: str, **values) -> None:
+    key = f"chapters.{ctx.notebook}.{name}.section"
+    blocks.show(blocks.section(ctx.block_id(name), ctx.t(key, **values)))
+
+
+def missing(ctx: Context, name: str, **values) -> None:
+    """The one line a section shows when the dataset has nothing for it."""
+    text = ctx.t(
+        f"chapters.{ctx.notebook}.{name}.missing",
+        company=ctx.ds.company.name_en,
+        period=ctx.period,
+        comparison=ctx.comparison,
+        **values,
+    )
+    blocks.show(blocks.missing(text))
+
+
+def prose(*sentences: str) -> None:
+    if any(sentences):
+        blocks.show(blocks.prose(*sentences))
+
+
+def rows(ctx: Context, keys: Iterable[tuple]) -> pd.DataFrame:
+    """The metrics-frame rows behind a block, for its Source line; keys are (metric, segment, item,
+    period) with period None meaning the current period. Absent figures are skipped."""
+    found = [ctx.row(*key) for key in keys]
+    found = [r for r in found if r is not None]
+    return pd.DataFrame(found) if found else ctx.frame.iloc[0:0]
+
+
+def facts(ctx: Context, *, kinds: Iterable[str] = (), topics: Iterable[str] = ()) -> pd.DataFrame:
+    found = ctx.ds.facts
+    if kinds:
+        found = found[found["kind"].isin(list(kinds))]
+    if topics:
+        found = found[found["topic"].isin(list(topics))]
+    return found
+
+
+def sources_of(found: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(found["source"])) if len(found) else []
+
+
+def figure(
+    ctx: Context,
+    name: str,
+    fig,
+    cited: pd.DataFrame,
+    *,
+    note: str = "",
+    source_ids: Iterable[str] = (),
+    variant: str = "title",
+    texts: str = "",
+    **values,
+) -> None:
+    """Show a chart as a numbered figure. Its words are under ``chapters.<notebook>.<texts or
+    name>``; ``variant`` picks one of the block's finding-titles."""
+    base = f"chapters.{ctx.notebook}.{texts or name}"
+    title = ctx.t(f"{base}.{variant}", **values)
+    body = charts.img(fig, alt=title)
+    source = blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids)
+    if len(cited) and (cited["basis"] == "derived").any():
+        note = " ".join(p for p in (note, ctx.t("charts.derived_note")) if p)
+    blocks.show(
+        blocks.block(
+            "figure",
+            ctx.block_id(name),
+            title,
+            ctx.t(f"{base}.subtitle", **values),
+            body,
+            source,
+            note=note,
+            lang=ctx.lang,
+        )
+    )
+
+
+def table(
+    ctx: Context,
+    name: str,
+    frame: pd.DataFrame,
+    columns: list[tables.Column],
+    cited: pd.DataFrame | None,
+    *,
+    note: str = "",
+    source_ids: Iterable[str] = (),
+    variant: str = "title",
+    texts: str = "",
+    **values,
+) -> None:
+    """Show a frame as a numbered table with its caption and Source line."""
+    base = f"chapters.{ctx.notebook}.{texts or name}"
+    body = tables.html_table(frame, columns, ctx.lang)
+    note = " ".join(p for p in (note, tables.derived_note(frame, columns, ctx.lang)) if p)
+    source = blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids)
+    blocks.show(
+        blocks.block(
+            "table",
+            ctx.block_id(name),
+            ctx.t(f"{base}.{variant}", **values),
+            ctx.t(f"{base}.subtitle", **values),
+            body,
+            source,
+            note=note,
+            lang=ctx.lang,
+        )
+    )
+
+
+def money_scale(values: Iterable[float], currency: str, ctx: Context) -> tuple[float, str, int]:
+    """Divisor, unit text and decimals for drawing money values: the largest scale under the max."""
+    top = max((abs(v) for v in values if v is not None), default=0.0)
+    for divisor, scale, digits in MONEY_SCALES:
+        if top >= divisor:
+            unit = f"{currency} {ctx.t(f'format.scale.{scale}')}" if scale else currency
+            return divisor, unit, digits
+    return 1.0, currency, 0
+
+
+def number(value: float, digits: int, *, signed: bool = False) -> str:
+    text = f"{value:,.{digits}f}"
+    return ("+" + text if signed and value > 0 else text).replace("-", "−")
+
+
+def compare_frame(
+    ctx: Context,
+    items: list[tuple[str, str, str, str]],
+    divisor: float = 1.0,
+    digits: int = 0,
+    *,
+    text=None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Bars for each (metric, segment, label, colour) in the comparison and current period.
+
+    Returns the chart frame and the rows it cites. ``text`` formats a row as its bar label.
+    """
+    marks, cited = [], []
+    for metric, seg, name, color in items:
+        for period in (ctx.comparison, ctx.period):
+            row = ctx.row(metric, seg, period=period)
+            if row is None:
+                continue
+            cited.append(row)
+            marks.append(
+                {
+                    "group": name,
+                    "series": period,
+                    "value": row["value"] / divisor,
+                    "text": text(row) if text else number(row["value"] / divisor, digits),
+                    "basis": row["basis"],
+                    "color": color,
+                }
+            )
+    return pd.DataFrame(marks), (pd.DataFrame(cited) if cited else ctx.frame.iloc[0:0])
+
+
+def names_table(ctx: Context, name: str, found: pd.DataFrame, texts: str = "", **values) -> None:
+    """Facts (customers, partners, milestones) as a table: name, Chinese name, as stated."""
+    frame = pd.DataFrame(
+        {
+            "name": list(found["name_en"]),
+            "name_zh": list(found["name_zh"]),
+            "text": list(found["text"]),
+        }
+    )
+    columns = [
+        tables.Column("name", ctx.t("chapters.common.name")),
+        tables.Column("name_zh", ctx.t("chapters.common.name_zh")),
+        tables.Column("text", ctx.t("chapters.common.as_stated")),
+    ]
+    table(
+        ctx,
+        name,
+        frame,
+        columns,
+        None,
+        source_ids=sources_of(found),
+        count=len(found),
+        texts=texts,
+        **values,
+    )

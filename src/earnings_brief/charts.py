@@ -1,0 +1,436 @@
+"""One seaborn theme and the chart kinds of the brief, rendered as self-contained SVG.
+
+Chart functions take a small frame of what to draw (labels already translated, values in the unit
+the axis shows, a ``basis`` per mark, a colour per mark) and return a matplotlib Figure; ``img``
+turns it into an ``<img>`` tag holding the SVG and closes the figure. Nothing here knows a
+segment, a company or a period: colours come from the company's segment order.
+
+Conventions: bars start at zero, values are labelled on the marks, derived values are lighter
+and hatched and a legend says so, no gridlines or frames that carry no information.
+"""
+
+from __future__ import annotations
+
+import base64
+import glob
+import html
+import io
+from collections.abc import Iterable
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.colors import to_rgb  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from .errors import BriefError  # noqa: E402
+
+# Traditional Chinese face of Noto Sans CJK; the JP/SC faces draw different glyph forms.
+CJK_FAMILY = "Noto Sans CJK TC"
+FONT_GLOBS = ("/usr/share/fonts/**/NotoSansCJK-*.ttc", "/usr/share/fonts/**/NotoSansCJKtc-*.otf")
+LATIN_FALLBACK = "DejaVu Sans"
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies, and in greyscale print.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+GROUP_COLOR = "#4D4D4D"
+INK = "#222222"
+MUTED = "#6B6B6B"
+DERIVED_HATCH = "////"
+WIDTH = 6.4  # inches; the HTML column and the A4 text block both fit it
+
+_theme_applied = False
+
+
+def _font_known(family: str) -> bool:
+    return any(entry.name == family for entry in font_manager.fontManager.ttflist)
+
+
+def ensure_cjk_font() -> str:
+    """The pinned CJK family, found even when matplotlib's cache predates the font's install.
+
+    A stale cache is rebuilt once; failing that, the font files are added directly. Without any CJK
+    font the Chinese product names would print as empty boxes, so that is an error, not a warning.
+    """
+    if _font_known(CJK_FAMILY):
+        return CJK_FAMILY
+    font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+    font_manager.findfont = font_manager.fontManager.findfont
+    if not _font_known(CJK_FAMILY):
+        for pattern in FONT_GLOBS:
+            for path in glob.glob(pattern, recursive=True):
+                font_manager.fontManager.addfont(path)
+    if not _font_known(CJK_FAMILY):
+        raise BriefError(
+            f"font '{CJK_FAMILY}' not found",
+            expected="the Debian package fonts-noto-cjk (scripts/system-deps.sh installs it)",
+        )
+    return CJK_FAMILY
+
+
+def apply_theme() -> None:
+    """The one look of every chart: seaborn 'white' style, pinned fonts, SVG with text as paths."""
+    global _theme_applied
+    family = ensure_cjk_font()
+    sns.set_theme(
+        context="paper",
+        style="white",
+        palette=list(PALETTE),
+        font="sans-serif",
+        rc={
+            "font.family": "sans-serif",
+            "font.sans-serif": [family, LATIN_FALLBACK],
+            "font.size": 9,
+            "axes.titlesize": 10,
+            "axes.labelsize": 9,
+            "axes.labelcolor": INK,
+            "axes.edgecolor": MUTED,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "xtick.color": INK,
+            "ytick.color": INK,
+            "xtick.labelsize": 8.5,
+            "ytick.labelsize": 8.5,
+            "legend.fontsize": 8,
+            "legend.frameon": False,
+            "hatch.linewidth": 0.8,
+            "figure.dpi": 100,
+            "figure.max_open_warning": 0,
+            "svg.fonttype": "path",
+            "svg.hashsalt": "earnings-brief",
+            "axes.unicode_minus": True,
+        },
+    )
+    _theme_applied = True
+
+
+def segment_colors(segment_keys: Iterable[str]) -> dict[str, str]:
+    """One colour per segment, by its place in company.toml, so it is the same in every chart."""
+    return {key: PALETTE[i % len(PALETTE)] for i, key in enumerate(segment_keys)}
+
+
+def lighter(color: str, amount: float = 0.55) -> tuple[float, float, float]:
+    r, g, b = to_rgb(color)
+    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
+
+
+def _style(basis: str, color: str) -> dict:
+    if basis == "derived":
+        return {
+            "facecolor": lighter(color),
+            "edgecolor": color,
+            "hatch": DERIVED_HATCH,
+            "linewidth": 0.8,
+        }
+    return {"facecolor": color, "edgecolor": color, "linewidth": 0.8}
+
+
+def _figure(height: float) -> tuple[plt.Figure, plt.Axes]:
+    if not _theme_applied:
+        apply_theme()
+    fig, ax = plt.subplots(figsize=(WIDTH, height), layout="constrained")
+    return fig, ax
+
+
+def _legend(ax, frame: pd.DataFrame, derived_label: str, extra: list | None = None) -> None:
+    handles = list(extra or [])
+    if (frame["basis"] == "derived").any() and derived_label:
+        handles.append(
+            Patch(
+                facecolor=lighter(GROUP_COLOR),
+                edgecolor=GROUP_COLOR,
+                hatch=DERIVED_HATCH,
+                label=derived_label,
+            )
+        )
+    if handles:
+        ax.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0, 1.01),
+            ncols=min(len(handles), 4),
+            borderaxespad=0.2,
+            handlelength=1.6,
+            columnspacing=1.2,
+        )
+
+
+def _hide_value_axis(ax, axis: str) -> None:
+    """Values are printed on the marks, so the value axis itself is noise."""
+    if axis == "x":
+        ax.xaxis.set_visible(False)
+        ax.spines["bottom"].set_visible(False)
+    else:
+        ax.yaxis.set_visible(False)
+        ax.spines["left"].set_visible(False)
+
+
+def bars(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
+    """Horizontal bars from zero, one per row: columns label, value, text, basis, color.
+
+    Negative values (a fall) extend left of the zero line; labels sit at the end of each bar.
+    """
+    fig, ax = _figure(0.6 + 0.42 * len(frame))
+    low = min(float(frame["value"].min()), 0.0)
+    high = max(float(frame["value"].max()), 0.0)
+    span = (high - low) or 1.0
+    for i, row in enumerate(frame.itertuples()):
+        ax.barh(i, row.value, height=0.62, **_style(row.basis, row.color))
+        right = row.value >= 0
+        ax.text(
+            row.value + span * (0.012 if right else -0.012),
+            i,
+            row.text,
+            va="center",
+            ha="left" if right else "right",
+            color=INK,
+            fontsize=8.5,
+        )
+    ax.set_yticks(range(len(frame)), labels=list(frame["label"]))
+    ax.invert_yaxis()
+    ax.set_xlim(low - (span * 0.22 if low < 0 else 0), high + span * 0.22)
+    ax.tick_params(axis="y", length=0)
+    _hide_value_axis(ax, "x")
+    ax.spines["left"].set_visible(False)
+    ax.axvline(0, color=MUTED, lw=0.8)
+    _legend(ax, frame, derived_label)
+    return fig
+
+
+def compare(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
+    """Grouped columns: for each group (a segment or the group total) one bar per series (period).
+
+    Columns: group, series, value, text, basis, color. Series in order of appearance.
+    """
+    groups = list(dict.fromkeys(frame["group"]))
+    series = list(dict.fromkeys(frame["series"]))
+    width = min(0.8 / len(series), 0.4)
+    fig, ax = _figure(2.9)
+    top = max(float(frame["value"].max()), 0.0) or 1.0
+    minor, minor_labels = [], []
+    for row in frame.itertuples():
+        x = groups.index(row.group) + (series.index(row.series) - (len(series) - 1) / 2) * width
+        ax.bar(x, row.value, width=width * 0.9, **_style(row.basis, row.color))
+        ax.text(
+            x, row.value + top * 0.02, row.text, ha="center", va="bottom", color=INK, fontsize=8
+        )
+        minor.append(x)
+        minor_labels.append(row.series)
+    ax.set_xticks(minor, labels=minor_labels, minor=True)
+    ax.set_xticks(range(len(groups)), labels=groups)
+    ax.tick_params(axis="x", which="major", length=0, pad=16, labelsize=9)
+    ax.tick_params(axis="x", which="minor", length=0, labelsize=7.5, labelcolor=MUTED)
+    ax.set_ylim(0, top * 1.18)
+    ax.set_xlim(-0.6, max(len(groups), 2.5) - 0.4)
+    _hide_value_axis(ax, "y")
+    _legend(ax, frame, derived_label)
+    return fig
+
+
+def mix(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
+    """100 % stacked bars, one per period: columns period, segment, share, text, basis, color."""
+    periods = list(dict.fromkeys(frame["period"]))
+    fig, ax = _figure(0.9 + 0.55 * len(periods))
+    handles = {}
+    for i, period in enumerate(periods):
+        left = 0.0
+        for row in frame[frame["period"] == period].itertuples():
+            ax.barh(i, row.share, left=left, height=0.6, **_style(row.basis, row.color))
+            if row.share >= 0.08:
+                ax.text(
+                    left + row.share / 2,
+                    i,
+                    row.text,
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if row.basis == "reported" else INK,
+                )
+            left += row.share
+            handles.setdefault(row.segment, Patch(facecolor=row.color, label=row.segment))
+    ax.set_yticks(range(len(periods)), labels=periods)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    _hide_value_axis(ax, "x")
+    _legend(ax, frame, derived_label, list(handles.values()))
+    return fig
+
+
+def bridge(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
+    """Waterfall from one total to the next: columns label, start, end, text, basis, color, kind.
+
+    ``kind`` is 'total' (a bar from zero) or 'step' (a floating bar from start to end).
+    """
+    fig, ax = _figure(3.0)
+    top = float(max(frame["start"].max(), frame["end"].max())) or 1.0
+    previous_end = None
+    for i, row in enumerate(frame.itertuples()):
+        low, high = (0.0, row.end) if row.kind == "total" else sorted((row.start, row.end))
+        ax.bar(
+            i, max(high - low, top * 0.004), bottom=low, width=0.62, **_style(row.basis, row.color)
+        )
+        ax.text(i, high + top * 0.02, row.text, ha="center", va="bottom", fontsize=8, color=INK)
+        if previous_end is not None:
+            ax.plot(
+                [i - 1 + 0.31, i - 0.31], [previous_end, previous_end], color=MUTED, lw=0.6, ls=":"
+            )
+        previous_end = row.end
+    ax.set_xticks(range(len(frame)), labels=list(frame["label"]))
+    ax.tick_params(axis="x", length=0)
+    ax.set_ylim(0, top * 1.15)
+    _hide_value_axis(ax, "y")
+    _legend(ax, frame, derived_label)
+    return fig
+
+
+def ranges(frame: pd.DataFrame, *, axis_label: str = "", derived_label: str = "") -> plt.Figure:
+    """Range bars on one axis (e.g. cycles in months): columns label, lo, hi, text, basis, color.
+
+    A row whose lo equals hi is a single value and shows as a marker.
+    """
+    fig, ax = _figure(0.6 + 0.45 * len(frame))
+    top = float(frame["hi"].max()) or 1.0
+    for i, row in enumerate(frame.itertuples()):
+        style = _style(row.basis, row.color)
+        if row.hi > row.lo:
+            ax.barh(i, row.hi - row.lo, left=row.lo, height=0.5, **style)
+        else:
+            ax.plot([row.lo], [i], marker="D", markersize=7, color=row.color, linestyle="none")
+        ax.text(row.hi + top * 0.015, i, row.text, va="center", ha="left", fontsize=8.5, color=INK)
+    ax.set_yticks(range(len(frame)), labels=list(frame["label"]))
+    ax.invert_yaxis()
+    ax.set_xlim(0, top * 1.25)
+    ax.set_xlabel(axis_label)
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    ax.grid(axis="x", color="#E5E5E5", lw=0.6)
+    ax.set_axisbelow(True)
+    _legend(ax, frame, derived_label)
+    return fig
+
+
+def timeline(frame: pd.DataFrame, *, status_labels: dict[str, str]) -> plt.Figure:
+    """Dated milestones on a time axis: columns when (Timestamp), label, text (the date as written),
+    status ('done' | 'expected'). Done is filled, expected hollow."""
+    frame = frame.sort_values("when").reset_index(drop=True)
+    fig, ax = _figure(0.9 + 0.38 * len(frame))
+    for i, row in enumerate(frame.itertuples()):
+        done = row.status == "done"
+        ax.plot(
+            [row.when],
+            [i],
+            marker="o",
+            markersize=8,
+            linestyle="none",
+            color=PALETTE[0],
+            markerfacecolor=PALETTE[0] if done else "white",
+            markeredgewidth=1.5,
+        )
+        ax.annotate(
+            f"{row.label} · {row.text}",
+            (row.when, i),
+            xytext=(9, 0),
+            textcoords="offset points",
+            va="center",
+            ha="left",
+            fontsize=8.5,
+            color=INK,
+        )
+    span = frame["when"].max() - frame["when"].min()
+    pad = max(span, pd.Timedelta(days=90))
+    ax.set_xlim(frame["when"].min() - pad * 0.1, frame["when"].max() + pad * 1.1)
+    ax.set_ylim(len(frame) - 0.4, -0.6)
+    ax.yaxis.set_visible(False)
+    ax.spines["left"].set_visible(False)
+    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
+    ax.xaxis.set_major_locator(matplotlib.dates.AutoDateLocator(maxticks=6))
+    handles = [
+        plt.Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="none",
+            color=PALETTE[0],
+            markerfacecolor=PALETTE[0] if status == "done" else "white",
+            label=text,
+        )
+        for status, text in status_labels.items()
+        if status in set(frame["status"])
+    ]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.12), ncols=len(handles) or 1)
+    return fig
+
+
+def sensitivity(
+    lines: pd.DataFrame,
+    points: pd.DataFrame,
+    *,
+    x_label: str,
+    y_label: str,
+    derived_label: str = "",
+) -> plt.Figure:
+    """Lines of y against x, one per series (columns x, y, series, basis, color), with marked points
+    (columns x, y, text, basis). Both axes are ratios shown as percentages and start at zero."""
+    fig, ax = _figure(3.0)
+    for name, part in lines.groupby("series", sort=False):
+        basis = part["basis"].iloc[0]
+        ax.plot(
+            part["x"],
+            part["y"],
+            color=part["color"].iloc[0],
+            lw=1.8,
+            ls="--" if basis == "derived" else "-",
+            label=name,
+        )
+    for row in points.itertuples():
+        ax.plot([row.x], [row.y], marker="o", markersize=6, color=INK, linestyle="none")
+        ax.annotate(
+            row.text,
+            (row.x, row.y),
+            xytext=(6, -10),
+            textcoords="offset points",
+            fontsize=8,
+            color=INK,
+        )
+    top = float(max(lines["x"].max(), lines["y"].max())) * 1.1 or 1.0
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    percent = matplotlib.ticker.PercentFormatter(1.0, decimals=0)
+    ax.xaxis.set_major_formatter(percent)
+    ax.yaxis.set_major_formatter(percent)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.grid(color="#E5E5E5", lw=0.6)
+    handles, _ = ax.get_legend_handles_labels()
+    if derived_label and (lines["basis"] == "derived").any():
+        handles.append(plt.Line2D([], [], color=MUTED, ls="--", label=derived_label))
+    ax.legend(handles=handles, loc="upper left", frameon=False)
+    return fig
+
+
+def svg(fig: plt.Figure) -> bytes:
+    """The figure as a self-contained SVG (glyphs as paths, no dates), then closed."""
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(
+            buffer,
+            format="svg",
+            metadata={"Date": None, "Creator": None},
+            bbox_inches="tight",
+            pad_inches=0.05,
+        )
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def img(fig: plt.Figure, alt: str) -> str:
+    """An ``<img>`` tag that carries the chart as base64 SVG; closes the figure."""
+    data = base64.b64encode(svg(fig)).decode("ascii")
+    return f'<img class="eb-chart" src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}">'

@@ -1,0 +1,129 @@
+"""Sentences built from the data and the locale's templates; no number is typed by hand.
+
+``quantity`` formats any figure by its dimension (money, ratio, multiple, count, …) with its
+qualifier ('>' for "more than"); the sentence builders pick a template by the sign of a change
+so that a fall never reads as a rise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from . import formatting
+from .i18n import has, t
+
+SIGNED = ("_growth", "_change")
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def label(kind: str, key: str, lang: str = "en") -> str:
+    """A vocabulary word (metric, item, unit) from the locale, or the key made readable."""
+    name = f"narrative.{kind}.{key}"
+    return t(name, lang) if has(name, lang) else key.replace("_", " ")
+
+
+def _digits(value: float) -> int:
+    return 0 if float(value).is_integer() else 1
+
+
+def amount(
+    value: float | None,
+    dimension: str,
+    unit: str,
+    metric: str = "",
+    *,
+    currency: str = "",
+    lang: str = "en",
+    signed: bool | None = None,
+) -> str:
+    """One value in its dimension's style: 'RMB 3.77 bn', '63.7%', '6x', '1.67 m vehicles'."""
+    if _missing(value):
+        return t("format.na", lang)
+    if dimension == "money":
+        return formatting.money(value, unit or currency, lang)
+    if dimension == "ratio":
+        signed = metric.endswith(SIGNED) if signed is None else signed
+        return formatting.percent(value, lang, signed=signed)
+    if dimension == "multiple":
+        return formatting.multiple(value, lang, digits=_digits(value))
+    if dimension == "per_unit":
+        money_unit, _, per = unit.partition("/")
+        return t(
+            "narrative.per_unit",
+            lang,
+            amount=formatting.money(value, money_unit, lang, scale=""),
+            per=label("per", per, lang),
+        )
+    if dimension == "duration":
+        if value >= 12 and (value / 12).is_integer():
+            return t("narrative.unit.years", lang, number=f"{value / 12:g}")
+        return t("narrative.unit.months", lang, number=f"{value:g}")
+    number = formatting.count(value, lang)
+    return (
+        t(f"narrative.unit.{unit}", lang, number=number)
+        if has(f"narrative.unit.{unit}", lang)
+        else (f"{number} {unit}".strip())
+    )
+
+
+def quantity(
+    row: pd.Series | None,
+    *,
+    currency: str = "",
+    lang: str = "en",
+    signed: bool | None = None,
+    qualified: bool = True,
+) -> str:
+    """A figure (a row of the metrics frame) as text, with its qualifier: '>23,000 PFLOPS'."""
+    if row is None:
+        return t("format.na", lang)
+    text = amount(
+        row["value"],
+        row["dimension"],
+        row["unit"],
+        row["metric"],
+        currency=currency,
+        lang=lang,
+        signed=signed,
+    )
+    return f"{formatting.prefix(row['qualifier'], lang)}{text}" if qualified else text
+
+
+def change_key(value: float | None, up: str = "up", down: str = "down", flat: str = "flat") -> str:
+    """The template variant for a change: 'up', 'down' or 'flat'."""
+    if _missing(value) or abs(value) < 1e-9:
+        return flat
+    return up if value > 0 else down
+
+
+def magnitude(value: float | None, lang: str = "en") -> str:
+    """An unsigned percentage, for sentences that carry the direction in words."""
+    return t("format.na", lang) if _missing(value) else formatting.percent(abs(value), lang)
+
+
+def join(items: list[str], lang: str = "en") -> str:
+    """'a, b and c' in the locale's words."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return t(
+        "narrative.list", lang, head=t("narrative.list_sep", lang).join(items[:-1]), last=items[-1]
+    )
+
+
+def fact_sentence(fact: pd.Series, lang: str = "en", *, named: bool = False) -> str:
+    """A fact from facts.csv as a sentence, with its Chinese name when it has one; ``named`` puts
+    the name before an explanation whose subject is not obvious from its section."""
+    name = fact["name_en"] or fact["name_zh"]
+    if fact["name_zh"] and fact["name_zh"] != name:
+        name = t("narrative.name_with_zh", lang, en=name, zh=fact["name_zh"])
+    key = f"narrative.fact.{fact['kind']}" + (
+        "_named" if named and fact["kind"] == "explanation" else ""
+    )
+    template_key = key if has(key, lang) else "narrative.fact.other"
+    return t(template_key, lang, name=name, text=fact["text"].rstrip("."))

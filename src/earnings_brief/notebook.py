@@ -1,0 +1,92 @@
+"""The small API a chapter notebook calls: ``ctx = start("revenue", company=..., period=...)``.
+
+``start`` validates the parameters, loads the dataset, derives the metrics and the checks, and
+applies the chart theme. Errors are BriefErrors, which IPython shows as one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import charts, dataset, metrics
+from .dataset import Dataset
+from .errors import ParameterError
+from .i18n import t
+from .params import Params, validate
+
+
+@dataclass
+class Context:
+    """Everything a chapter needs: parameters, dataset, derived figures, checks, colours."""
+
+    params: Params
+    ds: Dataset
+    frame: pd.DataFrame
+    checks: pd.DataFrame
+    colors: dict[str, str]
+
+    @property
+    def notebook(self) -> str:
+        return self.params.notebook
+
+    @property
+    def lang(self) -> str:
+        return self.params.language
+
+    @property
+    def period(self) -> str:
+        return self.ds.period.label
+
+    @property
+    def comparison(self) -> str:
+        return self.params.comparison_period or self.ds.period.comparison
+
+    @property
+    def currency(self) -> str:
+        return self.ds.company.currency
+
+    @property
+    def segment_order(self) -> list[str]:
+        return list(self.ds.company.segments)
+
+    def t(self, key: str, **values) -> str:
+        return t(key, self.lang, **values)
+
+    def segment_name(self, key: str) -> str:
+        """A segment's display name: English, plus the Chinese form in a Chinese edition."""
+        seg = self.ds.company.segments.get(key)
+        if seg is None:
+            return key
+        return seg.name_zh if self.lang.startswith("zh") and seg.name_zh else seg.name_en
+
+    def row(self, metric: str, segment: str = "", item: str = "", period: str | None = None):
+        return metrics.lookup(
+            self.frame, metric, segment, item, self.period if period is None else period
+        )
+
+    def value(self, metric: str, segment: str = "", item: str = "", period: str | None = None):
+        return metrics.value(
+            self.frame, metric, segment, item, self.period if period is None else period
+        )
+
+    def block_id(self, name: str) -> str:
+        return f"{self.notebook}-{name}"
+
+
+def start(notebook: str, **params) -> Context:
+    """Validate parameters, load and derive the data, apply the theme: a notebook's first call."""
+    checked = validate(notebook, **params)
+    ds = dataset.load(checked.company, checked.period, checked.data_dir)
+    comparison = checked.comparison_period or ds.period.comparison
+    if checked.comparison_period and checked.comparison_period != ds.period.comparison:
+        raise ParameterError(
+            f"no figures for comparison period '{checked.comparison_period}'",
+            field="comparison_period",
+            expected=f"empty or '{ds.period.comparison}' (the comparison in period.toml)",
+        )
+    frame = metrics.derive(ds, comparison)
+    checks = metrics.reconcile(ds, frame)
+    charts.apply_theme()
+    return Context(checked, ds, frame, checks, charts.segment_colors(ds.company.segments))
