@@ -47,6 +47,13 @@ def figures_csv(data_dir: Path) -> Path:
     return data_dir / COMPANY / PERIOD / "figures.csv"
 
 
+def freeze_code_hash() -> None:
+    """Pin the package's hash: teammates editing src/ must not turn an up-to-date run stale."""
+    from earnings_brief import pipeline
+
+    pipeline.code_hash = lambda package_dir=None: "frozen"
+
+
 def fake_assemble(executed, ds, params, run_meta, changes, lang) -> str:
     names = ",".join(Path(p).stem for p in executed)
     return f"<html><body data-notebooks='{names}'>{json.dumps(changes)}</body></html>"
@@ -60,6 +67,7 @@ if __name__ == "__main__":
     from earnings_brief.build import BuildOptions, build
     from earnings_brief.errors import BriefError
 
+    freeze_code_hash()
     out, data, notebooks, lock_timeout = sys.argv[1:5]
     options = BuildOptions(
         company=COMPANY,

@@ -1,0 +1,236 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+from concurrent.futures import Executor, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from run_fixtures import (
+    COMPANY,
+    PERIOD,
+    copy_data,
+    fake_assemble,
+    fake_pdf,
+    figures_csv,
+    make_notebooks,
+    set_default,
+)
+
+from earnings_brief import build, history, lock, pipeline
+from earnings_brief.errors import DataError
+
+SCRIPT = Path(__file__).with_name("run_fixtures.py")
+
+
+class NoKernels(Executor):
+    def submit(self, *args, **kwargs):
+        raise AssertionError("an up-to-date build started a notebook")
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "code_hash", lambda package_dir=None: "frozen")
+    return {
+        "out": tmp_path / "out",
+        "data": copy_data(tmp_path / "data"),
+        "notebooks": make_notebooks(tmp_path / "notebooks"),
+    }
+
+
+def run(env, *, executor=None, assemble=fake_assemble, render_pdf=fake_pdf, **options):
+    opts = build.BuildOptions(
+        company=COMPANY, period=PERIOD, data_dir=env["data"], out=env["out"],
+        notebooks_dir=env["notebooks"], **options,
+    )  # fmt: skip
+    lines = []
+    result = build.build(
+        opts, executor=executor, assemble=assemble, render_pdf=render_pdf, echo=lines.append
+    )
+    return result, lines
+
+
+def brief_dir(env):
+    return env["out"] / COMPANY / PERIOD
+
+
+def documents(env):
+    return {
+        name: (brief_dir(env) / name).read_bytes()
+        for name in ("brief.html", "brief.pdf", "manifest.json")
+    }
+
+
+def edit_first_figure(env, value):
+    path = figures_csv(env["data"])
+    lines = path.read_text().splitlines()
+    cells = lines[1].split(",")
+    old, cells[4] = cells[4], value
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    return cells[0], old
+
+
+def test_second_identical_run_is_up_to_date_and_starts_no_kernel(env):
+    first, lines = run(env)
+    assert first.status == "built" and first.executed == list(
+        pipeline.NOTEBOOKS_DIR.name and first.executed
+    )
+    assert sorted(first.executed) == sorted(["revenue", "segments", "infrastructure", "auto"])
+    assert any(line.startswith("revenue: started") for line in lines)
+    assert any(line.startswith("revenue: done in") for line in lines)
+    before = documents(env)
+    second, lines = run(env, executor=NoKernels())
+    assert second.status == "up to date"
+    assert any(line.startswith("up to date:") for line in lines)
+    assert documents(env) == before
+
+
+def test_manifest_records_hashes_parameters_versions_and_statuses(env):
+    run(env)
+    manifest = json.loads((brief_dir(env) / "manifest.json").read_text())
+    assert set(manifest["notebooks"]) == {"revenue", "segments", "infrastructure", "auto"}
+    revenue = manifest["notebooks"]["revenue"]
+    assert revenue["status"] == "executed" and len(revenue["hash"]) == 64
+    assert revenue["parameters"]["data_dir"] == str(env["data"].resolve())
+    assert manifest["versions"]["papermill"] and manifest["timings"]["total"] > 0
+    edition = history.latest_edition(brief_dir(env))
+    assert json.loads((edition / "manifest.json").read_text()) == manifest
+    assert (edition / "figures.json").exists() and (edition / "notebooks" / "auto.ipynb").exists()
+
+
+def test_changed_figure_rebuilds_and_reports_old_and_new_values(env):
+    run(env)
+    metric, old = edit_first_figure(env, "1300")
+    result, lines = run(env)
+    assert result.status == "built"
+    (change,) = result.changes
+    assert (change["change"], change["metric"]) == ("changed", metric)
+    assert (change["old"]["written"], change["new"]["written"]) == (old, "1300")
+    assert any(line.startswith(f"what changed: changed {metric}") for line in lines)
+    # The assembler received the changes, so the brief shows them.
+    assert '"1300"' in (brief_dir(env) / "brief.html").read_text()
+
+
+def test_one_changed_notebook_runs_alone(env):
+    run(env)
+    set_default(env["notebooks"] / "segments.ipynb", "delay", 0.1)
+    result, lines = run(env)
+    assert result.executed == ["segments"]
+    assert sorted(result.reused) == ["auto", "infrastructure", "revenue"]
+    assert "revenue: unchanged, reused" in lines
+    manifest = json.loads((brief_dir(env) / "manifest.json").read_text())
+    assert manifest["notebooks"]["revenue"]["status"] == "reused"
+
+
+def test_force_runs_everything(env):
+    run(env)
+    result, _ = run(env, force=True)
+    assert result.status == "built" and len(result.executed) == 4
+
+
+def test_failing_notebook_names_cell_keeps_copy_and_leaves_brief_untouched(env):
+    run(env)
+    before = documents(env)
+    make_notebooks(env["notebooks"], failing="infrastructure")
+    with pytest.raises(pipeline.NotebookError) as caught:
+        run(env)
+    message = caught.value.one_line()
+    assert caught.value.exit_code == 3
+    assert "infrastructure.ipynb failed at cell In [4]: ValueError" in message
+    kept = Path(message.split("executed copy: ")[1].rstrip(")"))
+    assert kept.parent.parent == brief_dir(env) / "runs"
+    assert "papermill-error-cell-tag" in kept.read_text()
+    assert documents(env) == before
+    assert history.runs(brief_dir(env))[-1]["status"] == "failed (3)"
+
+
+def test_assembly_failure_exits_5_and_publishes_nothing(env):
+    run(env)
+    before = documents(env)
+    edit_first_figure(env, "1400")
+
+    def broken(*_args):
+        raise RuntimeError("template missing")
+
+    with pytest.raises(build.AssemblyError) as caught:
+        run(env, assemble=broken)
+    assert caught.value.exit_code == 5 and "template missing" in caught.value.one_line()
+    assert documents(env) == before
+
+
+def test_bad_data_is_a_data_error_before_any_kernel(env):
+    edit_first_figure(env, "lots")
+    with pytest.raises(DataError) as caught:
+        run(env, executor=NoKernels())
+    assert caught.value.exit_code == 2 and "figures.csv" in caught.value.one_line()
+
+
+def test_interrupt_publishes_nothing_and_exits_130(env):
+    run(env)
+    before = documents(env)
+    edit_first_figure(env, "1500")
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt
+
+    with pytest.raises(build.Interrupted) as caught:
+        run(env, render_pdf=interrupted)
+    assert caught.value.exit_code == 130
+    assert documents(env) == before
+    assert history.runs(brief_dir(env))[-1]["status"] == "interrupted"
+
+
+def test_retention_bounds_editions(env):
+    for value in ("1301", "1302", "1303"):
+        edit_first_figure(env, value)
+        run(env, keep=2, executor=ThreadPoolExecutor(2))
+    assert len(history.editions(brief_dir(env))) == 2
+    assert len(history.runs(brief_dir(env))) == 2
+
+
+def start(env, lock_timeout="60"):
+    args = [
+        sys.executable,
+        str(SCRIPT),
+        str(env["out"]),
+        str(env["data"]),
+        str(env["notebooks"]),
+        lock_timeout,
+    ]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_concurrent_runs_do_not_interleave(env):
+    make_notebooks(env["notebooks"], delay=2.0)
+    first, second = start(env), start(env)
+    outputs = [p.communicate(timeout=120) for p in (first, second)]
+    assert [p.returncode for p in (first, second)] == [0, 0]
+    said = sorted("up to date:" in out for out, _ in outputs)
+    assert said == [False, True]  # one built, the other waited and found it up to date
+    assert (brief_dir(env) / "brief.pdf").read_bytes().startswith(b"%PDF")
+    assert len(history.editions(brief_dir(env))) == 1
+
+
+def test_second_run_exits_with_lock_code_when_it_cannot_wait(env):
+    with lock.acquire(brief_dir(env) / ".lock"):
+        out, err = start(env, lock_timeout="0").communicate(timeout=60)
+    assert "another run holds the lock" in err and f"pid {os.getpid()}" in err
+    assert not (brief_dir(env) / "brief.html").exists()
+
+
+def test_run_killed_mid_execution_is_followed_by_a_run_that_succeeds(env):
+    make_notebooks(env["notebooks"], delay=30.0)
+    killed = start(env)
+    for line in killed.stdout:
+        if line.startswith("revenue: started"):
+            break
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    make_notebooks(env["notebooks"])
+    out, err = start(env, lock_timeout="30").communicate(timeout=120)
+    assert "published" in out, err
+    assert "recovered a stale lock" in out and f"pid {killed.pid}" in out
+    statuses = [r["status"] for r in history.runs(brief_dir(env))]
+    assert statuses == ["incomplete (killed or still running)", "published"]
