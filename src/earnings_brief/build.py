@@ -209,14 +209,14 @@ def _inputs(options: BuildOptions, data_dir: Path, parameters: dict) -> pipeline
     from . import params
     from .dataset import dataset_files
 
-    notebooks = {n: Path(options.notebooks_dir).resolve() / f"{n}.ipynb" for n in NOTEBOOKS}
-    for path in notebooks.values():
-        if not path.is_file():
-            raise pipeline.NotebookError("notebook not found", file=path)
     if not (data_dir / options.company / options.period).is_dir():
         from .dataset import load
 
         load(options.company, options.period, data_dir)  # raises the DataError that lists choices
+    notebooks = {n: Path(options.notebooks_dir).resolve() / f"{n}.ipynb" for n in NOTEBOOKS}
+    for path in notebooks.values():
+        if not path.is_file():
+            raise pipeline.NotebookError("notebook not found", file=path)
     files = dataset_files(options.company, options.period, data_dir)
     inputs = pipeline.brief_inputs(notebooks, files, parameters)
     for name, nb in inputs.notebooks.items():

@@ -1,0 +1,103 @@
+import subprocess
+import sys
+
+import pytest
+from run_fixtures import COMPANY, FIXTURES, PERIOD
+
+from earnings_brief import cli, history, lock
+
+
+def test_build_options_and_notebook_parameters_parse():
+    args = cli.parser().parse_args([
+        "build", "--company", "acme", "--period", "H1-2025", "--jobs", "2", "--keep", "3",
+        "-p", "efficiency_scenarios=[0.15, 0.25]", "-p", "comparison_period=H1-2024", "--force",
+    ])  # fmt: skip
+    assert (args.company, args.period, args.jobs, args.keep, args.force) == (
+        "acme",
+        "H1-2025",
+        2,
+        3,
+        True,
+    )
+    assert dict(args.parameter) == {
+        "efficiency_scenarios": [0.15, 0.25],
+        "comparison_period": "H1-2024",
+    }
+    assert (args.timeout, args.retries, args.language) == (300.0, 0, "en")
+
+
+def test_a_parameter_without_value_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["build", "-p", "scenarios"])
+    assert caught.value.code == 2
+    assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_errors_print_one_line_and_exit_with_their_code(tmp_path, capsys):
+    code = cli.main(
+        [
+            "build",
+            "--company",
+            "nobody",
+            "--data-dir",
+            str(FIXTURES / "data"),
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: ") and "unknown company 'nobody'" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_fixed_parameters_must_use_their_options(tmp_path, capsys):
+    code = cli.main(["build", "-p", "company=acme", "--out", str(tmp_path)])
+    assert code == 2 and "--company" in capsys.readouterr().err
+
+
+def test_held_lock_exits_with_4(tmp_path, capsys):
+    argv = ["build", "--company", COMPANY, "--period", PERIOD, "--data-dir", str(FIXTURES / "data"),
+            "--out", str(tmp_path), "--lock-timeout", "0"]  # fmt: skip
+    with lock.acquire(tmp_path / COMPANY / PERIOD / ".lock"):
+        assert cli.main(argv) == 4
+    assert "another run holds the lock" in capsys.readouterr().err
+
+
+def test_history_lists_runs(tmp_path, capsys):
+    brief = tmp_path / COMPANY / PERIOD
+    _, run_dir = history.new_run(brief)
+    history.write_run(
+        run_dir, {"status": "failed (3)", "error": "revenue.ipynb failed at cell In [2]"}
+    )
+    assert (
+        cli.main(["history", "--company", COMPANY, "--period", PERIOD, "--out", str(tmp_path)]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "failed (3)" in out and "In [2]" in out
+
+
+def test_check_is_wired_to_the_check_command(capsys):
+    assert (
+        cli.main(
+            [
+                "check",
+                "--company",
+                COMPANY,
+                "--period",
+                PERIOD,
+                "--data-dir",
+                str(FIXTURES / "data"),
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.strip()
+
+
+def test_module_entry_point_from_another_directory(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "earnings_brief", "history", "--out", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0 and "no runs yet" in done.stdout
