@@ -117,3 +117,18 @@ def write_chapters(folder: Path, **kwargs) -> list[Path]:
         nbformat.write(chapter_notebook(name, **kwargs.get(name, {})), path)
         paths.append(path)
     return paths
+
+
+RUN_META = {
+    "data_hash": "sha256:0123456789abcdef",
+    "code_version": "0.1.0+test",
+    "generated_at": "2026-11-29T12:00:00+00:00",
+}
+PARAMS = {"company": "sensetime", "period": "FY2024", "language": "en"}
+
+
+def build_brief(folder: Path, ds, *, changes=None, **kwargs) -> str:
+    """The brief's HTML from fixture notebooks and a dataset."""
+    from earnings_brief.assemble import assemble_html
+
+    return assemble_html(write_chapters(folder, **kwargs), ds, PARAMS, RUN_META, changes)

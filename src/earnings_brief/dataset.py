@@ -11,6 +11,7 @@ Every problem raises a DataError naming the file, the line, the field and what w
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
@@ -350,7 +351,9 @@ def _rows(
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise DataError("not UTF-8 text", file=path, expected="a UTF-8 encoded CSV file") from None
-    reader = csv.reader(text.splitlines())
+    # A StringIO keeps line breaks inside quoted fields (splitlines() would drop them and join
+    # '3<newline>7' into 37); line_num still counts physical lines.
+    reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
         raise DataError(
@@ -462,7 +465,9 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
                 expected="YYYY-MM or YYYY-MM-DD",
             )
         _check_source(r["source"], sources, path, line)
-        key = (r["metric"], r["segment"], r["item"], r["period"], r["qualifier"])
+        # Only a 'conflicting' statement may repeat a figure; another qualifier does not make
+        # a second figure.
+        key = (r["metric"], r["segment"], r["item"], r["period"], r["qualifier"] == "conflicting")
         if key in seen:
             raise DataError(
                 f"duplicate figure {figure_label(*key[:4])}",

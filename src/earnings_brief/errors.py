@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class BriefError(Exception):
     """Bad input or a failed build, described for the person who can fix it.
@@ -36,7 +38,8 @@ class BriefError(Exception):
         text = (": ".join(parts) + ": " if parts else "") + self.message
         if self.expected:
             text += f" (expected {self.expected})"
-        return text
+        # A value read from a file may hold a line break; the message stays on one line.
+        return re.sub(r"\s*[\r\n]+\s*", " ", text)
 
     # IPython calls this instead of printing a traceback, so notebooks show the one line too.
     def _render_traceback_(self) -> list[str]:

@@ -57,6 +57,12 @@ def render_pdf(html: str, pdf_path: Path) -> None:
         fetcher = weasyprint.URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
         document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
         document.write_pdf(pdf_path)
+    except weasyprint.urls.FatalURLFetchingError as err:  # a BaseException, so caught by name
+        raise PdfError(
+            f"the brief refers to an external resource: {err}",
+            file=pdf_path,
+            expected="images as data: URIs",
+        ) from None
     except Exception as err:  # WeasyPrint has no common error type; one line for the user
         raise PdfError(f"WeasyPrint failed: {type(err).__name__}: {err}", file=pdf_path) from None
     finally:

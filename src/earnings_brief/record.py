@@ -17,8 +17,10 @@ SCHEMA = 1
 
 
 def _plain(value: Any) -> Any:
-    """JSON-safe copy: numpy scalars become floats, NaN becomes None."""
-    if hasattr(value, "item") and not isinstance(value, (list, dict, str)):
+    """JSON-safe copy: numpy scalars become floats, arrays lists, NaN becomes None."""
+    if hasattr(value, "tolist") and not isinstance(value, (list, dict, str)):
+        value = value.tolist()  # numpy scalars and arrays, pandas Series (.item() fails on those)
+    elif hasattr(value, "item") and not isinstance(value, (list, dict, str)):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None

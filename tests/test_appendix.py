@@ -1,0 +1,105 @@
+"""The appendix and outlook: every figure with basis and source, checks, parameters, run data."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from earnings_brief import dataset, metrics
+from earnings_brief.chapters import appendix, outlook
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return dataset.load("sensetime", "FY2024")
+
+
+@pytest.fixture(scope="module")
+def frame(ds):
+    return metrics.derive(ds)
+
+
+@pytest.fixture(scope="module")
+def html(ds, frame):
+    checks = metrics.reconcile(ds, frame)
+    params = {"company": "sensetime", "scenarios": [0.15, 0.25], "note": "<script>x</script>"}
+    run = {"data_hash": "sha256:abc", "code_version": "0.1.0+g1234", "generated_at": "2026-11-29"}
+    return appendix.render(ds, frame, checks, params, run)
+
+
+def test_every_figure_with_basis_and_source(html, frame):
+    table = html[html.index('id="appendix-all-figures"') : html.index('id="appendix-checks"')]
+    rows = re.findall(r'<tr class="eb-(reported|derived)">', table)
+    assert len(rows) == len(frame)
+    assert rows.count("derived") == (frame["basis"] == "derived").sum() > 0
+    assert 'href="#source-tmtpost"' in table
+    assert "derived from revenue FY2024, revenue_growth FY2024" in table
+    assert "NaN" not in html and "nan" not in re.sub(r"<[^>]+>", " ", html).split()
+
+
+def test_checks_with_pass_flag_and_difference(html, ds, frame):
+    checks = metrics.reconcile(ds, frame)
+    for check_id in checks["id"]:
+        assert f'id="{appendix.check_anchor(check_id)}"' in html
+    assert html.count('class="eb-status-flag"') == (checks["status"] == "flag").sum()
+    assert "−32.89 pp" in html  # the R&D growth sentence that contradicts its own figures
+
+
+def test_parameters_run_metadata_and_sources(html):
+    for text in (
+        "Data hash",
+        "sha256:abc",
+        "Code version",
+        "0.1.0+g1234",
+        "Generated at",
+        "[0.15, 0.25]",
+        'id="source-tmtpost"',
+        "TMTPost AGI (鈦媒體AGI)",
+    ):
+        assert text in html
+    assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("row", "text"),
+    [
+        ({"value": 3.77e9, "unit": "RMB", "dimension": "money"}, "RMB 3.77 bn"),
+        ({"value": 0.108, "unit": "ratio", "dimension": "ratio"}, "10.8%"),
+        (
+            {"value": 23000, "unit": "PFLOPS", "dimension": "compute", "qualifier": "more_than"},
+            ">23,000 PFLOPS",
+        ),
+        ({"value": 1.67e6, "unit": "vehicles", "dimension": "count"}, "1.67 m vehicles"),
+        ({"value": 6, "unit": "x", "dimension": "multiple"}, "6x"),
+        ({"value": 18, "unit": "months", "dimension": "duration"}, "18 months"),
+        ({"value": 153.3, "unit": "RMB/vehicles", "dimension": "per_unit"}, "RMB 153 per vehicle"),
+        ({"value": float("nan"), "unit": "RMB", "dimension": "money"}, "n/a"),
+    ],
+)
+def test_values_in_words(row, text):
+    assert appendix.show_value(row) == text
+
+
+def test_outlook_in_date_order_and_attributed(ds):
+    html = outlook.render(ds)
+    dates = re.findall(r'<td class="num">([^<]+)</td>', html)
+    assert dates[0] == "26 Mar 2025" and dates[-1] == "2025 Q4"
+    keys = [outlook.sort_key(d) for d in ("2025-03-26", "2025-03", "2025-04-10", "2025-Q4")]
+    assert keys == sorted(keys)
+    assert "Strategic direction, as stated by the company" in html
+    assert '<span lang="zh-Hant">日日新大模型6.0</span>' in html
+
+
+def test_outlook_without_facts_says_so(ds):
+    empty = dataset.Dataset(
+        ds.root,
+        ds.company,
+        ds.period,
+        ds.sources,
+        ds.figures,
+        ds.facts.iloc[0:0],
+        ds.claims,
+        ds.files,
+    )
+    assert 'class="eb-missing"' in outlook.render(empty)

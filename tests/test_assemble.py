@@ -1,0 +1,205 @@
+"""The assembled HTML: order, numbering, no code or noise, escaping, offline, opens in Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from executed_fixtures import CHAPTERS, INPUT_CODE, build_brief, chapter_notebook
+
+from earnings_brief import dataset
+from earnings_brief.assemble import AssemblyError, assemble_html, in_chapter_order, number_blocks
+
+CHANGES = [
+    {
+        "change": "changed",
+        "metric": "revenue",
+        "segment": "",
+        "item": "",
+        "period": "FY2024",
+        "qualifier": "",
+        "old": {"written": "37.6", "written_unit": "RMB 100m"},
+        "new": {"written": "37.7", "written_unit": "RMB 100m"},
+    }
+]
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return dataset.load("sensetime", "FY2024")
+
+
+@pytest.fixture(scope="module")
+def brief(ds, tmp_path_factory) -> str:
+    return build_brief(tmp_path_factory.mktemp("nb"), ds)
+
+
+def test_sections_in_order(brief):
+    order = ["summary", *CHAPTERS, "outlook", "appendix"]
+    positions = [brief.index(f'id="chapter-{name}"') for name in order]
+    assert positions == sorted(positions)
+    assert "chapter-changes" not in brief
+
+
+def test_figures_and_tables_numbered_across_the_document_with_sources(brief):
+    blocks = re.findall(r"<figure\b[^>]*data-kind=\"(\w+)\".*?</figure>", brief, re.DOTALL)
+    assert blocks.count("figure") == 4
+    labels = re.findall(r'<span class="eb-label">(\w+) (\d+)</span>', brief)
+    figures = [int(n) for kind, n in labels if kind == "Figure"]
+    tables = [int(n) for kind, n in labels if kind == "Table"]
+    assert figures == list(range(1, len(figures) + 1)) and len(figures) == 4
+    assert tables == list(range(1, len(tables) + 1)) and len(tables) >= 4
+    assert '<span class="eb-label"></span>' not in brief
+    for block in re.findall(r"<figure\b.*?</figure>", brief, re.DOTALL):
+        assert re.search(r'<p class="eb-source">Source: \S', block)
+
+
+def test_no_code_prompts_noise_or_nan(brief):
+    for text in (
+        INPUT_CODE,
+        "noise",
+        "Markdown that must not appear",
+        "Traceback",
+        "In&nbsp;[",
+        "Out[",
+        "NaN",
+        "nan%",
+        "vnd.earnings-brief.record",
+        ">42<",
+    ):
+        assert text not in brief, text
+
+
+def test_nothing_reaches_the_network(brief):
+    for attr in re.findall(r'\b(?:src|href)\s*=\s*"([^"]*)"', brief):
+        assert attr.startswith(("data:", "#")), attr
+    assert "<link" not in brief and "<script" not in brief and "@import" not in brief
+    assert "url(" not in brief
+
+
+def test_one_lean_file(brief):
+    assert len(brief.encode()) <= 2_000_000
+    assert brief.count("<html") == 1 and brief.count("<style>") == 1
+    assert 'name="viewport"' in brief
+
+
+def test_contents_link_every_chapter_and_section(brief):
+    toc = brief[brief.index('<nav class="eb-toc"') : brief.index("</nav>")]
+    targets = re.findall(r'href="#([^"]+)"', toc)
+    assert "chapter-revenue" in targets and "revenue-main" in targets
+    for target in targets:
+        assert f'id="{target}"' in brief
+
+
+def test_what_changed_follows_the_summary(ds, tmp_path):
+    html = build_brief(tmp_path, ds, changes=CHANGES)
+    assert (
+        html.index("chapter-summary")
+        < html.index("chapter-changes")
+        < html.index("chapter-revenue")
+    )
+    assert "37.6 RMB 100m" in html and "37.7 RMB 100m" in html
+
+
+def test_error_output_is_refused(ds, tmp_path):
+    with pytest.raises(AssemblyError) as err:
+        build_brief(tmp_path, ds, segments={"error": True})
+    assert err.value.exit_code == 5
+    assert "segments.ipynb" in str(err.value) and "ZeroDivisionError" in str(err.value)
+
+
+def test_missing_notebook_is_refused(ds, tmp_path):
+    with pytest.raises(AssemblyError):
+        assemble_html([tmp_path / "revenue.ipynb"], ds, {}, {}, None)
+
+
+def test_injected_markup_in_data_shows_as_text(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(Path(dataset.default_data_dir()) / "sensetime", data / "sensetime")
+    company = data / "sensetime" / "company.toml"
+    company.write_text(
+        company.read_text(encoding="utf-8").replace(
+            'name_en = "Generative AI"', 'name_en = "<script>alert(1)</script> AI"'
+        ),
+        encoding="utf-8",
+    )
+    facts = data / "sensetime" / "FY2024" / "facts.csv"
+    facts.write_text(
+        facts.read_text(encoding="utf-8").replace(
+            "Technology day to be held in Shanghai", "<img src=x onerror=alert(2)> day"
+        ),
+        encoding="utf-8",
+    )
+    html = build_brief(tmp_path / "nb", dataset.load("sensetime", "FY2024", data))
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; AI" in html
+    assert "&lt;img src=x onerror=alert(2)&gt; day" in html
+
+
+def test_chapter_order_comes_from_the_file_names(tmp_path):
+    paths = [tmp_path / f"{name}.ipynb" for name in ("auto", "extra", "revenue", "segments")]
+    assert [p.stem for p in in_chapter_order(paths)] == ["revenue", "segments", "auto", "extra"]
+
+
+def test_labels_outside_blocks_are_left_alone():
+    html = (
+        '<span class="eb-label"></span><figure class="other"><span class="eb-label"></span>'
+        '</figure><figure class="eb-block" data-kind="table"><span class="eb-label"></span>'
+    )
+    out = number_blocks(html)
+    assert out.count('<span class="eb-label"></span>') == 2
+    assert '<span class="eb-label">Table 1</span>' in out
+
+
+def test_fixture_notebook_follows_the_contract():
+    nb = chapter_notebook("revenue")
+    kinds = {o["output_type"] for c in nb.cells if c.cell_type == "code" for o in c.outputs}
+    assert {"stream", "display_data", "execute_result"} <= kinds
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+COUNT_IMAGES = """
+<script>
+window.addEventListener("load", () => {
+  const imgs = Array.from(document.images);
+  const ok = imgs.filter(i => i.complete && i.naturalWidth > 0).length;
+  const out = document.createElement("pre");
+  out.id = "eb-image-count";
+  out.textContent = ok + "/" + imgs.length;
+  document.body.appendChild(out);
+});
+</script>
+"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt chromium)")
+def test_opens_in_headless_chromium_with_every_image_loaded(brief, tmp_path):
+    page = tmp_path / "brief.html"
+    page.write_text(brief.replace("</body>", COUNT_IMAGES + "</body>"), encoding="utf-8")
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    found = re.search(r'id="eb-image-count">(\d+)/(\d+)<', result.stdout)
+    assert found, result.stderr[-2000:]
+    loaded, total = map(int, found.groups())
+    assert total == brief.count("<img") and total > 0
+    assert loaded == total

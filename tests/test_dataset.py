@@ -1,0 +1,761 @@
+"""Loading the bundled dataset, finding data directories, and every validation error."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from earnings_brief import dataset
+from earnings_brief.dataset import DATA_ENV, available, default_data_dir, load
+from earnings_brief.errors import BriefError, DataError
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+FIXTURES = REPO / "tests" / "fixtures" / "data"
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+@pytest.fixture(autouse=True)
+def _no_data_env(monkeypatch):
+    monkeypatch.delenv(DATA_ENV, raising=False)
+
+
+@pytest.fixture
+def st_dir(tmp_path) -> Path:
+    """A private copy of the SenseTime dataset (data/sensetime only)."""
+    root = tmp_path / "data"
+    shutil.copytree(DATA / "sensetime", root / "sensetime")
+    return root
+
+
+@pytest.fixture
+def nw_dir(tmp_path) -> Path:
+    """A private copy of the made-up fixture company."""
+    root = tmp_path / "fixture-data"
+    shutil.copytree(FIXTURES, root)
+    return root
+
+
+def st_file(root: Path, name: str) -> Path:
+    return root / "sensetime" / "FY2024" / name
+
+
+def nw_file(root: Path, name: str) -> Path:
+    return root / "northwind" / "H1-2025" / name
+
+
+def line_of(path: Path, needle: str) -> int:
+    """1-based number of the only line that contains ``needle``."""
+    hits = [n for n, text in enumerate(path.read_text("utf-8").splitlines(), 1) if needle in text]
+    assert len(hits) == 1, f"{needle!r} is on lines {hits} of {path.name}"
+    return hits[0]
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path.name}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def append(path: Path, row: str) -> int:
+    """Append one row; return its line number."""
+    text = path.read_text("utf-8")
+    if not text.endswith("\n"):
+        text += "\n"
+    path.write_text(text + row + "\n", encoding="utf-8")
+    return len((text + row).splitlines())
+
+
+def load_error(company: str, period: str, root: Path) -> DataError:
+    with pytest.raises(DataError) as info:
+        load(company, period, root)
+    return info.value
+
+
+def assert_names(
+    err: DataError,
+    file: Path,
+    *,
+    line: int | None,
+    field: str | None,
+    expected: str | None,
+    message: str,
+) -> None:
+    """The error names the file, the line, the field and what was expected, in one line."""
+    text = err.one_line()
+    assert "\n" not in text
+    assert err.file == str(file)
+    assert text.startswith(str(file) + (f":{line}" if line is not None else ""))
+    assert err.line == line
+    assert message in err.message
+    assert message in text
+    if field is None:
+        assert err.field is None
+    else:
+        assert err.field == field
+        assert f"field '{field}'" in text
+    if expected is None:
+        assert err.expected
+    else:
+        assert expected in err.expected
+        assert f"(expected {err.expected})" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# The bundled dataset
+
+
+@pytest.fixture(scope="module")
+def st() -> dataset.Dataset:
+    return load("sensetime", "FY2024", DATA)
+
+
+def row(ds: dataset.Dataset, metric: str, segment: str = "", item: str = "", period="FY2024"):
+    f = ds.figures
+    found = f[
+        (f["metric"] == metric)
+        & (f["segment"] == segment)
+        & (f["item"] == item)
+        & (f["period"] == period)
+        & (f["qualifier"] != "conflicting")
+    ]
+    assert len(found) == 1, (metric, segment, item, period)
+    return found.iloc[0]
+
+
+def test_counts(st):
+    assert len(st.figures) == 55
+    assert len(st.facts) == 53
+    assert len(st.claims) == 4
+    assert list(st.sources) == ["tmtpost"]
+    assert st.period.sources == ("tmtpost",)
+    assert len(st.files) == 6
+    assert {p.name for p in st.files} == {
+        "company.toml",
+        "period.toml",
+        "sources.toml",
+        "figures.csv",
+        "facts.csv",
+        "claims.csv",
+    }
+
+
+def test_metadata(st):
+    c = st.company
+    assert (c.key, c.name_en, c.name_zh) == ("sensetime", "SenseTime Group", "商湯集團")
+    assert (c.ticker, c.exchange, c.currency, c.fiscal_year_end) == (
+        "0020.HK",
+        "HKEX",
+        "RMB",
+        "12-31",
+    )
+    assert list(c.segments) == ["generative_ai", "vision_ai", "smart_auto"]
+    assert c.segments["smart_auto"].name_zh == "智能汽車(絕影)"
+    assert c.brands["sensenova"].name_zh == "日日新"
+    p = st.period
+    assert (p.label, p.kind, p.comparison) == ("FY2024", "annual", "FY2023")
+    assert (str(p.start), str(p.end), str(p.results_date)) == (
+        "2024-01-01",
+        "2024-12-31",
+        "2025-03-26",
+    )
+    s = st.sources["tmtpost"]
+    assert s.language == "zh-Hant"
+    assert s.company == "sensetime"
+    assert [seg.key for seg in st.segments] == ["generative_ai", "vision_ai", "smart_auto"]
+
+
+def test_every_row_is_reported_and_sourced(st):
+    f = st.figures
+    assert set(f["basis"]) == {"reported"}
+    assert set(f["source"]) == {"tmtpost"}
+    assert set(f["period"]) == {"FY2024", "FY2023"}
+    assert f["value"].map(math.isfinite).all()
+    assert (f["lo"] <= f["value"]).all() and (f["value"] <= f["hi"]).all()
+    assert f["inputs"].map(len).eq(0).all()
+    assert set(st.facts["source"]) == {"tmtpost"}
+
+
+def test_revenue_in_base_units(st):
+    r = row(st, "revenue")
+    assert r["written"] == "37.7"
+    assert r["written_unit"] == "RMB 100m"
+    assert r["value"] == pytest.approx(3.77e9, rel=1e-12)
+    assert r["unit"] == "RMB"
+    assert r["dimension"] == "money"
+    assert r["basis"] == "reported"
+    # '37.7' 億 is anything from 37.65 to 37.75 億
+    assert r["lo"] == pytest.approx(3.765e9, rel=1e-12)
+    assert r["hi"] == pytest.approx(3.775e9, rel=1e-12)
+    assert r["line"] == 2  # the first row after the header
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "lo", "hi", "unit"),
+    [
+        (("net_loss",), 4.307e9, 4.3065e9, 4.3075e9, "RMB"),
+        (("revenue_growth",), 0.108, 0.1075, 0.1085, "ratio"),
+        (("net_loss_growth",), -0.337, -0.3375, -0.3365, "ratio"),
+        (("revenue", "generative_ai"), 2.404e9, 2.4035e9, 2.4045e9, "RMB"),
+        (("rd_expense", "", "", "FY2023"), 3.466e9, 3.4655e9, 3.4665e9, "RMB"),
+        (("vehicles_delivered", "smart_auto"), 1.67e6, 1.665e6, 1.675e6, "vehicles"),
+        (("design_win_vehicles", "smart_auto"), 1.1e7, 1.0995e7, 1.1005e7, "vehicles"),
+        (("compute_capacity",), 23000, 22999.5, 23000.5, "PFLOPS"),
+        (("cycle_length_min", "", "chip_iteration"), 18, 17.4, 18.6, "months"),
+        (("peer_capex_plan", "", "alibaba"), 1e11, 9.995e10, 1.0005e11, "USD"),
+    ],
+)
+def test_values_in_base_units(st, key, value, lo, hi, unit):
+    r = row(st, *key)
+    assert r["value"] == pytest.approx(value, rel=1e-12)
+    assert r["lo"] == pytest.approx(lo, rel=1e-12)
+    assert r["hi"] == pytest.approx(hi, rel=1e-12)
+    assert r["unit"] == unit
+
+
+def test_qualifiers_and_as_of(st):
+    assert row(st, "compute_capacity")["qualifier"] == "more_than"
+    assert row(st, "compute_capacity")["as_of"] == "2025-03"
+    assert row(st, "long_term_customer_share", "vision_ai")["qualifier"] == "approx"
+    conflicting = st.figures[st.figures["qualifier"] == "conflicting"]
+    assert len(conflicting) == 1
+    assert conflicting.iloc[0]["metric"] == "rd_expense_growth"
+    assert conflicting.iloc[0]["value"] == pytest.approx(-0.137)
+
+
+def test_net_loss_definition_is_stated_in_the_data(st):
+    note = row(st, "net_loss")["note"]
+    assert "虧損淨額" in note
+    assert "IFRS" in note
+
+
+def test_fixture_company_loads(nw_dir):
+    ds = load("northwind", "H1-2025", nw_dir)
+    assert ds.company.currency == "HKD"
+    assert ds.period.kind == "interim"
+    assert len(ds.figures) == 17
+    assert row(ds, "revenue", period="H1-2025")["value"] == pytest.approx(1.25e9)
+    assert row(ds, "revenue_share", "licensing", period="H1-2024")["value"] == pytest.approx(0.1)
+    assert [s.key for s in ds.segments] == ["cloud", "devices", "licensing", "consulting"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding data
+
+
+def test_default_data_dir_from_the_repository(monkeypatch):
+    monkeypatch.chdir(REPO / "src")  # a subfolder: the data/ of a parent is found
+    assert default_data_dir() == DATA.resolve()
+
+
+def test_default_data_dir_from_another_cwd(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert default_data_dir() == DATA.resolve()
+    ds = load("sensetime", "FY2024")
+    assert ds.root == DATA.resolve()
+
+
+def test_data_dir_from_environment(monkeypatch, nw_dir, tmp_path):
+    monkeypatch.setenv(DATA_ENV, str(nw_dir))
+    monkeypatch.chdir(REPO)  # the variable wins over the data/ in the working directory
+    assert default_data_dir() == nw_dir.resolve()
+    assert available() == {"northwind": ["H1-2025"]}
+    assert load("northwind", "H1-2025").company.name_en == "Northwind Robotics"
+
+
+def test_available():
+    found = available(DATA)
+    assert "FY2024" in found["sensetime"]
+    assert available(FIXTURES) == {"northwind": ["H1-2025"]}
+
+
+def test_available_ignores_folders_that_are_not_companies(st_dir):
+    (st_dir / "notes").mkdir()
+    (st_dir / "sensetime" / "drafts").mkdir()
+    assert available(st_dir) == {"sensetime": ["FY2024"]}
+
+
+def test_load_from_a_user_named_directory(tmp_path, monkeypatch):
+    root = tmp_path / "my data"
+    shutil.copytree(DATA / "sensetime", root / "sensetime")
+    replace(st_file(root, "figures.csv"), "revenue,,,FY2024,37.7,", "revenue,,,FY2024,38.1,")
+    monkeypatch.chdir(REPO)
+    ds = load("sensetime", "FY2024", str(root))  # a string path works as well as a Path
+    assert ds.root == root.resolve()
+    assert row(ds, "revenue")["value"] == pytest.approx(3.81e9)
+    # the bundled dataset is untouched
+    assert row(load("sensetime", "FY2024"), "revenue")["value"] == pytest.approx(3.77e9)
+
+
+def test_dataset_files_lists_inputs(st_dir):
+    files = dataset.dataset_files("sensetime", "FY2024", st_dir)
+    assert files[0] == st_dir / "sensetime" / "company.toml"
+    assert {p.name for p in files[1:]} == {
+        "period.toml",
+        "sources.toml",
+        "figures.csv",
+        "facts.csv",
+        "claims.csv",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation errors: each on a copy with one thing broken
+
+
+def test_missing_data_directory(tmp_path):
+    missing = tmp_path / "nowhere"
+    err = load_error("sensetime", "FY2024", missing)
+    assert_names(
+        err,
+        missing.resolve(),
+        line=None,
+        field=None,
+        expected="<company>/company.toml",
+        message="data directory not found",
+    )
+
+
+@pytest.mark.parametrize("name", ["figures.csv", "sources.toml"])
+def test_missing_file(st_dir, name):
+    path = st_file(st_dir, name)
+    path.unlink()
+    err = load_error("sensetime", "FY2024", st_dir)
+    expected = "metric,segment,item,period,value" if name == "figures.csv" else "a TOML file"
+    assert_names(err, path, line=None, field=None, expected=expected, message="file not found")
+
+
+def test_facts_and_claims_are_optional(st_dir):
+    st_file(st_dir, "facts.csv").unlink()
+    st_file(st_dir, "claims.csv").unlink()
+    ds = load("sensetime", "FY2024", st_dir)
+    assert ds.facts.empty and ds.claims.empty
+    assert len(ds.figures) == 55
+
+
+def test_malformed_toml(st_dir):
+    path = st_file(st_dir, "sources.toml")
+    number = line_of(path, 'language = "zh-Hant"')
+    replace(path, 'language = "zh-Hant"', 'language = "zh-Hant')
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert err.file == str(path)
+    assert err.line == number
+    assert "not valid TOML" in err.message
+    assert err.one_line().startswith(f"{path}:{number}: not valid TOML")
+    assert "\n" not in err.one_line()
+
+
+def test_malformed_company_toml(st_dir):
+    path = st_dir / "sensetime" / "company.toml"
+    replace(path, 'ticker = "0020.HK"', "ticker = 0020.HK")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert err.file == str(path)
+    assert err.line == line_of(path, "ticker = 0020.HK")
+    assert "not valid TOML" in err.message
+
+
+def test_malformed_csv_row(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    number = line_of(path, "gross_profit,,,FY2024,16.2,")
+    replace(path, "gross_profit,,,FY2024,16.2,", "gross_profit,,,FY2024,16,2,")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=number,
+        field=None,
+        expected="quote text that holds a comma",
+        message="11 fields instead of 10",
+    )
+
+
+def test_unknown_company_lists_available(st_dir):
+    shutil.copytree(FIXTURES / "northwind", st_dir / "northwind")
+    err = load_error("acme", "FY2024", st_dir)
+    assert_names(
+        err,
+        st_dir.resolve(),
+        line=None,
+        field="company",
+        expected="one of northwind, sensetime",
+        message="unknown company 'acme'",
+    )
+
+
+def test_unknown_period_lists_available(st_dir):
+    shutil.copytree(st_dir / "sensetime" / "FY2024", st_dir / "sensetime" / "FY2025")
+    replace(st_file(st_dir, "../FY2025/period.toml"), 'label = "FY2024"', 'label = "FY2025"')
+    err = load_error("sensetime", "FY2022", st_dir)
+    assert_names(
+        err,
+        st_dir.resolve() / "sensetime",
+        line=None,
+        field="period",
+        expected="one of FY2024, FY2025",
+        message="unknown period 'FY2022' for sensetime",
+    )
+
+
+def test_missing_column(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    text = path.read_text("utf-8").splitlines()
+    rows = [",".join(v for i, v in enumerate(t.split(",")) if i != 5) for t in text[:1]]
+    path.write_text("\n".join(rows + text[1:]) + "\n", encoding="utf-8")  # header loses 'unit'
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=1,
+        field="unit",
+        expected="header metric,segment,item,period,value,unit",
+        message="missing column",
+    )
+
+
+def test_non_numeric_value(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    replace(path, "revenue,,,FY2024,37.7,", "revenue,,,FY2024,abc,")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=2,
+        field="value",
+        expected="a plain number such as 37.7",
+        message="'abc' is not a number",
+    )
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "37.7%", "約37.7"])
+def test_other_non_numbers(st_dir, bad):
+    path = st_file(st_dir, "figures.csv")
+    replace(path, "revenue,,,FY2024,37.7,", f"revenue,,,FY2024,{bad},")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert (err.file, err.line, err.field) == (str(path), 2, "value")
+
+
+def test_value_with_a_line_break_is_not_silently_joined(st_dir):
+    """A quoted value spanning two lines must not be read as '37' + '7'."""
+    path = st_file(st_dir, "figures.csv")
+    replace(path, "revenue,,,FY2024,37.7,", 'revenue,,,FY2024,"3\n7.7",')
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert err.file == str(path)
+    assert err.field == "value"
+    assert "is not a number" in err.message
+    assert "\n" not in err.one_line()
+
+
+def test_note_with_a_line_break_keeps_it_and_later_lines_stay_numbered(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    replace(
+        path,
+        "revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,",
+        'revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,"a\nb"',
+    )
+    ds = load("sensetime", "FY2024", st_dir)
+    assert row(ds, "revenue")["note"] == "a\nb"
+    assert row(ds, "revenue_growth")["line"] == 4  # the two-line row took lines 2 and 3
+
+
+def test_unknown_unit(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    replace(path, "revenue,,,FY2024,37.7,RMB 100m", "revenue,,,FY2024,37.7,RMB 億")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err, path, line=2, field="unit", expected="'RMB 100m'", message="unknown unit 'RMB 億'"
+    )
+
+
+def test_duplicate_figure(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    number = append(path, "revenue,,,FY2024,37.8,RMB 100m,,,tmtpost,")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=number,
+        field="metric",
+        expected="first at line 2",
+        message="duplicate figure revenue FY2024",
+    )
+
+
+def test_duplicate_figure_with_a_segment(nw_dir):
+    path = nw_file(nw_dir, "figures.csv")
+    first = line_of(path, "revenue,cloud,,H1-2025")
+    number = append(path, "revenue,cloud,,H1-2025,701,HKD m,,,fixture,")
+    err = load_error("northwind", "H1-2025", nw_dir)
+    assert_names(
+        err,
+        path,
+        line=number,
+        field="metric",
+        expected=f"first at line {first}",
+        message="duplicate figure revenue[cloud] H1-2025",
+    )
+
+
+def test_duplicate_figure_that_differs_only_in_qualifier(st_dir):
+    """Only a 'conflicting' statement may repeat a figure; 'approx' is not a second figure."""
+    path = st_file(st_dir, "figures.csv")
+    number = append(path, "revenue,,,FY2024,38,RMB 100m,approx,,tmtpost,")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert (err.file, err.line, err.field) == (str(path), number, "metric")
+    assert "duplicate figure revenue FY2024" in err.message
+
+
+def test_conflicting_statement_is_not_a_duplicate(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    append(path, "revenue,,,FY2024,38,RMB 100m,conflicting,,tmtpost,")
+    ds = load("sensetime", "FY2024", st_dir)
+    assert len(ds.figures) == 56
+
+
+def test_unknown_source_reference_in_figures(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    replace(
+        path, "revenue,,,FY2024,37.7,RMB 100m,,,tmtpost", "revenue,,,FY2024,37.7,RMB 100m,,,wsj"
+    )
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=2,
+        field="source",
+        expected="an id from sources.toml: tmtpost",
+        message="unknown source 'wsj'",
+    )
+
+
+def test_unknown_source_reference_in_facts(st_dir):
+    path = st_file(st_dir, "facts.csv")
+    number = line_of(path, "person_wang_zheng")
+    replace(path, "Chief financial officer,tmtpost", "Chief financial officer,reuters")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=number,
+        field="source",
+        expected="tmtpost",
+        message="unknown source 'reuters'",
+    )
+
+
+def test_unknown_source_in_period(st_dir):
+    replace(st_file(st_dir, "period.toml"), 'sources = ["tmtpost"]', 'sources = ["tmtpost", "ft"]')
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        st_file(st_dir, "period.toml"),
+        line=None,
+        field="sources",
+        expected="one of tmtpost",
+        message="unknown source 'ft'",
+    )
+
+
+def test_negative_value_where_none_can_be(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    number = line_of(path, "net_loss,,,FY2024,43.07")
+    replace(path, "net_loss,,,FY2024,43.07", "net_loss,,,FY2024,-43.07")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=number,
+        field="value",
+        expected="a value of zero or more",
+        message="negative value -43.07 for net_loss",
+    )
+
+
+@pytest.mark.parametrize("metric", ["vehicles_delivered", "capex_to_revenue"])
+def test_negative_counts_and_ratios_are_refused(st_dir, metric):
+    path = st_file(st_dir, "figures.csv")
+    old = {
+        "vehicles_delivered": "vehicles_delivered,smart_auto,,FY2024,167,",
+        "capex_to_revenue": "capex_to_revenue,,,FY2024,29.9,",
+    }[metric]
+    number = line_of(path, old)
+    replace(path, old, old.replace(",167,", ",-167,").replace(",29.9,", ",-29.9,"))
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert (err.line, err.field) == (number, "value")
+    assert f"for {metric}" in err.message
+
+
+def test_negative_growth_is_accepted(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    replace(path, "revenue_growth,,,FY2024,10.8,", "revenue_growth,,,FY2024,-10.8,")
+    ds = load("sensetime", "FY2024", st_dir)
+    assert row(ds, "revenue_growth")["value"] == pytest.approx(-0.108)
+    assert row(ds, "net_loss_growth")["value"] == pytest.approx(-0.337)
+    assert row(ds, "revenue_growth", "smart_auto")["value"] == pytest.approx(-0.332)
+
+
+def test_unknown_segment(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    replace(path, "revenue,smart_auto,,FY2024", "revenue,robotics,,FY2024")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=line_of(path, "revenue,robotics"),
+        field="segment",
+        expected="generative_ai, vision_ai, smart_auto from company.toml",
+        message="unknown segment 'robotics'",
+    )
+
+
+def test_unknown_qualifier(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    replace(path, "23000,PFLOPS,more_than", "23000,PFLOPS,over")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=line_of(path, "23000,PFLOPS,over"),
+        field="qualifier",
+        expected="approx, more_than, up_to, order_of, conflicting",
+        message="unknown qualifier 'over'",
+    )
+
+
+@pytest.mark.parametrize("bad", ["March 2025", "2025-3", "2025/03", "25-03"])
+def test_bad_as_of_date(st_dir, bad):
+    path = st_file(st_dir, "figures.csv")
+    replace(path, "23000,PFLOPS,more_than,2025-03", f"23000,PFLOPS,more_than,{bad}")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=line_of(path, f"23000,PFLOPS,more_than,{bad}"),
+        field="as_of",
+        expected="YYYY-MM or YYYY-MM-DD",
+        message=f"bad date '{bad}'",
+    )
+
+
+def test_unknown_period_in_a_row(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    replace(path, "rd_expense,,,FY2023,", "rd_expense,,,FY2022,")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=line_of(path, "rd_expense,,,FY2022,"),
+        field="period",
+        expected="one of FY2023, FY2024",
+        message="unknown period 'FY2022'",
+    )
+
+
+def test_bad_claim_reference_syntax(st_dir):
+    path = st_file(st_dir, "claims.csv")
+    replace(
+        path,
+        "revenue[generative_ai],>,revenue[vision_ai]",
+        "revenue[generative_ai],>,Revenue(vision)",
+    )
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=line_of(path, "Revenue(vision)"),
+        field="right",
+        expected="metric, metric[segment] or metric[segment/item]",
+        message="bad figure reference 'Revenue(vision)'",
+    )
+
+
+def test_claim_reference_to_a_missing_figure(st_dir):
+    path = st_file(st_dir, "claims.csv")
+    replace(path, "overseas_revenue_growth,>", "overseas_revenue,>")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=2,
+        field="left",
+        expected="a figure present in figures.csv",
+        message="no figure overseas_revenue in FY2024",
+    )
+
+
+def test_unknown_claim_relation(st_dir):
+    path = st_file(st_dir, "claims.csv")
+    replace(path, "overseas_revenue_growth,>,", "overseas_revenue_growth,>>,")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert (err.file, err.line, err.field) == (str(path), 2, "relation")
+
+
+def test_duplicate_fact_id(st_dir):
+    path = st_file(st_dir, "facts.csv")
+    first = line_of(path, "tech_day,")
+    number = append(
+        path, "tech_day,event,outlook,2025-04-11,expected,Tech day,,Another day,tmtpost"
+    )
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=number,
+        field="id",
+        expected=f"a unique id (first at line {first})",
+        message="duplicate fact 'tech_day'",
+    )
+
+
+def test_bad_fact_date(st_dir):
+    path = st_file(st_dir, "facts.csv")
+    replace(path, "thor_uniad,roadmap,smart_auto,2025-Q4", "thor_uniad,roadmap,smart_auto,Q4 2025")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert (err.file, err.line, err.field) == (str(path), line_of(path, "thor_uniad"), "date")
+
+
+def test_period_label_must_match_folder(st_dir):
+    path = st_file(st_dir, "period.toml")
+    replace(path, 'label = "FY2024"', 'label = "FY2025"')
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err, path, line=None, field="label", expected="FY2024", message="differs from its folder"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The error itself
+
+
+def test_error_is_one_line_and_renders_without_traceback():
+    err = DataError(
+        "bad\nthing", file="data/x/figures.csv", line=3, field="value", expected="a\r\nnumber"
+    )
+    assert err.one_line() == ("data/x/figures.csv:3: field 'value': bad thing (expected a number)")
+    assert str(err) == err.one_line()
+    rendered = err._render_traceback_()
+    assert rendered == [f"DataError: {err.one_line()}"]
+    assert "\n" not in rendered[0]
+    assert isinstance(err, BriefError)
+    assert err.exit_code == 2
+
+
+def test_error_without_location():
+    err = DataError("something is wrong")
+    assert err.one_line() == "something is wrong"
+    assert DataError("x", file="f.toml").one_line() == "f.toml: x"
+    assert DataError("x", field="sources").one_line() == "field 'sources': x"
+
+
+def test_real_error_renders_one_line(st_dir):
+    replace(st_file(st_dir, "figures.csv"), "revenue,,,FY2024,37.7,", "revenue,,,FY2024,abc,")
+    err = load_error("sensetime", "FY2024", st_dir)
+    (line,) = err._render_traceback_()
+    assert line.startswith("DataError: ")
+    assert "figures.csv:2: field 'value'" in line
+    assert "\n" not in line

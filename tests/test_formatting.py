@@ -1,0 +1,102 @@
+"""One number style: money, percent, percentage points, multiples, counts, qualifiers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from earnings_brief import formatting as fmt
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "expected"),
+    [
+        (3.77e9, {}, "RMB 3.77 bn"),
+        (4.307e9, {}, "RMB 4.31 bn"),
+        (2.56e8, {}, "RMB 256 m"),
+        (1.129e9, {}, "RMB 1.13 bn"),
+        (1.25e9, {"currency": "HKD"}, "HKD 1.25 bn"),
+        (5_000, {}, "RMB 5,000"),
+        (3.77e9, {"scale": "m"}, "RMB 3,770 m"),
+        (3.77e9, {"scale": "m", "digits": 1}, "RMB 3,770.0 m"),
+        (2.56e8, {"scale": "bn", "digits": 3}, "RMB 0.256 bn"),
+        (np.float64(3.77e9), {}, "RMB 3.77 bn"),
+    ],
+)
+def test_money(value, kwargs, expected):
+    assert fmt.money(value, **kwargs) == expected
+
+
+@pytest.mark.parametrize(
+    ("ratio", "kwargs", "expected"),
+    [
+        (0.108, {}, "10.8%"),
+        (0.108, {"signed": True}, "+10.8%"),
+        (-0.332, {}, "−33.2%"),  # a true minus sign
+        (-0.332, {"signed": True}, "−33.2%"),
+        (1.031, {}, "103.1%"),
+        (0.63767, {"digits": 2}, "63.77%"),
+        (12.5, {"digits": 0}, "1,250%"),
+        (0.0, {"signed": True}, "0.0%"),
+    ],
+)
+def test_percent(ratio, kwargs, expected):
+    assert fmt.percent(ratio, **kwargs) == expected
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [(0.289, "+28.9 pp"), (-0.244, "−24.4 pp"), (0.0, "0.0 pp"), (-0.0007, "−0.1 pp")],
+)
+def test_points(delta, expected):
+    assert fmt.points(delta) == expected
+
+
+def test_multiple():
+    assert fmt.multiple(6) == "6x"
+    assert fmt.multiple(1.1e7 / 1.67e6, digits=1) == "6.6x"
+    assert fmt.multiple(1000) == "1,000x"
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "expected"),
+    [
+        (1_670_000, {}, "1.67 m"),
+        (11_000_000, {}, "11.00 m"),
+        (3_600_000, {"digits": 1}, "3.6 m"),
+        (23_000, {}, "23,000"),
+        (42, {}, "42"),
+        (11_979.2, {}, "11,979"),
+        (153.29, {"digits": 1}, "153.3"),
+    ],
+)
+def test_count(value, kwargs, expected):
+    assert fmt.count(value, **kwargs) == expected
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, float("nan"), np.float64("nan")])
+@pytest.mark.parametrize("func", [fmt.money, fmt.percent, fmt.points, fmt.multiple, fmt.count])
+def test_missing_values_read_n_a(func, missing):
+    assert func(missing) == "n/a"
+
+
+@pytest.mark.parametrize(
+    ("qualifier", "expected"),
+    [
+        ("more_than", ">"),
+        ("up_to", "up to "),
+        ("approx", "≈"),
+        ("order_of", "≈"),
+        ("", ""),
+        (None, ""),
+        ("conflicting", ""),  # not a prefix: the conflict is shown by the check, not the number
+    ],
+)
+def test_prefix(qualifier, expected):
+    assert fmt.prefix(qualifier) == expected
+
+
+def test_prefix_and_number_compose():
+    assert fmt.prefix("more_than") + fmt.count(23_000) == ">23,000"

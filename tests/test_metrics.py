@@ -1,0 +1,604 @@
+"""Derivations and reconciliation on the SenseTime dataset, with values computed here by hand.
+
+Every expected value below is worked out from the numbers as the source writes them (億 = 1e8),
+independently of the package's unit and interval code.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from earnings_brief import metrics
+from earnings_brief.dataset import Dataset, load
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+FIXTURES = REPO / "tests" / "fixtures" / "data"
+YI = 1e8  # 億
+
+# The reported numbers, as written in the source
+REVENUE_24 = 37.7 * YI
+GENAI_24 = 24.04 * YI
+VISION_24 = 11.12 * YI
+AUTO_24 = 2.56 * YI
+NET_LOSS_24 = 43.07 * YI
+RD_24, RD_23 = 41.31 * YI, 34.66 * YI
+OPEX_24 = 60.72 * YI
+CAPEX_24 = 11.29 * YI
+DELIVERED_24 = 167 * 1e4
+DESIGN_WIN_VEHICLES_24 = 1100 * 1e4
+
+# The implied prior-period values
+REVENUE_23 = REVENUE_24 / 1.108
+GENAI_23 = GENAI_24 / 2.031
+VISION_23 = 0.539 * REVENUE_23
+AUTO_23 = AUTO_24 / (1 - 0.332)
+NET_LOSS_23 = NET_LOSS_24 / (1 - 0.337)
+CAPEX_23 = 0.446 * REVENUE_23
+COMPUTE_23 = 23000 / 1.92
+DELIVERED_23 = DELIVERED_24 / 1.292
+
+
+@pytest.fixture(scope="module")
+def ds() -> Dataset:
+    return load("sensetime", "FY2024", DATA)
+
+
+@pytest.fixture(scope="module")
+def frame(ds) -> pd.DataFrame:
+    return metrics.derive(ds)
+
+
+@pytest.fixture(scope="module")
+def checks(ds, frame) -> pd.DataFrame:
+    return metrics.reconcile(ds, frame)
+
+
+def derived_row(frame: pd.DataFrame, metric: str, segment: str = "", period: str = "FY2024"):
+    rows = frame[
+        (frame["metric"] == metric)
+        & (frame["segment"] == segment)
+        & (frame["item"] == "")
+        & (frame["period"] == period)
+    ]
+    assert len(rows) == 1, (metric, segment, period, rows)
+    r = rows.iloc[0]
+    assert r["basis"] == "derived", (metric, segment, period)
+    return r
+
+
+def copy_with(tmp_path: Path, *edits: tuple[str, str]) -> Dataset:
+    """Load a copy of the SenseTime dataset with figures.csv edited (each `old` occurs once)."""
+    root = tmp_path / "data"
+    shutil.copytree(DATA / "sensetime", root / "sensetime")
+    path = root / "sensetime" / "FY2024" / "figures.csv"
+    text = path.read_text("utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return load("sensetime", "FY2024", root)
+
+
+def check(checks: pd.DataFrame, check_id: str) -> pd.Series:
+    rows = checks[checks["id"] == check_id]
+    assert len(rows) == 1, (check_id, list(checks["id"]))
+    return rows.iloc[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Derivations
+
+
+@pytest.mark.parametrize(
+    ("metric", "segment", "period", "expected", "inputs"),
+    [
+        (
+            "revenue",
+            "",
+            "FY2023",
+            REVENUE_23,
+            ("revenue FY2024", "revenue_growth FY2024"),
+        ),
+        (
+            "revenue",
+            "generative_ai",
+            "FY2023",
+            GENAI_23,
+            ("revenue[generative_ai] FY2024", "revenue_growth[generative_ai] FY2024"),
+        ),
+        (
+            "revenue",
+            "vision_ai",
+            "FY2023",
+            VISION_23,
+            ("revenue_share[vision_ai] FY2023", "revenue FY2023"),
+        ),
+        (
+            "revenue",
+            "smart_auto",
+            "FY2023",
+            AUTO_23,
+            ("revenue[smart_auto] FY2024", "revenue_growth[smart_auto] FY2024"),
+        ),
+        (
+            "net_loss",
+            "",
+            "FY2023",
+            NET_LOSS_23,
+            ("net_loss FY2024", "net_loss_growth FY2024"),
+        ),
+        (
+            "capex",
+            "",
+            "FY2023",
+            CAPEX_23,
+            ("capex_to_revenue FY2023", "revenue FY2023"),
+        ),
+        (
+            "compute_capacity",
+            "",
+            "FY2023",
+            COMPUTE_23,
+            ("compute_capacity FY2024", "compute_capacity_growth FY2024"),
+        ),
+        (
+            "vehicles_delivered",
+            "smart_auto",
+            "FY2023",
+            DELIVERED_23,
+            (
+                "vehicles_delivered[smart_auto] FY2024",
+                "vehicles_delivered_growth[smart_auto] FY2024",
+            ),
+        ),
+        (
+            "rd_to_revenue",
+            "",
+            "FY2024",
+            RD_24 / REVENUE_24,
+            ("rd_expense FY2024", "revenue FY2024"),
+        ),
+        (
+            "rd_to_revenue",
+            "",
+            "FY2023",
+            RD_23 / REVENUE_23,
+            ("rd_expense FY2023", "revenue FY2023"),
+        ),
+        (
+            "opex_to_revenue",
+            "",
+            "FY2024",
+            OPEX_24 / REVENUE_24,
+            ("opex_ex_sbc FY2024", "revenue FY2024"),
+        ),
+        (
+            "net_loss_to_revenue",
+            "",
+            "FY2023",
+            NET_LOSS_23 / REVENUE_23,
+            ("net_loss FY2023", "revenue FY2023"),
+        ),
+        (
+            "revenue_share",
+            "smart_auto",
+            "FY2024",
+            AUTO_24 / REVENUE_24,
+            ("revenue[smart_auto] FY2024", "revenue FY2024"),
+        ),
+        (
+            "revenue_share",
+            "generative_ai",
+            "FY2023",
+            GENAI_23 / REVENUE_23,
+            ("revenue[generative_ai] FY2023", "revenue FY2023"),
+        ),
+        (
+            "revenue_share",
+            "smart_auto",
+            "FY2023",
+            AUTO_23 / REVENUE_23,
+            ("revenue[smart_auto] FY2023", "revenue FY2023"),
+        ),
+        (
+            "revenue_per_vehicle",
+            "smart_auto",
+            "FY2024",
+            AUTO_24 / DELIVERED_24,
+            ("revenue[smart_auto] FY2024", "vehicles_delivered[smart_auto] FY2024"),
+        ),
+        (
+            "revenue_per_vehicle",
+            "smart_auto",
+            "FY2023",
+            AUTO_23 / DELIVERED_23,
+            ("revenue[smart_auto] FY2023", "vehicles_delivered[smart_auto] FY2023"),
+        ),
+        (
+            "design_win_multiple",
+            "smart_auto",
+            "FY2024",
+            DESIGN_WIN_VEHICLES_24 / DELIVERED_24,
+            ("design_win_vehicles[smart_auto] FY2024", "vehicles_delivered[smart_auto] FY2024"),
+        ),
+        (
+            "capex_growth",
+            "",
+            "FY2024",
+            CAPEX_24 / CAPEX_23 - 1,
+            ("capex FY2024", "capex FY2023"),
+        ),
+        (
+            "revenue_growth",
+            "vision_ai",
+            "FY2024",
+            VISION_24 / VISION_23 - 1,
+            ("revenue[vision_ai] FY2024", "revenue[vision_ai] FY2023"),
+        ),
+    ],
+)
+def test_derivation(frame, metric, segment, period, expected, inputs):
+    r = derived_row(frame, metric, segment, period)
+    assert r["value"] == pytest.approx(expected, rel=1e-9)
+    assert r["inputs"] == inputs
+    assert r["basis"] == "derived"
+    assert r["source"] == "tmtpost"
+    assert r["lo"] <= r["value"] <= r["hi"]
+    assert r["written"] == ""
+
+
+def test_headline_derived_values_to_the_digit(frame):
+    """The same values rounded as an analyst would quote them."""
+
+    def v(metric, segment="", period="FY2023"):
+        return derived_row(frame, metric, segment, period)["value"]
+
+    assert round(v("revenue") / YI, 2) == 34.03  # 37.7 / 1.108
+    assert round(v("revenue", "generative_ai") / YI, 2) == 11.84  # 24.04 / 2.031
+    assert round(v("revenue", "vision_ai") / YI, 2) == 18.34  # 53.9 % of 34.03
+    assert round(v("revenue", "smart_auto") / YI, 2) == 3.83  # 2.56 / 0.668
+    assert round(v("net_loss") / YI, 2) == 64.96  # 43.07 / 0.663
+    assert round(v("capex") / YI, 2) == 15.18  # 44.6 % of 34.03
+    assert round(v("compute_capacity")) == 11979  # 23000 / 1.92
+    assert round(v("vehicles_delivered", "smart_auto")) == 1_292_570  # 1.67 m / 1.292
+    assert round(v("revenue_per_vehicle", "smart_auto", "FY2024"), 2) == 153.29  # RMB per vehicle
+    assert round(v("design_win_multiple", "smart_auto", "FY2024"), 2) == 6.59
+
+
+def test_compute_prior_is_as_of_a_year_earlier(frame):
+    r = derived_row(frame, "compute_capacity", period="FY2023")
+    assert r["as_of"] == "2024-03"
+    assert r["qualifier"] == "approx"  # the input is 'more than 23,000'
+
+
+def test_derived_units(frame):
+    assert derived_row(frame, "revenue", period="FY2023")["unit"] == "RMB"
+    assert derived_row(frame, "revenue", period="FY2023")["dimension"] == "money"
+    assert derived_row(frame, "capex_growth")["dimension"] == "ratio"
+    per_vehicle = derived_row(frame, "revenue_per_vehicle", "smart_auto")
+    assert (per_vehicle["unit"], per_vehicle["dimension"]) == ("RMB/vehicles", "per_unit")
+
+
+def test_derived_intervals_follow_the_rounding_of_the_inputs(frame):
+    r = derived_row(frame, "revenue", period="FY2023")
+    # 37.7 ± 0.05 億 over 1 + (10.8 ± 0.05) %
+    assert r["lo"] == pytest.approx(37.65 * YI / 1.1085, rel=1e-12)
+    assert r["hi"] == pytest.approx(37.75 * YI / 1.1075, rel=1e-12)
+    share = derived_row(frame, "revenue_share", "smart_auto")
+    assert share["lo"] == pytest.approx(2.555 / 37.75, rel=1e-12)
+    assert share["hi"] == pytest.approx(2.565 / 37.65, rel=1e-12)
+
+
+def test_reported_rows_pass_through_unchanged(ds, frame):
+    reported = frame[frame["basis"] == "reported"].drop(columns="rule").reset_index(drop=True)
+    pd.testing.assert_frame_equal(reported, ds.figures.reset_index(drop=True), check_dtype=False)
+    assert len(frame) == len(ds.figures) + (frame["basis"] == "derived").sum()
+
+
+def test_every_derived_row_names_its_inputs_and_they_exist(frame):
+    derived = frame[frame["basis"] == "derived"]
+    assert len(derived) >= 20
+    labels = {
+        metrics.figure_label(r["metric"], r["segment"], r["item"], r["period"])
+        for r in frame.to_dict("records")
+    }
+    for r in derived.to_dict("records"):
+        assert len(r["inputs"]) == 2, r
+        assert set(r["inputs"]) <= labels, r
+        assert r["rule"], r
+
+
+def test_derivation_never_overwrites_a_reported_figure(frame):
+    keys = frame[["metric", "segment", "item", "period", "basis"]]
+    usable = frame[frame["qualifier"] != "conflicting"]
+    dupes = usable.duplicated(["metric", "segment", "item", "period"], keep=False)
+    assert not dupes.any(), keys[dupes]
+
+
+def test_lookup_prefers_reported_and_skips_conflicting(frame):
+    assert metrics.value(frame, "rd_expense_growth", period="FY2024") == pytest.approx(0.192)
+    assert metrics.value(frame, "revenue", period="FY2024") == pytest.approx(REVENUE_24)
+    assert metrics.value(frame, "revenue", period="FY2023") == pytest.approx(REVENUE_23)
+    assert metrics.value(frame, "no_such_metric") is None
+    assert metrics.lookup(frame, "revenue", "robotics", period="FY2024") is None
+
+
+def test_conflicting_rows_are_never_used_in_derivations(tmp_path):
+    """With only the conflicting −13.7 % statement left, R&D for 2023 is not backed out of it."""
+    ds = copy_with(
+        tmp_path,
+        ("rd_expense,,,FY2023,34.66,RMB 100m,,,tmtpost,\n", ""),
+        ("rd_expense_growth,,,FY2024,19.2,%,,,tmtpost,\n", ""),
+    )
+    frame = metrics.derive(ds)
+    assert metrics.lookup(frame, "rd_expense", period="FY2023") is None
+    assert metrics.lookup(frame, "rd_to_revenue", period="FY2023") is None
+    assert metrics.value(frame, "rd_expense_growth", period="FY2024") is None
+    for r in frame[frame["basis"] == "derived"].to_dict("records"):
+        assert "rd_expense_growth FY2024" not in r["inputs"], r
+
+
+def test_conflicting_row_first_in_the_file(tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(DATA / "sensetime", root / "sensetime")
+    path = root / "sensetime" / "FY2024" / "figures.csv"
+    lines = path.read_text("utf-8").splitlines()
+    conflicting = next(i for i, t in enumerate(lines) if ",conflicting," in t)
+    main = next(i for i, t in enumerate(lines) if t.startswith("rd_expense_growth,,,FY2024,19.2"))
+    prior = next(i for i, t in enumerate(lines) if t.startswith("rd_expense,,,FY2023"))
+    order = [lines[conflicting], lines[main]]
+    rest = [t for i, t in enumerate(lines) if i not in (conflicting, main, prior)]
+    path.write_text("\n".join(rest[:1] + order + rest[1:]) + "\n", encoding="utf-8")
+    ds = load("sensetime", "FY2024", root)
+    assert ds.figures.iloc[0]["qualifier"] == "conflicting"
+    frame = metrics.derive(ds)
+    r = derived_row(frame, "rd_expense", period="FY2023")
+    assert r["value"] == pytest.approx(RD_24 / 1.192, rel=1e-12)
+    assert metrics.value(frame, "rd_expense_growth", period="FY2024") == pytest.approx(0.192)
+
+
+def test_more_than_growth_is_not_used_to_back_out_a_value(frame, tmp_path):
+    """'Grew by more than 92 %' bounds the prior value on one side only: nothing is derived."""
+    assert metrics.lookup(frame, "compute_capacity", period="FY2023") is not None
+    ds = copy_with(
+        tmp_path,
+        (
+            "compute_capacity_growth,,,FY2024,92,%,,",
+            "compute_capacity_growth,,,FY2024,92,%,more_than,",
+        ),
+    )
+    assert metrics.lookup(metrics.derive(ds), "compute_capacity", period="FY2023") is None
+
+
+def test_fixture_company_derives_with_its_own_segments():
+    ds = load("northwind", "H1-2025", FIXTURES)
+    frame = metrics.derive(ds)
+    assert metrics.value(frame, "revenue", period="H1-2024") == pytest.approx(1000e6)  # 1250/1.25
+    assert metrics.value(frame, "revenue", "licensing", period="H1-2024") == pytest.approx(100e6)
+    assert metrics.value(frame, "revenue", "consulting", period="H1-2024") == pytest.approx(
+        50e6 / 0.8
+    )
+    assert metrics.value(frame, "revenue_share", "devices", period="H1-2025") == pytest.approx(
+        400 / 1250
+    )
+    assert metrics.value(frame, "net_loss", period="H1-2024") == pytest.approx(80e6 / 0.5)
+    assert metrics.lookup(frame, "vehicles_delivered", "devices") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reconciliation
+
+EXPECTED_CHECKS = {
+    "ratio-gross_margin-FY2024": "pass",
+    "ratio-capex_to_revenue-FY2024": "pass",
+    "share-revenue_share-generative_ai-FY2024": "pass",
+    "share-revenue_share-vision_ai-FY2024": "pass",
+    "segment_sum-revenue-FY2024": "pass",
+    "segment_sum-revenue-FY2023": "pass",
+    "growth-rd_expense_growth-FY2024": "pass",
+    "growth-rd_expense_growth-FY2024-conflicting": "flag",
+    "claim-overseas_above_group": "pass",
+    "claim-genai_largest_vs_vision": "pass",
+    "claim-genai_largest_vs_auto": "pass",
+    "claim-cumulative_above_new": "pass",
+}
+
+
+def test_every_check_and_its_status(checks):
+    assert list(checks.columns) == metrics.CHECK_COLUMNS
+    assert dict(zip(checks["id"], checks["status"], strict=True)) == EXPECTED_CHECKS
+    assert (checks["status"] == "flag").sum() == 1
+
+
+def test_rd_conflict_is_flagged(checks):
+    c = check(checks, "growth-rd_expense_growth-FY2024-conflicting")
+    assert c["status"] == "flag"
+    assert c["stated"] == pytest.approx(-0.137)
+    assert c["recomputed"] == pytest.approx(RD_24 / RD_23 - 1, rel=1e-12)
+    assert c["difference"] == pytest.approx(-0.137 - (41.31 / 34.66 - 1), rel=1e-9)
+    assert round(c["difference"], 4) == -0.3289
+    assert c["inputs"] == ("rd_expense FY2024", "rd_expense FY2023")
+    assert "13.7" in c["note"]
+
+
+def test_rd_stated_growth_passes(checks):
+    c = check(checks, "growth-rd_expense_growth-FY2024")
+    assert c["recomputed"] == pytest.approx(41.31 / 34.66 - 1, rel=1e-12)
+    assert c["difference"] == pytest.approx(0.192 - (41.31 / 34.66 - 1), rel=1e-9)
+    # 41.31/34.66 - 1 = 19.186 %, within 19.2 ± 0.05
+    assert abs(c["difference"]) < 0.0005
+
+
+@pytest.mark.parametrize(
+    ("check_id", "stated", "recomputed"),
+    [
+        ("ratio-gross_margin-FY2024", 0.429, 16.2 / 37.7),
+        ("ratio-capex_to_revenue-FY2024", 0.299, 11.29 / 37.7),
+        ("share-revenue_share-generative_ai-FY2024", 0.637, 24.04 / 37.7),
+        ("share-revenue_share-vision_ai-FY2024", 0.295, 11.12 / 37.7),
+    ],
+)
+def test_ratio_checks(checks, check_id, stated, recomputed):
+    c = check(checks, check_id)
+    assert c["stated"] == pytest.approx(stated)
+    assert c["recomputed"] == pytest.approx(recomputed, rel=1e-12)
+    assert c["difference"] == pytest.approx(stated - recomputed, rel=1e-9)
+    assert c["lo"] <= c["recomputed"] <= c["hi"]
+    assert c["status"] == "pass"
+
+
+def test_segment_sum_within_rounding(checks):
+    c = check(checks, "segment_sum-revenue-FY2024")
+    assert c["stated"] == pytest.approx(REVENUE_24)
+    assert c["recomputed"] == pytest.approx((24.04 + 11.12 + 2.56) * YI, rel=1e-12)
+    assert c["difference"] == pytest.approx(-0.02 * YI, rel=1e-6)  # 37.72 vs 37.7
+    assert c["lo"] == pytest.approx((24.035 + 11.115 + 2.555) * YI, rel=1e-12)
+    assert c["hi"] == pytest.approx((24.045 + 11.125 + 2.565) * YI, rel=1e-12)
+    assert c["status"] == "pass"
+    prior = check(checks, "segment_sum-revenue-FY2023")
+    assert prior["stated"] == pytest.approx(REVENUE_23, rel=1e-12)
+    assert prior["recomputed"] == pytest.approx(GENAI_23 + VISION_23 + AUTO_23, rel=1e-9)
+
+
+def test_claims_hold(checks):
+    c = check(checks, "claim-overseas_above_group")
+    assert (c["stated"], c["recomputed"]) == (pytest.approx(0.145), pytest.approx(0.108))
+    assert c["difference"] == pytest.approx(0.145 - 0.108)
+    c = check(checks, "claim-cumulative_above_new")
+    assert c["difference"] == pytest.approx(3.6e6 - 1.67e6)
+    c = check(checks, "claim-genai_largest_vs_vision")
+    assert c["difference"] == pytest.approx(GENAI_24 - VISION_24)
+    assert c["source"] == "tmtpost"
+
+
+def test_false_claim_is_flagged(tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(DATA / "sensetime", root / "sensetime")
+    path = root / "sensetime" / "FY2024" / "claims.csv"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("overseas_revenue_growth,>,", "overseas_revenue_growth,<,"))
+    checks = metrics.reconcile(load("sensetime", "FY2024", root))
+    assert check(checks, "claim-overseas_above_group")["status"] == "flag"
+
+
+def test_changed_gross_margin_is_flagged(tmp_path):
+    ds = copy_with(tmp_path, ("gross_margin,,,FY2024,42.9,", "gross_margin,,,FY2024,45,"))
+    checks = metrics.reconcile(ds)
+    c = check(checks, "ratio-gross_margin-FY2024")
+    assert c["status"] == "flag"
+    assert c["difference"] == pytest.approx(0.45 - 16.2 / 37.7, rel=1e-9)
+    others = checks[checks["id"] != "ratio-gross_margin-FY2024"]
+    assert dict(zip(others["id"], others["status"], strict=True)) == {
+        k: v for k, v in EXPECTED_CHECKS.items() if k != "ratio-gross_margin-FY2024"
+    }
+
+
+def test_changed_segment_is_flagged_in_its_share_and_the_sum(tmp_path):
+    ds = copy_with(
+        tmp_path, ("revenue,vision_ai,,FY2024,11.12,", "revenue,vision_ai,,FY2024,12.12,")
+    )
+    checks = metrics.reconcile(ds)
+    assert check(checks, "share-revenue_share-vision_ai-FY2024")["status"] == "flag"
+    assert check(checks, "segment_sum-revenue-FY2024")["status"] == "flag"
+    assert check(checks, "segment_sum-revenue-FY2024")["difference"] == pytest.approx(-1.02 * YI)
+
+
+def test_share_passes_only_within_the_rounding_of_its_inputs(tmp_path, checks):
+    """63.7 % stated; 24.04 / 37.7 = 63.767 %.
+
+    The point difference (0.067 pp) is more than the stated figure's own rounding (± 0.05 pp),
+    so the check passes only because 37.7 (± 0.05 億) and 24.04 are rounded too.
+    """
+    c = check(checks, "share-revenue_share-generative_ai-FY2024")
+    assert abs(c["difference"]) > 0.0005
+    assert c["lo"] == pytest.approx(24.035 / 37.75, rel=1e-12)
+    assert c["hi"] == pytest.approx(24.045 / 37.65, rel=1e-12)
+    assert c["status"] == "pass"
+
+    # '37.70' narrows revenue to ± 0.005 億: the share can be as low as 24.035 / 37.705
+    # = 63.745 %, still inside 63.7 ± 0.05 % (the margin is 0.005 pp, from 24.04's rounding).
+    tighter = metrics.reconcile(copy_with(tmp_path / "a", ("FY2024,37.7,", "FY2024,37.70,")))
+    c = check(tighter, "share-revenue_share-generative_ai-FY2024")
+    assert c["lo"] == pytest.approx(24.035 / 37.705, rel=1e-12)
+    assert c["lo"] < 0.6375
+    assert c["status"] == "pass"
+
+    # '37.700' leaves too little room: 24.035 / 37.7005 = 63.753 % > 63.75 %.
+    exact = metrics.reconcile(copy_with(tmp_path / "b", ("FY2024,37.7,", "FY2024,37.700,")))
+    c = check(exact, "share-revenue_share-generative_ai-FY2024")
+    assert c["lo"] == pytest.approx(24.035 / 37.7005, rel=1e-12)
+    assert c["lo"] > 0.6375
+    assert c["status"] == "flag"
+    assert c["difference"] == pytest.approx(0.637 - 24.04 / 37.7, rel=1e-9)
+
+    # So does stating the share as '63.70' with revenue '37.70'.
+    both = metrics.reconcile(
+        copy_with(
+            tmp_path / "c",
+            ("FY2024,37.7,", "FY2024,37.70,"),
+            ("FY2024,63.7,", "FY2024,63.70,"),
+        )
+    )
+    assert check(both, "share-revenue_share-generative_ai-FY2024")["status"] == "flag"
+
+
+def test_reconcile_derives_when_not_given_a_frame(ds, checks):
+    again = metrics.reconcile(ds)
+    pd.testing.assert_frame_equal(again, checks)
+
+
+# ---------------------------------------------------------------------------------------------
+# Views
+
+
+def test_revenue_bridge_in_company_order(ds, frame):
+    order = list(ds.company.segments)
+    bridge = metrics.revenue_bridge(frame, "FY2024", "FY2023", order)
+    assert list(bridge["segment"]) == ["generative_ai", "vision_ai", "smart_auto"]
+    expected = {
+        "generative_ai": (GENAI_23, GENAI_24),
+        "vision_ai": (VISION_23, VISION_24),
+        "smart_auto": (AUTO_23, AUTO_24),
+    }
+    for r in bridge.to_dict("records"):
+        start, end = expected[r["segment"]]
+        assert r["start"] == pytest.approx(start, rel=1e-9)
+        assert r["end"] == pytest.approx(end, rel=1e-12)
+        assert r["change"] == pytest.approx(end - start, rel=1e-9)
+        assert r["basis"] == "derived"  # every FY2023 segment revenue is implied
+    # the steps add up from the prior total of the segments to this year's
+    assert bridge["start"].sum() + bridge["change"].sum() == pytest.approx(bridge["end"].sum())
+
+
+def test_revenue_bridge_order_is_the_given_order(frame):
+    order = ["smart_auto", "generative_ai"]  # vision_ai not named: it comes last
+    bridge = metrics.revenue_bridge(frame, "FY2024", "FY2023", order)
+    assert list(bridge["segment"]) == ["smart_auto", "generative_ai", "vision_ai"]
+
+
+def test_segment_mix_in_company_order(ds, frame):
+    order = list(ds.company.segments)
+    mix = metrics.segment_mix(frame, ["FY2023", "FY2024"], order)
+    assert list(zip(mix["period"], mix["segment"], strict=True)) == [
+        ("FY2023", "generative_ai"),
+        ("FY2023", "vision_ai"),
+        ("FY2023", "smart_auto"),
+        ("FY2024", "generative_ai"),
+        ("FY2024", "vision_ai"),
+        ("FY2024", "smart_auto"),
+    ]
+    got = {(r["period"], r["segment"]): (r["share"], r["basis"]) for r in mix.to_dict("records")}
+    assert got[("FY2024", "generative_ai")] == (pytest.approx(0.637), "reported")
+    assert got[("FY2024", "vision_ai")] == (pytest.approx(0.295), "reported")
+    assert got[("FY2024", "smart_auto")] == (pytest.approx(AUTO_24 / REVENUE_24), "derived")
+    assert got[("FY2023", "generative_ai")] == (pytest.approx(GENAI_23 / REVENUE_23), "derived")
+    assert got[("FY2023", "vision_ai")] == (pytest.approx(0.539), "reported")
+    assert got[("FY2023", "smart_auto")] == (pytest.approx(AUTO_23 / REVENUE_23), "derived")
+    for period in ("FY2023", "FY2024"):
+        total = mix[mix["period"] == period]["share"].sum()
+        assert total == pytest.approx(1.0, abs=0.002)  # stated shares are rounded

@@ -1,0 +1,122 @@
+"""The cover and summary: KPI tiles from records (or the figures), takeaways, flags, verdict."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from earnings_brief import dataset, metrics
+from earnings_brief.chapters import summary
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return dataset.load("sensetime", "FY2024")
+
+
+@pytest.fixture(scope="module")
+def frame(ds):
+    return metrics.derive(ds)
+
+
+@pytest.fixture(scope="module")
+def checks(ds, frame):
+    return metrics.reconcile(ds, frame)
+
+
+def test_tiles_from_the_figures_say_na_where_the_prior_period_is_unknown(ds, frame):
+    tiles = {
+        label: (value, change, na) for label, value, change, na, _ in summary.tiles({}, frame, ds)
+    }
+    assert 4 <= len(tiles) <= 6
+    assert tiles["Revenue"][:2] == ("RMB 3.77 bn", "+10.8% YoY")
+    assert tiles["Generative AI share"][:2] == ("63.7%", "+28.9 pp vs FY2023")
+    assert tiles["Gross margin"] == ("42.9%", "change n/a", True)  # no FY2023 margin in the data
+    assert tiles["Net loss"][:2] == ("RMB 4.31 bn", "−33.7% YoY")
+    assert tiles["Compute capacity"][0] == ">23,000 PFLOPS"
+
+
+def test_tiles_prefer_the_notebooks_records(ds, frame):
+    records = {
+        "revenue": {"name": "revenue", "value": 4.0e9, "unit": "RMB", "basis": "reported"},
+        "revenue_growth": {"name": "revenue_growth", "value": 0.2, "unit": "ratio"},
+        "gross_margin": {"name": "gross_margin", "value": 0.5, "unit": "ratio"},
+        "gross_margin_change": {"name": "gross_margin_change", "value": 0.01, "unit": "points"},
+    }
+    tiles = {
+        label: (value, change) for label, value, change, *_ in summary.tiles(records, frame, ds)
+    }
+    assert tiles["Revenue"] == ("RMB 4.00 bn", "+20.0% YoY")
+    assert tiles["Gross margin"] == ("50.0%", "+1.0 pp vs FY2023")
+
+
+def test_derived_changes_are_marked(ds, frame):
+    marked = {label for label, *_, derived in summary.tiles({}, frame, ds) if derived}
+    assert "Generative AI share" in marked and "Revenue" not in marked
+
+
+def test_five_to_seven_number_led_takeaways(ds, frame):
+    lines = summary.takeaways(frame, ds)
+    assert 5 <= len(lines) <= 7
+    for line in lines:
+        assert re.match(r"^[>≈]?(RMB )?[\d+−]", line) or re.search(r"\d", line[:40]), line
+    assert any("103.1%" in line and "Generative AI" in line for line in lines)
+
+
+def test_flags_link_to_the_appendix_check(ds, frame, checks):
+    flags = summary.flag_lines(checks, frame, ds)
+    assert len(flags) == (checks["status"] == "flag").sum() >= 1
+    text, anchor = flags[0]
+    assert "R&D" in text and "−13.70%" in text
+    assert anchor.startswith("check-") and "conflicting" in anchor
+
+
+def test_cover_names_company_ticker_period_and_results_date(ds, frame, checks):
+    html = summary.render(ds, frame, checks, {})
+    assert 'SenseTime Group <span lang="zh-Hant">商湯集團</span>' in html
+    assert "0020.HK" in html and "26 Mar 2025" in html
+    assert '<span class="eb-period">FY2024</span>' in html
+    assert summary.TOC_MARK in html
+    assert "Revenue rose 10.8% to RMB 3.77 bn" in html
+
+
+def test_summary_without_a_prior_period_invents_nothing(ds):
+    figures = ds.figures[~ds.figures["metric"].str.endswith("_growth")]
+    bare = dataset.Dataset(
+        ds.root, ds.company, ds.period, ds.sources, figures, ds.facts, ds.claims, ds.files
+    )
+    frame = metrics.derive(bare, comparison="")
+    tiles = summary.tiles({}, frame, bare)
+    assert tiles and all(change == "change n/a" for _, _, change, _, _ in tiles)
+    assert "nan" not in " ".join(summary.takeaways(frame, bare)).lower()
+
+
+def test_changes_section_shows_old_and_new(ds):
+    html = summary.changes_section(
+        ds,
+        [
+            {
+                "change": "changed",
+                "metric": "revenue",
+                "segment": "generative_ai",
+                "item": "",
+                "period": "FY2024",
+                "qualifier": "",
+                "old": {"written": "24.04", "written_unit": "RMB 100m"},
+                "new": {"written": "<b>25</b>", "written_unit": "RMB 100m"},
+            },
+            {
+                "change": "added",
+                "metric": "capex",
+                "segment": "",
+                "item": "",
+                "period": "FY2024",
+                "qualifier": "",
+                "old": None,
+                "new": {"written": "11.29", "written_unit": "RMB 100m"},
+            },
+        ],
+    )
+    assert "Revenue · Generative AI FY2024" in html
+    assert "24.04 RMB 100m" in html and "&lt;b&gt;25&lt;/b&gt;" in html and "n/a" in html
