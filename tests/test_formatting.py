@@ -23,6 +23,7 @@ from earnings_brief import formatting as fmt
         (3.77e9, {"scale": "m", "digits": 1}, "RMB 3,770.0 m"),
         (2.56e8, {"scale": "bn", "digits": 3}, "RMB 0.256 bn"),
         (np.float64(3.77e9), {}, "RMB 3.77 bn"),
+        (-7.22e8, {}, "RMB −722 m"),  # a true minus sign, as in percent()
     ],
 )
 def test_money(value, kwargs, expected):

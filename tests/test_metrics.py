@@ -270,6 +270,16 @@ def test_headline_derived_values_to_the_digit(frame):
     assert round(v("design_win_multiple", "smart_auto", "FY2024"), 2) == 6.59
 
 
+def test_derived_ratios_carry_their_dimension(frame):
+    """A multiple is not a percentage, and revenue per vehicle is money per unit."""
+    assert (
+        derived_row(frame, "design_win_multiple", "smart_auto", "FY2024")["dimension"] == "multiple"
+    )
+    per_vehicle = derived_row(frame, "revenue_per_vehicle", "smart_auto", "FY2024")
+    assert (per_vehicle["dimension"], per_vehicle["unit"]) == ("per_unit", "RMB/vehicles")
+    assert derived_row(frame, "rd_to_revenue", "", "FY2024")["dimension"] == "ratio"
+
+
 def test_compute_prior_is_as_of_a_year_earlier(frame):
     r = derived_row(frame, "compute_capacity", period="FY2023")
     assert r["as_of"] == "2024-03"

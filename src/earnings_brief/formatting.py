@@ -42,7 +42,7 @@ def money(
     scale = scale or ("bn" if abs(value) >= 1e9 else "m" if abs(value) >= 1e6 else "")
     divisor = {"bn": 1e9, "m": 1e6, "": 1.0}[scale]
     digits = (2 if scale == "bn" else 0) if digits is None else digits
-    number = f"{value / divisor:,.{digits}f}"
+    number = f"{value / divisor:,.{digits}f}".replace("-", "−")
     return t(
         "format.money",
         lang,

@@ -27,6 +27,7 @@ class Ratio:
     denominator: str
     of_group: bool = False
     per_segment: bool = False  # only meaningful for segments (e.g. per-vehicle revenue)
+    dimension: str = "ratio"  # "ratio" (a fraction), "multiple" (x) or "per_unit" (money per unit)
 
 
 # The ratios the brief knows. Given any two of a ratio's three terms, the third is derived.
@@ -37,8 +38,20 @@ RATIOS = (
     Ratio("opex_to_revenue", "opex_ex_sbc", "revenue"),
     Ratio("capex_to_revenue", "capex", "revenue"),
     Ratio("net_loss_to_revenue", "net_loss", "revenue"),
-    Ratio("revenue_per_vehicle", "revenue", "vehicles_delivered", per_segment=True),
-    Ratio("design_win_multiple", "design_win_vehicles", "vehicles_delivered", per_segment=True),
+    Ratio(
+        "revenue_per_vehicle",
+        "revenue",
+        "vehicles_delivered",
+        per_segment=True,
+        dimension="per_unit",
+    ),
+    Ratio(
+        "design_win_multiple",
+        "design_win_vehicles",
+        "vehicles_delivered",
+        per_segment=True,
+        dimension="multiple",
+    ),
 )
 GROWTH_SUFFIX = "_growth"
 # Derived ratios that are only ever computed forwards (never used to back out a term).
@@ -220,6 +233,15 @@ def _segments(book: _Book) -> set[str]:
     return {k[1] for k in book.rows}
 
 
+def _ratio_unit(r: Ratio, num: dict, den: dict) -> tuple[str, str]:
+    """(unit, dimension) of a derived ratio: a fraction, a multiple, or money per unit."""
+    if r.dimension == "multiple":
+        return "x", "multiple"
+    if r.dimension == "per_unit":
+        return f"{num['unit']}/{den['unit']}", "per_unit"
+    return "ratio", "ratio"
+
+
 def _ratios(book: _Book, periods: list[str]) -> bool:
     """Given two of (ratio, numerator, denominator), derive the third."""
     changed = False
@@ -237,9 +259,7 @@ def _ratios(book: _Book, periods: list[str]) -> bool:
                 rk,
                 _div(_span(num), _span(den)),
                 num["value"] / den["value"],
-                ("ratio", "ratio")
-                if num["unit"] == den["unit"]
-                else (f"{num['unit']}/{den['unit']}", "per_unit"),
+                _ratio_unit(r, num, den),
                 "ratio",
                 [num, den],
             )
