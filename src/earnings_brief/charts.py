@@ -225,7 +225,8 @@ def compare(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
     ax.tick_params(axis="x", which="major", length=0, pad=16, labelsize=9)
     ax.tick_params(axis="x", which="minor", length=0, labelsize=7.5, labelcolor=MUTED)
     ax.set_ylim(0, top * 1.18)
-    ax.set_xlim(-0.6, max(len(groups), 2.5) - 0.4)
+    pad = max(0.0, (2.5 - len(groups)) / 2)
+    ax.set_xlim(-0.6 - pad, len(groups) - 0.4 + pad)
     _hide_value_axis(ax, "y")
     _legend(ax, frame, derived_label)
     return fig
@@ -302,9 +303,10 @@ def ranges(frame: pd.DataFrame, *, axis_label: str = "", derived_label: str = ""
             ax.barh(i, row.hi - row.lo, left=row.lo, height=0.5, **style)
         else:
             ax.plot([row.lo], [i], marker="D", markersize=7, color=row.color, linestyle="none")
-        ax.text(row.hi + top * 0.015, i, row.text, va="center", ha="left", fontsize=8.5, color=INK)
+        offset = top * (0.015 if row.hi > row.lo else 0.03)
+        ax.text(row.hi + offset, i, row.text, va="center", ha="left", fontsize=8.5, color=INK)
     ax.set_yticks(range(len(frame)), labels=list(frame["label"]))
-    ax.invert_yaxis()
+    ax.set_ylim(len(frame) - 0.4, -0.6)
     ax.set_xlim(0, top * 1.25)
     ax.set_xlabel(axis_label)
     ax.tick_params(axis="y", length=0)
@@ -363,7 +365,7 @@ def timeline(frame: pd.DataFrame, *, status_labels: dict[str, str]) -> plt.Figur
         for status, text in status_labels.items()
         if status in set(frame["status"])
     ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.12), ncols=len(handles) or 1)
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.01), ncols=len(handles) or 1)
     return fig
 
 
@@ -389,14 +391,25 @@ def sensitivity(
             label=name,
         )
     for row in points.itertuples():
+        if "y2" in points.columns:
+            ax.plot(
+                [row.x],
+                [row.y2],
+                marker="o",
+                markersize=5,
+                color=INK,
+                markerfacecolor="white",
+                linestyle="none",
+            )
         ax.plot([row.x], [row.y], marker="o", markersize=6, color=INK, linestyle="none")
         ax.annotate(
             row.text,
             (row.x, row.y),
-            xytext=(6, -10),
+            xytext=(-6, 5),
             textcoords="offset points",
             fontsize=8,
             color=INK,
+            ha="right",
         )
     top = float(max(lines["x"].max(), lines["y"].max())) * 1.1 or 1.0
     ax.set_xlim(0, top)

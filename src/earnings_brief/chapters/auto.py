@@ -1,0 +1,355 @@
+"""Auto: segment revenue against deliveries, cumulative vehicles and models, design wins and the
+pipeline they imply, revenue per delivered vehicle, and a dated roadmap.
+
+The auto segment is whichever segment reports vehicle figures; a company without one gets one line.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from .. import charts, narrative, tables
+from ..notebook import Context
+from ..record import record
+from .segments import auto_segments
+from .show import (
+    chapter_heading,
+    compare_frame,
+    facts,
+    figure,
+    missing,
+    money_scale,
+    names_table,
+    prose,
+    section,
+    table,
+)
+
+VEHICLES = ("vehicles_delivered", "cumulative_vehicles_delivered", "design_win_vehicles")
+MODELS = ("models_delivered", "cumulative_models_delivered", "design_win_models")
+
+
+def _q(ctx: Context, row, **kw) -> str:
+    return narrative.quantity(row, currency=ctx.currency, lang=ctx.lang, **kw)
+
+
+def _segment(ctx: Context) -> str | None:
+    found = auto_segments(ctx)
+    return found[0] if found else None
+
+
+def overview(ctx: Context) -> None:
+    chapter_heading(ctx)
+    seg = _segment(ctx)
+    if seg is None:
+        missing(ctx, "overview")
+        return
+    said = facts(ctx, kinds=["explanation", "strategy", "view"], topics=[seg])
+    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in said.iterrows()))
+
+
+def revenue_vs_deliveries(ctx: Context) -> None:
+    """Growth of the segment's revenue against growth of its deliveries."""
+    seg = _segment(ctx)
+    if seg is None:
+        return
+    section(ctx, "revenue_vs_deliveries")
+    revenue, rev_growth = ctx.row("revenue", seg), ctx.row("revenue_growth", seg)
+    delivered, del_growth = (
+        ctx.row("vehicles_delivered", seg),
+        ctx.row("vehicles_delivered_growth", seg),
+    )
+    if rev_growth is None or del_growth is None:
+        missing(ctx, "revenue_vs_deliveries")
+    else:
+        frame = pd.DataFrame(
+            [
+                {
+                    "label": narrative.label("metric", "revenue", ctx.lang),
+                    "value": rev_growth["value"],
+                    "text": _q(ctx, rev_growth, signed=True),
+                    "basis": rev_growth["basis"],
+                    "color": ctx.colors[seg],
+                },
+                {
+                    "label": narrative.label("metric", "vehicles_delivered", ctx.lang),
+                    "value": del_growth["value"],
+                    "text": _q(ctx, del_growth, signed=True),
+                    "basis": del_growth["basis"],
+                    "color": charts.GROUP_COLOR,
+                },
+            ]
+        )
+        variant = f"title_{narrative.change_key(rev_growth['value'])}_{narrative.change_key(del_growth['value'])}"
+        fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
+        figure(
+            ctx,
+            "revenue_vs_deliveries",
+            fig,
+            pd.DataFrame([rev_growth, del_growth]),
+            variant=variant,
+            segment=ctx.segment_name(seg),
+            revenue=narrative.magnitude(rev_growth["value"], ctx.lang),
+            deliveries=narrative.magnitude(del_growth["value"], ctx.lang),
+            period=ctx.period,
+            comparison=ctx.comparison,
+        )
+    record(
+        "auto_segment",
+        seg,
+        segment_name=ctx.segment_name(seg),
+        period=ctx.period,
+        basis="reported",
+        label_key="brief.tile.vehicles_delivered",
+    )
+    for name, row in (
+        ("vehicles_delivered", delivered),
+        ("vehicles_delivered_growth", del_growth),
+        ("auto_revenue", revenue),
+        ("auto_revenue_growth", rev_growth),
+    ):
+        if row is not None:
+            record(
+                name,
+                float(row["value"]),
+                unit=row["unit"],
+                basis=row["basis"],
+                period=ctx.period,
+                qualifier=row["qualifier"],
+                segment=seg,
+                label_key="brief.tile.vehicles_delivered",
+            )
+
+
+def _count_bars(
+    ctx: Context, seg: str, names, *, with_prior: str = ""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    marks, cited = [], []
+    keys = [(m, ctx.period) for m in names]
+    if with_prior:
+        keys.insert(0, (with_prior, ctx.comparison))
+    for metric, period in keys:
+        r = ctx.row(metric, seg, period=period)
+        if r is None:
+            continue
+        cited.append(r)
+        marks.append(
+            {
+                "label": ctx.t(
+                    "chapters.auto.in_period",
+                    metric=narrative.label("metric", metric, ctx.lang),
+                    period=period,
+                ),
+                "value": r["value"],
+                "text": _q(ctx, r),
+                "basis": r["basis"],
+                "color": ctx.colors[seg] if metric in names[:1] else charts.GROUP_COLOR,
+            }
+        )
+    return pd.DataFrame(marks), pd.DataFrame(cited)
+
+
+def deliveries_and_pipeline(ctx: Context) -> None:
+    """Vehicles delivered in both years, to date, and covered by the new design wins."""
+    seg = _segment(ctx)
+    if seg is None:
+        return
+    section(ctx, "vehicles")
+    frame, cited = _count_bars(ctx, seg, VEHICLES, with_prior="vehicles_delivered")
+    if frame.empty:
+        missing(ctx, "vehicles")
+        return
+    multiple = ctx.row("design_win_multiple", seg)
+    fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
+    if multiple is not None:
+        cited = pd.concat([cited, pd.DataFrame([multiple])])
+    figure(
+        ctx,
+        "vehicles",
+        fig,
+        cited,
+        variant="title" if multiple is not None else "title_plain",
+        multiple=narrative.amount(multiple["value"], "multiple", "x", lang=ctx.lang)
+        if multiple is not None
+        else "",
+        delivered=_q(ctx, ctx.row("vehicles_delivered", seg)),
+        period=ctx.period,
+        note=ctx.t("chapters.auto.vehicles.note") if multiple is not None else "",
+    )
+    if multiple is not None:
+        record(
+            "design_win_multiple",
+            float(multiple["value"]),
+            unit="x",
+            basis=multiple["basis"],
+            period=ctx.period,
+            segment=seg,
+            label_key="narrative.metric.design_win_multiple",
+        )
+
+
+def models(ctx: Context) -> None:
+    """Vehicle models delivered in the year, to date, and won in the year."""
+    seg = _segment(ctx)
+    if seg is None:
+        return
+    section(ctx, "models")
+    frame, cited = _count_bars(ctx, seg, MODELS)
+    if frame.empty:
+        missing(ctx, "models")
+        return
+    fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
+    cumulative, new = ctx.row("cumulative_models_delivered", seg), ctx.row("models_delivered", seg)
+    figure(
+        ctx,
+        "models",
+        fig,
+        cited,
+        variant="title" if cumulative is not None and new is not None else "title_plain",
+        cumulative=_q(ctx, cumulative),
+        new=_q(ctx, new),
+        period=ctx.period,
+    )
+
+
+def revenue_per_vehicle(ctx: Context) -> None:
+    """Segment revenue divided by vehicles delivered, in both periods (derived)."""
+    seg = _segment(ctx)
+    if seg is None:
+        return
+    section(ctx, "per_vehicle")
+    now = ctx.row("revenue_per_vehicle", seg)
+    if now is None:
+        missing(ctx, "per_vehicle")
+        return
+    prior = ctx.row("revenue_per_vehicle", seg, period=ctx.comparison)
+    items = [("revenue_per_vehicle", seg, ctx.segment_name(seg), ctx.colors[seg])]
+    divisor, unit, digits = money_scale([1.0], ctx.currency, ctx)
+    frame, cited = compare_frame(
+        ctx, items, divisor, digits, text=lambda r: _per_vehicle_text(ctx, r)
+    )
+    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    variant = (
+        "title" if prior is None else f"title_{narrative.change_key(now['value'] - prior['value'])}"
+    )
+    figure(
+        ctx,
+        "per_vehicle",
+        fig,
+        cited,
+        variant=variant,
+        value=_q(ctx, now),
+        prior=_q(ctx, prior),
+        comparison=ctx.comparison,
+        period=ctx.period,
+        unit=unit,
+        note=ctx.t("chapters.auto.per_vehicle.note"),
+    )
+
+
+def _per_vehicle_text(ctx: Context, row) -> str:
+    """A bar label without the 'per vehicle' the subtitle already says."""
+    money = narrative.formatting.money(row["value"], ctx.currency, ctx.lang, scale="")
+    return narrative.formatting.prefix(row["qualifier"], ctx.lang) + money
+
+
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_HALF = re.compile(r"^(\d{4})-H([12])$")
+
+
+def when(text: str) -> pd.Timestamp:
+    """A fact's date as a point on a time axis: the middle of a quarter, half or year."""
+    if m := _QUARTER.match(text):
+        return pd.Timestamp(int(m[1]), 3 * int(m[2]) - 1, 15)
+    if m := _HALF.match(text):
+        return pd.Timestamp(int(m[1]), 6 * int(m[2]) - 2, 1)
+    if len(text) == 4:
+        return pd.Timestamp(int(text), 7, 1)
+    return pd.Timestamp(text if len(text) > 7 else f"{text}-15")
+
+
+def roadmap(ctx: Context) -> None:
+    """Dated milestones on a timeline; undated ones and the segment's product figures as tables."""
+    seg = _segment(ctx)
+    if seg is None:
+        return
+    section(ctx, "roadmap")
+    found = facts(ctx, kinds=["roadmap", "event"], topics=[seg])
+    dated = found[found["date"] != ""]
+    if found.empty:
+        missing(ctx, "roadmap")
+    if len(dated):
+        frame = pd.DataFrame(
+            {
+                "when": [when(d) for d in dated["date"]],
+                "label": [
+                    narrative.fact_sentence(f, ctx.lang).split(":")[0] for _, f in dated.iterrows()
+                ],
+                "text": list(dated["date"]),
+                "status": list(dated["status"]),
+            }
+        )
+        fig = charts.timeline(
+            frame, status_labels={s: ctx.t(f"charts.status.{s}") for s in ("done", "expected")}
+        )
+        done = dated[dated["status"] == "done"]
+        figure(
+            ctx,
+            "roadmap",
+            fig,
+            ctx.frame.iloc[0:0],
+            source_ids=list(dict.fromkeys(dated["source"])),
+            count=len(dated),
+            done=len(done),
+            expected=len(dated) - len(done),
+            period=ctx.period,
+        )
+    undated = found[found["date"] == ""]
+    if len(undated):
+        names_table(ctx, "undated", undated)
+    f = ctx.frame
+    products = f[(f["segment"] == seg) & (f["item"] != "") & (f["period"] == ctx.period)]
+    for item in dict.fromkeys(products["item"]):
+        part = products[products["item"] == item]
+        brand = ctx.ds.company.brands.get(item)
+        name = (
+            narrative.label("item", item, ctx.lang)
+            if brand is None
+            else ctx.t("narrative.name_with_zh", en=brand.name_en, zh=brand.name_zh)
+            if brand.name_zh
+            else brand.name_en
+        )
+        frame = pd.DataFrame(
+            {
+                "measure": [narrative.label("metric", m, ctx.lang) for m in part["metric"]],
+                "value": [_q(ctx, r) for _, r in part.iterrows()],
+                "note": list(part["note"]),
+            }
+        )
+        columns = [
+            tables.Column("measure", ctx.t("chapters.common.measure")),
+            tables.Column("value", ctx.t("chapters.common.value"), right=True),
+            tables.Column("note", ctx.t("chapters.common.note")),
+        ]
+        table(
+            ctx,
+            f"product-{item}",
+            frame,
+            columns,
+            part,
+            texts="product",
+            product=name,
+            period=ctx.period,
+        )
+
+
+BLOCKS = (
+    "overview",
+    "revenue_vs_deliveries",
+    "deliveries_and_pipeline",
+    "models",
+    "revenue_per_vehicle",
+    "roadmap",
+)

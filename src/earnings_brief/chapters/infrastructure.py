@@ -1,0 +1,372 @@
+"""Infrastructure: compute capacity and growth, the domestic-chip cluster, cloud efficiency claims,
+the model / chip / depreciation cycles side by side, capex intensity, and a sensitivity of margin
+to an inference-efficiency lead (scenarios as a notebook parameter)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import charts, narrative, tables
+from ..notebook import Context
+from ..record import record
+from .show import (
+    chapter_heading,
+    compare_frame,
+    facts,
+    figure,
+    missing,
+    names_table,
+    prose,
+    section,
+    sources_of,
+    table,
+)
+
+TOPIC = "infrastructure"
+CHIP_METRICS = ("chip_cluster_size", "heterogeneous_training_efficiency", "cluster_utilisation")
+CLOUD_METRICS = ("virtual_cluster_speed_multiple", "virtual_cluster_cost_saving")
+CYCLE_MIN, CYCLE_MAX, CYCLE = "cycle_length_min", "cycle_length_max", "cycle_length"
+LEAD, MARGIN_AT_LEAD = "inference_efficiency_lead", "profit_margin_at_lead"
+
+
+def _q(ctx: Context, row, **kw) -> str:
+    return narrative.quantity(row, currency=ctx.currency, lang=ctx.lang, **kw)
+
+
+def _current(ctx: Context, names) -> pd.DataFrame:
+    f = ctx.frame
+    return f[
+        f["metric"].isin(list(names))
+        & (f["period"] == ctx.period)
+        & (f["qualifier"] != "conflicting")
+    ]
+
+
+def overview(ctx: Context) -> None:
+    chapter_heading(ctx)
+    said = facts(ctx, kinds=["explanation"], topics=[TOPIC])
+    if said.empty and ctx.row("compute_capacity") is None:
+        missing(ctx, "overview")
+        return
+    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in said.iterrows()))
+    customers = facts(ctx, kinds=["customer"], topics=[TOPIC])
+    if len(customers):
+        names_table(ctx, "customers", customers)
+
+
+def compute_capacity(ctx: Context) -> None:
+    """Compute capacity a year apart, and its growth."""
+    section(ctx, "compute")
+    now = ctx.row("compute_capacity")
+    if now is None:
+        missing(ctx, "compute")
+        return
+    growth = ctx.row("compute_capacity_growth")
+    items = [
+        (
+            "compute_capacity",
+            "",
+            narrative.label("metric", "compute_capacity", ctx.lang),
+            charts.GROUP_COLOR,
+        )
+    ]
+    frame, cited = compare_frame(ctx, items, text=lambda r: _q(ctx, r))
+    frame["series"] = [r["as_of"] or r["period"] for _, r in cited.iterrows()]
+    if growth is not None:
+        cited = pd.concat([cited, pd.DataFrame([growth])])
+    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    g = None if growth is None else growth["value"]
+    figure(
+        ctx,
+        "compute",
+        fig,
+        cited,
+        variant="title" if g is None else f"title_{narrative.change_key(g)}",
+        capacity=_q(ctx, now),
+        growth=narrative.magnitude(g, ctx.lang),
+        as_of=now["as_of"] or ctx.period,
+        note=ctx.t("charts.data_note", note=now["note"]) if now["note"] else "",
+    )
+    record(
+        "compute_capacity",
+        now["value"],
+        unit=now["unit"],
+        basis=now["basis"],
+        period=ctx.period,
+        qualifier=now["qualifier"],
+        as_of=now["as_of"],
+        label_key="brief.tile.compute_capacity",
+    )
+    if growth is not None:
+        record(
+            "compute_capacity_growth",
+            g,
+            unit="ratio",
+            basis=growth["basis"],
+            period=ctx.period,
+            label_key="brief.tile.compute_capacity",
+        )
+
+
+def _figures_table(ctx: Context, name: str, found: pd.DataFrame, **values) -> None:
+    frame = pd.DataFrame(
+        {
+            "item": [narrative.label("item", i, ctx.lang) if i else "" for i in found["item"]],
+            "measure": [narrative.label("metric", m, ctx.lang) for m in found["metric"]],
+            "value": [_q(ctx, r) for _, r in found.iterrows()],
+            "note": list(found["note"]),
+        }
+    )
+    columns = [
+        tables.Column("item", ctx.t("chapters.common.item")),
+        tables.Column("measure", ctx.t("chapters.common.measure")),
+        tables.Column("value", ctx.t("chapters.common.value"), right=True),
+        tables.Column("note", ctx.t("chapters.common.note")),
+    ]
+    table(ctx, name, frame, columns, found, period=ctx.period, count=len(found), **values)
+
+
+def chip_cluster(ctx: Context) -> None:
+    """The domestic-chip cluster figures and the chip partners."""
+    section(ctx, "chips")
+    found = _current(ctx, CHIP_METRICS)
+    partners = facts(ctx, kinds=["partner"], topics=[TOPIC])
+    if found.empty and partners.empty:
+        missing(ctx, "chips")
+        return
+    if len(found):
+        _figures_table(ctx, "chips", found)
+    if len(partners):
+        names_table(ctx, "partners", partners)
+
+
+def cloud_efficiency(ctx: Context) -> None:
+    """The AI-cloud efficiency claims, as stated."""
+    section(ctx, "cloud")
+    found = _current(ctx, CLOUD_METRICS)
+    if found.empty:
+        missing(ctx, "cloud")
+        return
+    _figures_table(ctx, "cloud", found)
+
+
+def cycles(ctx: Context) -> None:
+    """Model, chip and depreciation cycles on one axis, in months."""
+    section(ctx, "cycles")
+    found = _current(ctx, (CYCLE_MIN, CYCLE_MAX, CYCLE))
+    if found.empty:
+        missing(ctx, "cycles")
+        return
+    marks = []
+    for i, item in enumerate(dict.fromkeys(found["item"])):
+        part = found[found["item"] == item].set_index("metric")
+        lo_row = (
+            part.loc[CYCLE_MIN]
+            if CYCLE_MIN in part.index
+            else part.loc[CYCLE]
+            if CYCLE in part.index
+            else None
+        )
+        hi_row = part.loc[CYCLE_MAX] if CYCLE_MAX in part.index else lo_row
+        if lo_row is None:
+            lo_row = hi_row
+        lo, hi = float(lo_row["value"]), float(hi_row["value"])
+        prefix = narrative.formatting.prefix(lo_row["qualifier"], ctx.lang)
+        text = (
+            ctx.t("chapters.infrastructure.cycles.range", lo=f"{lo:g}", hi=f"{hi:g}")
+            if hi > lo
+            else (ctx.t("chapters.infrastructure.cycles.single", prefix=prefix, value=f"{lo:g}"))
+        )
+        marks.append(
+            {
+                "label": narrative.label("item", item, ctx.lang),
+                "lo": lo,
+                "hi": hi,
+                "text": text,
+                "basis": "reported",
+                "color": charts.PALETTE[i % len(charts.PALETTE)],
+            }
+        )
+    frame = pd.DataFrame(marks)
+    short = frame.loc[frame["hi"].idxmin()]
+    long = frame.loc[frame["lo"].idxmax()]
+    fig = charts.ranges(frame, axis_label=ctx.t("charts.months"))
+    views = facts(ctx, kinds=["view"], topics=[TOPIC])
+    figure(
+        ctx,
+        "cycles",
+        fig,
+        found,
+        variant="title_one"
+        if len(frame) == 1
+        else "title"
+        if long["lo"] >= 3 * short["hi"]
+        else "title_shorter",
+        short=short["label"],
+        short_text=short["text"],
+        long=long["label"],
+        long_text=long["text"],
+        source_ids=sources_of(views),
+    )
+
+
+def capex_intensity(ctx: Context) -> None:
+    """Capex against revenue in both periods, with management's view and the peer figure cited."""
+    section(ctx, "capex")
+    now = ctx.row("capex_to_revenue")
+    views = facts(ctx, kinds=["view"], topics=[TOPIC])
+    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in views.iterrows()))
+    if now is None:
+        missing(ctx, "capex")
+        return
+    prior = ctx.row("capex_to_revenue", period=ctx.comparison)
+    items = [
+        (
+            "capex_to_revenue",
+            "",
+            narrative.label("metric", "capex_to_revenue", ctx.lang),
+            charts.GROUP_COLOR,
+        )
+    ]
+    frame, cited = compare_frame(ctx, items, text=lambda r: _q(ctx, r))
+    peers = _current(ctx, ["peer_capex_plan"])
+    note = " ".join(
+        ctx.t(
+            "chapters.infrastructure.capex.peer",
+            item=narrative.label("item", r["item"], ctx.lang),
+            value=_q(ctx, r),
+            note=r["note"],
+        )
+        for _, r in peers.iterrows()
+    )
+    cited = pd.concat([cited, peers]) if len(peers) else cited
+    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    variant = (
+        "title" if prior is None else f"title_{narrative.change_key(now['value'] - prior['value'])}"
+    )
+    figure(
+        ctx,
+        "capex",
+        fig,
+        cited,
+        variant=variant,
+        ratio=_q(ctx, now),
+        prior=_q(ctx, prior),
+        period=ctx.period,
+        comparison=ctx.comparison,
+        note=note,
+        source_ids=sources_of(views),
+    )
+
+
+def _leads(ctx: Context) -> tuple[list[float], pd.DataFrame]:
+    stated = _current(ctx, [LEAD])
+    chosen = ctx.params.knobs.get("efficiency_scenarios") or []
+    leads = list(chosen) if chosen else [float(v) for v in stated["value"]]
+    return sorted(dict.fromkeys(leads)), stated
+
+
+def efficiency_sensitivity(ctx: Context) -> None:
+    """Margin against an inference-efficiency lead: management's rule and a cost-based reading."""
+    section(ctx, "sensitivity")
+    leads, stated = _leads(ctx)
+    if not leads:
+        missing(ctx, "sensitivity")
+        return
+    stated_margin = {}
+    for _, r in stated.iterrows():
+        m = ctx.row(MARGIN_AT_LEAD, r["segment"], r["item"])
+        if m is not None:
+            stated_margin[round(float(r["value"]), 9)] = m
+    grid = np.linspace(0, max(leads) * 1.6, 41)
+    rule, cost = (
+        ctx.t("chapters.infrastructure.sensitivity.rule"),
+        ctx.t("chapters.infrastructure.sensitivity.cost"),
+    )
+    lines = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "x": grid,
+                    "y": grid,
+                    "series": rule,
+                    "basis": "derived",
+                    "color": charts.PALETTE[0],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "x": grid,
+                    "y": grid / (1 + grid),
+                    "series": cost,
+                    "basis": "derived",
+                    "color": charts.PALETTE[5],
+                }
+            ),
+        ]
+    )
+    pct = lambda v: narrative.amount(v, "ratio", "ratio", lang=ctx.lang)  # noqa: E731
+    points = pd.DataFrame(
+        [
+            {
+                "x": e,
+                "y": e,
+                "y2": e / (1 + e),
+                "text": pct(e),
+                "basis": "reported" if round(e, 9) in stated_margin else "derived",
+            }
+            for e in leads
+        ]
+    )
+    rows = []
+    for e in leads:
+        m = stated_margin.get(round(e, 9))
+        rows.append(
+            {
+                "lead": e,
+                "rule": e if m is None else float(m["value"]),
+                "rule_basis": "reported" if m is not None else "derived",
+                "cost": e / (1 + e),
+                "cost_basis": "derived",
+                "lead_basis": "reported" if m is not None else "",
+            }
+        )
+    fig = charts.sensitivity(
+        lines,
+        points,
+        x_label=ctx.t("chapters.infrastructure.sensitivity.x"),
+        y_label=ctx.t("chapters.infrastructure.sensitivity.y"),
+        derived_label=ctx.t("charts.derived_line"),
+    )
+    top = max(leads)
+    cited = (
+        pd.concat([stated, pd.DataFrame(list(stated_margin.values()))]) if len(stated) else stated
+    )
+    figure(
+        ctx,
+        "sensitivity",
+        fig,
+        cited,
+        lead=pct(top),
+        rule_margin=pct(top),
+        cost_margin=pct(top / (1 + top)),
+        note=ctx.t("chapters.infrastructure.sensitivity.note"),
+    )
+    columns = [
+        tables.Column("lead", ctx.t("chapters.infrastructure.sensitivity.lead_col"), 1, 100.0),
+        tables.Column("rule", ctx.t("chapters.infrastructure.sensitivity.rule_col"), 1, 100.0),
+        tables.Column("cost", ctx.t("chapters.infrastructure.sensitivity.cost_col"), 1, 100.0),
+    ]
+    table(ctx, "sensitivity_table", pd.DataFrame(rows), columns, cited, count=len(leads))
+
+
+BLOCKS = (
+    "overview",
+    "compute_capacity",
+    "chip_cluster",
+    "cloud_efficiency",
+    "cycles",
+    "capex_intensity",
+    "efficiency_sensitivity",
+)
