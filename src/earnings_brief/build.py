@@ -120,7 +120,7 @@ def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=Non
             raise
         finally:
             history.prune(brief_dir, options.keep, current=run_dir)
-        log(f"total {time.perf_counter() - started:.1f} s")
+        log(f"total {time.perf_counter() - started:.2f} s")
         return result
 
 
