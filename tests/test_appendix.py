@@ -83,7 +83,7 @@ def test_values_in_words(row, text):
 
 def test_outlook_in_date_order_and_attributed(ds):
     html = outlook.render(ds)
-    dates = re.findall(r'<td class="num">([^<]+)</td>', html)
+    dates = re.findall(r'<td class="eb-date">([^<]+)</td>', html)
     assert dates[0] == "26 Mar 2025" and dates[-1] == "2025 Q4"
     keys = [outlook.sort_key(d) for d in ("2025-03-26", "2025-03", "2025-04-10", "2025-Q4")]
     assert keys == sorted(keys)

@@ -11,7 +11,13 @@ import pytest
 from executed_fixtures import CHAPTERS, INPUT_CODE, build_brief, chapter_notebook
 
 from earnings_brief import dataset
-from earnings_brief.assemble import AssemblyError, assemble_html, in_chapter_order, number_blocks
+from earnings_brief.assemble import (
+    AssemblyError,
+    assemble_html,
+    in_chapter_order,
+    number_blocks,
+    unique_ids,
+)
 
 CHANGES = [
     {
@@ -203,3 +209,38 @@ def test_opens_in_headless_chromium_with_every_image_loaded(brief, tmp_path):
     loaded, total = map(int, found.groups())
     assert total == brief.count("<img") and total > 0
     assert loaded == total
+
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+REAL = sorted(p for p in NOTEBOOKS.glob("*.ipynb") if p.stem in CHAPTERS)
+
+
+@pytest.mark.skipif(len(REAL) < len(CHAPTERS), reason="the chapter notebooks are not there yet")
+def test_real_notebooks_assemble_into_one_brief(ds, tmp_path):
+    papermill = pytest.importorskip("papermill")
+    executed = []
+    for source in REAL:
+        target = tmp_path / source.name
+        papermill.execute_notebook(
+            str(source),
+            str(target),
+            parameters={"company": "sensetime", "period": "FY2024"},
+            cwd=str(NOTEBOOKS),
+            progress_bar=False,
+            log_output=False,
+        )
+        executed.append(target)
+    html = assemble_html(executed, ds, {"company": "sensetime", "period": "FY2024"}, {}, None)
+    for name in ("summary", *CHAPTERS, "outlook", "appendix"):
+        assert f'id="chapter-{name}"' in html
+    assert "Traceback" not in html and "NaN" not in html
+    assert '<span class="eb-label"></span>' not in html
+    assert len(html.encode()) <= 2_000_000
+    assert len(re.findall(r'\bid="([^"]+)"', html)) == len(set(re.findall(r'\bid="([^"]+)"', html)))
+
+
+def test_repeated_ids_are_made_unique():
+    html = '<h3 id="a">x</h3><figure id="a"></figure><p id="b"></p><div id="a"></div>'
+    assert unique_ids(html) == (
+        '<h3 id="a">x</h3><figure id="a-2"></figure><p id="b"></p><div id="a-3"></div>'
+    )

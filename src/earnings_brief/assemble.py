@@ -74,6 +74,7 @@ def assemble_html(
     title = t("brief.title", lang, company=company.name_en, period=dataset.period.label)
     document = convert(merged, title=title, lang=lang)
     document = number_blocks(document, lang)
+    document = unique_ids(document)
     document = fill_contents(document)
     check_offline(document)
     return document
@@ -187,6 +188,26 @@ def number_blocks(document: str, lang: str = "en") -> str:
         return f'<span class="eb-label">{html.escape(label)}</span>'
 
     return _FIGURE_OR_LABEL.sub(fill, document)
+
+
+_ID_ATTR = re.compile(r'(<[a-zA-Z][^>]*?\sid=")([^"]*)(")')
+
+
+def unique_ids(document: str) -> str:
+    """Keep the first of each id and suffix later repeats ('-2', '-3'): chapters may reuse a
+    section's id for its figure, and one document must not define an anchor twice."""
+    seen: set[str] = set()
+
+    def rename(match: re.Match) -> str:
+        ident, n = match.group(2), 1
+        new = ident
+        while new in seen:
+            n += 1
+            new = f"{ident}-{n}"
+        seen.add(new)
+        return match.group(1) + new + match.group(3)
+
+    return _ID_ATTR.sub(rename, document)
 
 
 _HEADING = re.compile(r"<(h2|h3)\b([^>]*)>(.*?)</\1>", re.DOTALL)

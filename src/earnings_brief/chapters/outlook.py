@@ -80,7 +80,7 @@ def render(ds: Dataset, lang: str = "en") -> str:
         for f in events.to_dict("records"):
             status = t(o + f["status"], lang) if f["status"] else ""
             rows.append(
-                f'<tr><td class="num">{esc(show_date(f["date"]))}</td>'
+                f'<tr><td class="eb-date">{esc(show_date(f["date"]))}</td>'
                 f"<td>{_name(f)}</td><td>{esc(t(o + 'kind_' + f['kind'], lang))}</td>"
                 f"<td>{esc(f['text'])}</td><td>{esc(status)}</td></tr>"
             )

@@ -1,15 +1,13 @@
 """Cover and summary: who and when, a one-line verdict, KPI tiles, takeaways, data-quality flags.
 
 The KPI tiles come from the values the notebooks recorded (``earnings_brief.record``). A tile reads
-the record named in ``TILES``; its payload is the value in base units plus optional fields::
-
-    record("revenue", 3.77e9, unit="RMB", dimension="money", basis="reported",
-           growth=0.108, change=None, prior_period="FY2023", segment="", qualifier="")
-
-``growth`` is a relative change (fraction), ``change`` a change in a ratio (fraction points). When
-a notebook did not record a tile's value, the tile is taken from the derived figures instead, so
-the summary never depends on which notebook ran; when the prior period is unknown the change says
-"n/a". Takeaways are sentences built from the figures; each starts from a number.
+the record named in ``TILES`` (value in base units, ``unit``, ``basis``, optional ``dimension``,
+``segment``, ``qualifier``) and its change from the record's own ``growth`` / ``change`` fields or
+from the companion records ``<name>_growth`` and ``<name>_change`` recorded beside it (a change in
+a ratio is in fraction points: unit ``points``). When no notebook recorded a tile, the tile is
+taken from the derived figures instead, so the summary never depends on which notebook ran; when
+the prior period is unknown the change says "n/a". Takeaways are sentences built from the
+figures; each leads with a number.
 """
 
 from __future__ import annotations
