@@ -234,3 +234,19 @@ def test_run_killed_mid_execution_is_followed_by_a_run_that_succeeds(env):
     assert "recovered a stale lock" in out and f"pid {killed.pid}" in out
     statuses = [r["status"] for r in history.runs(brief_dir(env))]
     assert statuses == ["incomplete (killed or still running)", "published"]
+
+
+def test_real_notebooks_and_assembler_on_the_fixture_dataset(env):
+    env["notebooks"] = pipeline.NOTEBOOKS_DIR
+    first, _ = run(env, assemble=None, render_pdf=None)
+    assert first.status == "built" and len(first.executed) == 4
+    assert (brief_dir(env) / "brief.pdf").read_bytes().startswith(b"%PDF")
+    assert run(env, executor=NoKernels(), assemble=None, render_pdf=None)[0].status == "up to date"
+    metric, old = edit_first_figure(env, "1313")
+    second, lines = run(env, assemble=None, render_pdf=None)
+    assert second.executed and [c["metric"] for c in second.changes] == [metric]
+    html = (brief_dir(env) / "brief.html").read_text()
+    section = html[html.index('<div class="eb-changes">') :]
+    section = section[: section.index("</div>")]
+    assert "1,313" in section or "1313" in section
+    assert f"{int(old):,}" in section or old in section
