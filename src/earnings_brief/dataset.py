@@ -19,11 +19,15 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import DataError
 from .units import parse_unit, rounding_half_width, to_base
+
+# pandas is imported where frames are built, so dataset_files() stays cheap for the build's
+# up-to-date check (importing pandas alone takes about a second here).
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATA_ENV = "EARNINGS_BRIEF_DATA"
 
@@ -503,6 +507,8 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
         )
     if not records:
         raise DataError("no figures", file=path, line=2, expected="at least one figure row")
+    import pandas as pd
+
     return pd.DataFrame.from_records(records)
 
 
@@ -552,6 +558,8 @@ def _facts(path: Path, sources: dict) -> pd.DataFrame:
             )
         _check_source(r["source"], sources, path, line)
         records.append({**{k: r[k] for k in FACT_COLUMNS}, "line": line})
+    import pandas as pd
+
     return pd.DataFrame.from_records(records, columns=[*FACT_COLUMNS, "line"])
 
 
@@ -610,4 +618,6 @@ def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) ->
                 )
         _check_source(r["source"], sources, path, line)
         records.append({**{k: r[k] for k in CLAIM_COLUMNS}, "line": line})
+    import pandas as pd
+
     return pd.DataFrame.from_records(records, columns=[*CLAIM_COLUMNS, "line"])
