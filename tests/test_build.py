@@ -3,7 +3,7 @@ import os
 import signal
 import subprocess
 import sys
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 
 import pytest
@@ -185,7 +185,7 @@ def test_interrupt_publishes_nothing_and_exits_130(env):
 def test_retention_bounds_editions(env):
     for value in ("1301", "1302", "1303"):
         edit_first_figure(env, value)
-        run(env, keep=2, executor=ThreadPoolExecutor(2))
+        run(env, keep=2)  # the default process pool: papermill's cwd is per process
     assert len(history.editions(brief_dir(env))) == 2
     assert len(history.runs(brief_dir(env))) == 2
 

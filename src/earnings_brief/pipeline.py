@@ -8,6 +8,7 @@ Execution goes through any ``concurrent.futures.Executor``: a job is plain pickl
 ``execute`` a module-level function, so a distributed executor (Dask's, say) can run it as is.
 The default is a local process pool forked after papermill is imported, so no worker pays the
 seconds that importing nbformat costs in an environment with jupyter-server installed.
+A thread pool is not safe: papermill changes the working directory of the whole process.
 """
 
 from __future__ import annotations
