@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
-SYSTEM := $(VENV)/.system-ready
+SYSTEM := $(VENV)/.system-report
+SYSTEM_TEST := $(VENV)/.system-test
 
 COMPANY ?= sensetime
 PERIOD ?= FY2024
@@ -19,7 +20,7 @@ report: $(READY) $(SYSTEM)
 check: $(READY)
 	@$(PY) -m earnings_brief check --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)"
 
-test: $(READY) $(SYSTEM) lint
+test: $(READY) $(SYSTEM_TEST) lint
 	$(PY) -m pytest -q
 
 lint: $(READY)
@@ -40,13 +41,17 @@ $(READY): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-# Fonts, poppler and chromium from Debian's packages (scripts/system-deps.sh says what is missing).
+# Debian packages: fonts and pango for the brief; poppler and chromium too for the tests.
 $(SYSTEM): scripts/system-deps.sh | $(READY)
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh report
+	touch $@
+
+$(SYSTEM_TEST): scripts/system-deps.sh | $(READY)
+	bash scripts/system-deps.sh test
 	touch $@
 
 system:
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh test
 
 clean:
 	rm -rf $(OUT)/*/ .pytest_cache .ruff_cache
