@@ -53,7 +53,7 @@ def test_parameters_run_metadata_and_sources(html):
         "Code version",
         "0.1.0+g1234",
         "Generated at",
-        "[0.15, 0.25]",
+        "0.15, 0.25",
         'id="source-tmtpost"',
         "TMTPost AGI (鈦媒體AGI)",
     ):
@@ -103,3 +103,42 @@ def test_outlook_without_facts_says_so(ds):
         ds.files,
     )
     assert 'class="eb-missing"' in outlook.render(empty)
+
+
+def test_run_metadata_in_words(ds, frame):
+    """Every run field has a label; versions and notebooks read as lists, not JSON or None."""
+    run = {
+        "run_id": "20261129T113202.712Z",
+        "edition": "20261129T113202.712Z",
+        "previous_edition": None,
+        "generated_at": "2026-11-29T11:32:14+00:00",
+        "host": "vm",
+        "brief_hash": "343b15e9",
+        "data_hash": "2c92150a",
+        "code_hash": "b1ac5eec",
+        "code_version": "0.1.0+29cd43c",
+        "versions": {"python": "3.11.7", "pandas": "3.1.1"},
+        "notebooks": {
+            "revenue": {"status": "executed", "seconds": 4.74, "output": "revenue.ipynb"},
+            "auto": {"status": "reused", "seconds": None, "output": "auto.ipynb"},
+        },
+    }
+    params = {"company": "sensetime", "period": "FY2024", "data_dir": "/x", "language": "en"}
+    html = appendix.render(ds, frame, metrics.reconcile(ds, frame), params, run)
+    table = html[html.index('id="appendix-run-table"') : html.index('id="appendix-sources"')]
+    cells = re.findall(r"<td>(.*?)</td>", table)
+    labels = cells[0::2]
+    for raw in ("previous_edition", "host", "brief_hash", "code_hash", "versions", "notebooks"):
+        assert raw not in labels
+    assert "Previous edition" in labels and "Package versions" in labels
+    assert labels.count("Edition") == 1 and "Run" not in labels  # run id repeats the edition
+    assert "None" not in cells and "none" in cells
+    assert "python 3.11.7, pandas 3.1.1" in cells
+    assert "revenue: executed, 4.7 s<br>auto: reused from the previous edition" in table
+    assert "{" not in table and '"status"' not in table
+    params_table = html[
+        html.index('id="appendix-parameters-table"') : html.index('id="appendix-run"')
+    ]
+    for raw in ("<td>company</td>", "<td>data_dir</td>", "<td>language</td>"):
+        assert raw not in params_table
+    assert "<td>Data directory</td>" in params_table

@@ -9,7 +9,6 @@ Every string from data is escaped here.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
@@ -115,13 +114,14 @@ def render(
             t("brief.appendix.parameter", lang),
             params,
             lang,
+            names="brief.param_field",
         ),
         blocks.section("appendix-run", t("brief.appendix.run", lang)),
         _pairs_table(
             "appendix-run-table",
             t("brief.appendix.run_title", lang),
             t("brief.appendix.field", lang),
-            run_meta,
+            _run_rows(run_meta),
             lang,
             names="brief.run_field",
         ),
@@ -130,6 +130,14 @@ def render(
         "</div>",
     ]
     return "\n".join(parts)
+
+
+def _run_rows(run_meta: Mapping) -> dict:
+    """The run metadata without the run id when it only repeats the edition."""
+    meta = dict(run_meta or {})
+    if "edition" in meta and meta.get("run_id") == meta["edition"]:
+        meta.pop("run_id")
+    return meta
 
 
 def _table(headers: Iterable[tuple[str, bool]], rows: Iterable[str], *, wide: bool = False) -> str:
@@ -275,12 +283,55 @@ def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: s
     )
 
 
-def _plain(value) -> str:
+def _plain(value, lang: str = "en") -> str:
+    """A parameter or run value in words: 'none' for nothing, lists joined, no Python literal."""
+    if value is None or value == "" or (isinstance(value, (list, tuple, dict)) and not value):
+        return t("brief.appendix.none", lang)
     if isinstance(value, str):
         return value
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_plain(v, lang) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_plain(v, lang)}" for k, v in value.items())
     return str(value)
+
+
+def _versions(value: Mapping, lang: str) -> str:
+    """{'python': '3.11.7', …} → 'python 3.11.7, pandas 3.1.1, …'."""
+    return t("brief.appendix.list_sep", lang).join(
+        t("brief.run_value.version", lang, name=name, version=version)
+        for name, version in value.items()
+    )
+
+
+def _notebook_line(name: str, record: Mapping, lang: str) -> str:
+    """'revenue: executed, 4.7 s' (or reused, from an earlier edition's run)."""
+    status = str(record.get("status") or "")
+    key = f"brief.run_value.status.{status}"
+    status_text = t(key, lang) if has(key, lang) else status
+    seconds = record.get("seconds")
+    if isinstance(seconds, (int, float)) and seconds == seconds:
+        return t(
+            "brief.run_value.notebook",
+            lang,
+            name=name,
+            status=status_text,
+            seconds=f"{seconds:.1f}",
+        )
+    return t("brief.run_value.notebook_untimed", lang, name=name, status=status_text)
+
+
+def _value_cell(key: str, value, lang: str) -> str:
+    """The value cell of a pairs table; versions and notebooks get a reader's layout."""
+    if key == "versions" and isinstance(value, Mapping) and value:
+        return _cell(_versions(value, lang))
+    if key == "notebooks" and isinstance(value, Mapping) and value:
+        lines = [
+            esc(_notebook_line(str(name), rec if isinstance(rec, Mapping) else {}, lang))
+            for name, rec in value.items()
+        ]
+        return _cell("<br>".join(lines), raw=True)
+    return _cell(_plain(value, lang))
 
 
 def _pairs_table(
@@ -289,8 +340,12 @@ def _pairs_table(
     """A two-column table of names and values (parameters, run metadata)."""
     rows = []
     for key, value in (pairs or {}).items():
-        label = t(f"{names}.{key}", lang) if names and has(f"{names}.{key}", lang) else str(key)
-        rows.append("<tr>" + _cell(label) + _cell(_plain(value)) + "</tr>")
+        label = (
+            t(f"{names}.{key}", lang)
+            if names and has(f"{names}.{key}", lang)
+            else _humanize(str(key))
+        )
+        rows.append("<tr>" + _cell(label) + _value_cell(str(key), value, lang) + "</tr>")
     if not rows:
         rows.append("<tr>" + _cell(t("brief.appendix.none", lang)) + _cell("") + "</tr>")
     headers = [(header, False), (t("brief.appendix.value_header", lang), False)]
