@@ -24,6 +24,9 @@ from earnings_brief import formatting as fmt
         (2.56e8, {"scale": "bn", "digits": 3}, "RMB 0.256 bn"),
         (np.float64(3.77e9), {}, "RMB 3.77 bn"),
         (-7.22e8, {}, "RMB −722 m"),  # a true minus sign, as in percent()
+        (1e11, {"currency": "USD", "trim": True}, "USD 100 bn"),  # no decimals never given
+        (3.4e9, {"trim": True}, "RMB 3.40 bn"),
+        (4e9, {}, "RMB 4.00 bn"),
     ],
 )
 def test_money(value, kwargs, expected):
@@ -65,7 +68,10 @@ def test_multiple():
     ("value", "kwargs", "expected"),
     [
         (1_670_000, {}, "1.67 m"),
-        (11_000_000, {}, "11.00 m"),
+        (11_000_000, {}, "11 m"),  # no spurious decimals on a whole count
+        (10_000_000, {}, "10 m"),
+        (3_600_000, {}, "3.6 m"),
+        (1_290_000.4, {}, "1.29 m"),
         (3_600_000, {"digits": 1}, "3.6 m"),
         (23_000, {}, "23,000"),
         (42, {}, "42"),

@@ -37,6 +37,16 @@ def test_quantity_by_dimension():
     assert narrative.quantity(None) == "n/a"
 
 
+def test_counts_carry_no_spurious_decimals():
+    """'of the order of ten million' is '≈10 m scenarios', never '≈10.00 m'; money likewise."""
+    scenarios = _row("scenario_library", 1e7, "count", "scenarios", "order_of")
+    assert narrative.quantity(scenarios) == "≈10 m scenarios"
+    design = _row("design_win_vehicles", 1.1e7, "count", "vehicles", "more_than")
+    assert narrative.quantity(design) == ">11 m vehicles"
+    peer = _row("peer_investment", 1e11, "money", "USD", "order_of")
+    assert narrative.quantity(peer) == "≈USD 100 bn"
+
+
 def test_change_key_reads_the_sign():
     assert narrative.change_key(0.1) == "up"
     assert narrative.change_key(-0.1) == "down"

@@ -28,6 +28,11 @@ def prefix(qualifier: str, lang: str = "en") -> str:
     return t(f"format.qualifier.{key}", lang) if key else ""
 
 
+def approximate(qualifier: str) -> bool:
+    """Whether a qualifier makes a figure approximate ('about', 'of the order of')."""
+    return QUALIFIER_PREFIX.get(qualifier or "") == "approx"
+
+
 def money(
     value: float | None,
     currency: str = "RMB",
@@ -35,13 +40,19 @@ def money(
     *,
     scale: str | None = None,
     digits: int | None = None,
+    trim: bool = False,
 ) -> str:
-    """3.77e9 → 'RMB 3.77 bn'; picks bn or m unless ``scale`` is given."""
+    """3.77e9 → 'RMB 3.77 bn'; picks bn or m unless ``scale`` is given.
+
+    ``trim`` drops the decimals of a whole number at its scale, for approximate figures whose
+    source gave no decimals ('≈USD 100 bn', not '≈USD 100.00 bn')."""
     if _missing(value):
         return t("format.na", lang)
     scale = scale or ("bn" if abs(value) >= 1e9 else "m" if abs(value) >= 1e6 else "")
     divisor = {"bn": 1e9, "m": 1e6, "": 1.0}[scale]
-    digits = (2 if scale == "bn" else 0) if digits is None else digits
+    if digits is None:
+        whole = trim and float(value / divisor).is_integer()
+        digits = 2 if scale == "bn" and not whole else 0
     number = f"{value / divisor:,.{digits}f}".replace("-", "−")
     return t(
         "format.money",
@@ -76,13 +87,15 @@ def multiple(value: float | None, lang: str = "en", *, digits: int = 0) -> str:
 
 
 def count(value: float | None, lang: str = "en", *, digits: int | None = None) -> str:
-    """1_670_000 → '1.67 m'; 23_000 → '23,000'; 42 → '42'."""
+    """1_670_000 → '1.67 m'; 3_600_000 → '3.6 m'; 10_000_000 → '10 m'; 23_000 → '23,000'.
+
+    Millions keep up to two decimals and drop the trailing zeros, so a count never shows a
+    precision its source did not give ('10 m scenarios', not '10.00 m')."""
     if _missing(value):
         return t("format.na", lang)
     if abs(value) >= 1e6:
-        return t(
-            "format.count_millions",
-            lang,
-            number=f"{value / 1e6:,.{2 if digits is None else digits}f}",
-        )
+        number = f"{value / 1e6:,.{2 if digits is None else digits}f}"
+        if digits is None and "." in number:
+            number = number.rstrip("0").rstrip(".")
+        return t("format.count_millions", lang, number=number)
     return f"{value:,.{0 if digits is None else digits}f}"

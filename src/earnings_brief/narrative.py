@@ -40,12 +40,15 @@ def amount(
     currency: str = "",
     lang: str = "en",
     signed: bool | None = None,
+    approximate: bool = False,
 ) -> str:
-    """One value in its dimension's style: 'RMB 3.77 bn', '63.7%', '6x', '1.67 m vehicles'."""
+    """One value in its dimension's style: 'RMB 3.77 bn', '63.7%', '6x', '1.67 m vehicles'.
+
+    An ``approximate`` whole amount shows no decimals ('≈USD 100 bn')."""
     if _missing(value):
         return t("format.na", lang)
     if dimension == "money":
-        return formatting.money(value, unit or currency, lang)
+        return formatting.money(value, unit or currency, lang, trim=approximate)
     if dimension == "ratio":
         signed = metric.endswith(SIGNED) if signed is None else signed
         return formatting.percent(value, lang, signed=signed)
@@ -90,6 +93,7 @@ def quantity(
         currency=currency,
         lang=lang,
         signed=signed,
+        approximate=formatting.approximate(row["qualifier"]),
     )
     return f"{formatting.prefix(row['qualifier'], lang)}{text}" if qualified else text
 

@@ -60,8 +60,10 @@ def show_value(row: Mapping, lang: str = "en", *, digits: int | None = None) -> 
     if value is None or (isinstance(value, float) and value != value):
         return t("format.na", lang)
     value = float(value)
+    qualifier = str(row.get("qualifier", "") or "")
     if dimension == "money":
-        text = formatting.money(value, unit, lang, digits=digits)
+        trim = formatting.approximate(qualifier)
+        text = formatting.money(value, unit, lang, digits=digits, trim=trim)
     elif dimension == "ratio":
         text = formatting.percent(value, lang, digits=1 if digits is None else digits)
     elif dimension == "multiple":
@@ -75,7 +77,7 @@ def show_value(row: Mapping, lang: str = "en", *, digits: int | None = None) -> 
     else:  # counts, compute and anything else: the number and its base unit
         number = formatting.count(value, lang)
         text = f"{number} {unit}".strip()
-    return formatting.prefix(str(row.get("qualifier", "") or ""), lang) + text
+    return formatting.prefix(qualifier, lang) + text
 
 
 def check_anchor(check_id: str) -> str:
