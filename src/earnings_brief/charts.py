@@ -317,15 +317,59 @@ def ranges(frame: pd.DataFrame, *, axis_label: str = "", derived_label: str = ""
     return fig
 
 
-def timeline(frame: pd.DataFrame, *, status_labels: dict[str, str]) -> plt.Figure:
+def _quarter_start(when: pd.Timestamp) -> pd.Timestamp:
+    return pd.Timestamp(when.year, 3 * ((when.month - 1) // 3) + 1, 1)
+
+
+def timeline_bands(
+    whens: Iterable[pd.Timestamp], *, quarter_format: str, year_format: str
+) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
+    """The calendar bands under a timeline: (start, end, label), from the quarter of the first
+    milestone to the end of the quarter of the last (at least two quarters); whole years instead
+    when the milestones span more than three years. Each milestone falls inside one band."""
+    whens = sorted(pd.Timestamp(w) for w in whens)
+    lo, hi = _quarter_start(whens[0]), _quarter_start(whens[-1]) + pd.DateOffset(months=3)
+    if hi - lo < pd.Timedelta(days=180):
+        hi = lo + pd.DateOffset(months=6)
+    if (hi.year - lo.year) * 12 + hi.month - lo.month > 36:
+        years = range(lo.year, whens[-1].year + 1)
+        return [
+            (pd.Timestamp(y, 1, 1), pd.Timestamp(y + 1, 1, 1), year_format.format(year=y))
+            for y in years
+        ]
+    bands, start = [], lo
+    while start < hi:
+        end = start + pd.DateOffset(months=3)
+        quarter = (start.month - 1) // 3 + 1
+        bands.append((start, end, quarter_format.format(year=start.year, quarter=quarter)))
+        start = end
+    return bands
+
+
+def timeline(
+    frame: pd.DataFrame,
+    *,
+    status_labels: dict[str, str],
+    quarter_format: str = "{year}-Q{quarter}",
+    year_format: str = "{year}",
+) -> plt.Figure:
     """Dated milestones on a time axis: columns when (Timestamp), label, text (the date as written),
-    status ('done' | 'expected'). Done is filled, expected hollow."""
+    status ('done' | 'expected'). Done is filled, expected hollow.
+
+    The axis runs from the first milestone's quarter to the end of the last one's, with a light
+    rule at each quarter start and the quarter named in its band, so a milestone dated '2025-Q4'
+    sits over the label '2025-Q4'. A label points left of its marker in the right half."""
+    dates = matplotlib.dates
     frame = frame.sort_values("when").reset_index(drop=True)
+    bands = timeline_bands(frame["when"], quarter_format=quarter_format, year_format=year_format)
+    lo, hi = dates.date2num(bands[0][0]), dates.date2num(bands[-1][1])
+    pad = (hi - lo) * 0.015
     fig, ax = _figure(0.9 + 0.38 * len(frame))
     for i, row in enumerate(frame.itertuples()):
         done = row.status == "done"
+        x = dates.date2num(row.when)
         ax.plot(
-            [row.when],
+            [x],
             [i],
             marker="o",
             markersize=8,
@@ -334,24 +378,29 @@ def timeline(frame: pd.DataFrame, *, status_labels: dict[str, str]) -> plt.Figur
             markerfacecolor=PALETTE[0] if done else "white",
             markeredgewidth=1.5,
         )
+        left = x > (lo + hi) / 2
         ax.annotate(
             f"{row.label} · {row.text}",
-            (row.when, i),
-            xytext=(9, 0),
+            (x, i),
+            xytext=(-9 if left else 9, 0),
             textcoords="offset points",
             va="center",
-            ha="left",
+            ha="right" if left else "left",
             fontsize=8.5,
             color=INK,
         )
-    span = frame["when"].max() - frame["when"].min()
-    pad = max(span, pd.Timedelta(days=90))
-    ax.set_xlim(frame["when"].min() - pad * 0.1, frame["when"].max() + pad * 1.1)
+    ax.set_xlim(lo - pad, hi + pad)
     ax.set_ylim(len(frame) - 0.4, -0.6)
     ax.yaxis.set_visible(False)
     ax.spines["left"].set_visible(False)
-    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
-    ax.xaxis.set_major_locator(matplotlib.dates.AutoDateLocator(maxticks=6))
+    edges = [dates.date2num(b[0]) for b in bands] + [hi]
+    ax.set_xticks(edges, labels=[""] * len(edges))
+    centres = [(dates.date2num(a) + dates.date2num(b)) / 2 for a, b, _ in bands]
+    ax.set_xticks(centres, labels=[b[2] for b in bands], minor=True)
+    ax.tick_params(axis="x", which="major", length=4, color=MUTED)
+    ax.tick_params(axis="x", which="minor", length=0, labelsize=8.5)
+    for edge in edges:
+        ax.axvline(edge, color="#E5E5E5", lw=0.6, zorder=0)
     handles = [
         plt.Line2D(
             [],

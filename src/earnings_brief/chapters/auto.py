@@ -293,7 +293,10 @@ def roadmap(ctx: Context) -> None:
             }
         )
         fig = charts.timeline(
-            frame, status_labels={s: ctx.t(f"charts.status.{s}") for s in ("done", "expected")}
+            frame,
+            status_labels={s: ctx.t(f"charts.status.{s}") for s in ("done", "expected")},
+            quarter_format=ctx.t("charts.quarter"),
+            year_format=ctx.t("charts.year"),
         )
         done = dated[dated["status"] == "done"]
         figure(
