@@ -203,3 +203,40 @@ def test_timeline_bands_switch_to_years_over_long_spans():
         [pd.Timestamp(2025, 3, 15)], quarter_format="Q{quarter} {year}", year_format="{year}"
     )
     assert [b[2] for b in one] == ["Q1 2025", "Q2 2025"]
+
+
+def test_compare_marks_an_unknown_value_as_na_not_an_empty_slot():
+    frame = pd.DataFrame(
+        {
+            "group": ["Revenue", "Revenue", "Gross profit", "Gross profit"],
+            "series": ["FY2023", "FY2024", "FY2023", "FY2024"],
+            "value": [3.4, 3.77, float("nan"), 1.62],
+            "text": ["3.40", "3.77", "n/a", "1.62"],
+            "basis": ["derived", "reported", "missing", "reported"],
+            "color": [charts.GROUP_COLOR] * 4,
+        }
+    )
+    fig = charts.compare(frame)
+    ax = fig.axes[0]
+    na = [t for t in ax.texts if t.get_text() == "n/a"]
+    assert len(na) == 1 and na[0].get_color() == charts.MUTED
+    outline = [p for p in ax.patches if p.get_facecolor()[3] == 0]
+    assert len(outline) == 1 and outline[0].get_linestyle() == ":"
+    assert b"NaN" not in charts.svg(fig)
+
+
+def test_compare_frame_keeps_the_slot_of_an_unknown_prior_value():
+    from earnings_brief.chapters.show import compare_frame
+    from earnings_brief.notebook import start
+
+    ctx = start("revenue")
+    items = [
+        ("revenue", "", "Revenue", charts.GROUP_COLOR),
+        ("gross_profit", "", "Gross profit", charts.GROUP_COLOR),
+    ]
+    frame, cited = compare_frame(ctx, items, 1e9, 2)
+    slot = frame[(frame["group"] == "Gross profit") & (frame["series"] == ctx.comparison)]
+    assert len(slot) == 1 and slot["text"].iloc[0] == "n/a" and slot["value"].isna().all()
+    assert len(cited) == 3  # the placeholder cites nothing
+    only_now, _ = compare_frame(ctx, [("gross_profit", "", "Gross profit", charts.GROUP_COLOR)])
+    assert list(only_now["series"]) == [ctx.period]  # one period only: no slot to explain

@@ -205,19 +205,34 @@ def compare(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
     """Grouped columns: for each group (a segment or the group total) one bar per series (period).
 
     Columns: group, series, value, text, basis, color. Series in order of appearance.
+    A NaN value is a slot the data does not fill: no bar, its text ("n/a") in grey on the baseline
+    over a dotted outline, so it cannot be read as zero.
     """
     groups = list(dict.fromkeys(frame["group"]))
     series = list(dict.fromkeys(frame["series"]))
     width = min(0.8 / len(series), 0.4)
     fig, ax = _figure(2.9)
-    top = max(float(frame["value"].max()), 0.0) or 1.0
+    top = max(float(frame["value"].max(skipna=True)) if frame["value"].notna().any() else 0, 0.0)
+    top = top or 1.0
     minor, minor_labels = [], []
     for row in frame.itertuples():
         x = groups.index(row.group) + (series.index(row.series) - (len(series) - 1) / 2) * width
-        ax.bar(x, row.value, width=width * 0.9, **_style(row.basis, row.color))
-        ax.text(
-            x, row.value + top * 0.02, row.text, ha="center", va="bottom", color=INK, fontsize=8
-        )
+        if pd.isna(row.value):
+            ax.bar(
+                x,
+                top * 0.1,
+                width=width * 0.9,
+                facecolor="none",
+                edgecolor=MUTED,
+                linewidth=0.6,
+                linestyle=":",
+            )
+            ax.text(x, top * 0.05, row.text, ha="center", va="center", color=MUTED, fontsize=8)
+        else:
+            ax.bar(x, row.value, width=width * 0.9, **_style(row.basis, row.color))
+            ax.text(
+                x, row.value + top * 0.02, row.text, ha="center", va="bottom", color=INK, fontsize=8
+            )
         minor.append(x)
         minor_labels.append(row.series)
     ax.set_xticks(minor, labels=minor_labels, minor=True)

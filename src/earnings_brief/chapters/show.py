@@ -154,12 +154,24 @@ def compare_frame(
     """Bars for each (metric, segment, label, colour) in the comparison and current period.
 
     Returns the chart frame and the rows it cites. ``text`` formats a row as its bar label.
+    When the chart compares two periods, a value the data does not give keeps its slot as an
+    explicit "n/a" mark (value NaN, basis 'missing'), so an empty slot never reads as zero.
     """
     marks, cited = [], []
     for metric, seg, name, color in items:
         for period in (ctx.comparison, ctx.period):
             row = ctx.row(metric, seg, period=period)
             if row is None:
+                marks.append(
+                    {
+                        "group": name,
+                        "series": period,
+                        "value": float("nan"),
+                        "text": ctx.t("format.na"),
+                        "basis": "missing",
+                        "color": color,
+                    }
+                )
                 continue
             cited.append(row)
             marks.append(
@@ -172,7 +184,16 @@ def compare_frame(
                     "color": color,
                 }
             )
-    return pd.DataFrame(marks), (pd.DataFrame(cited) if cited else ctx.frame.iloc[0:0])
+    frame = pd.DataFrame(marks)
+    if len(frame):
+        known = frame[frame["basis"] != "missing"]
+        # Keep an "n/a" slot only in a group that has a value, and only when the chart shows
+        # both periods somewhere; otherwise there is no empty slot to explain.
+        frame = frame[
+            (frame["basis"] != "missing")
+            | (frame["group"].isin(known["group"]) & (known["series"].nunique() > 1))
+        ].reset_index(drop=True)
+    return frame, (pd.DataFrame(cited) if cited else ctx.frame.iloc[0:0])
 
 
 def names_table(ctx: Context, name: str, found: pd.DataFrame, texts: str = "", **values) -> None:
