@@ -240,3 +240,59 @@ def test_compare_frame_keeps_the_slot_of_an_unknown_prior_value():
     assert len(cited) == 3  # the placeholder cites nothing
     only_now, _ = compare_frame(ctx, [("gross_profit", "", "Gross profit", charts.GROUP_COLOR)])
     assert list(only_now["series"]) == [ctx.period]  # one period only: no slot to explain
+
+
+def test_a_zero_bar_is_still_visible_and_labelled_clear_of_the_axis():
+    frame = _bars([0.25, 0.0, -0.2], basis=["reported", "derived", "reported"])
+    frame["text"] = ["+25.0%", "0.0%", "−20.0%"]
+    ax = charts.bars(frame).axes[0]
+    strokes = [
+        line
+        for line in ax.lines
+        if list(line.get_xdata()) == [0, 0] and line.get_color() == charts.PALETTE[1]
+    ]
+    assert len(strokes) == 1 and strokes[0].get_linewidth() >= 2
+    assert abs(sum(strokes[0].get_ydata()) / 2 - 1) < 1e-9  # on the zero row
+    zero = next(t for t in ax.texts if t.get_text() == "0.0%")
+    assert zero.get_position()[0] > 0 and zero.get_ha() == "left"
+
+
+def test_legend_reads_left_to_right_in_segment_order():
+    segments = ["Cloud", "Devices", "Licensing", "Consulting"]
+    frame = pd.DataFrame(
+        {
+            "period": ["P0"] * 4,
+            "segment": segments,
+            "share": [0.5, 0.3, 0.1, 0.1],
+            "text": ["50%", "30%", "10%", "10%"],
+            "basis": "derived",
+            "color": list(charts.PALETTE[:4]),
+        }
+    )
+    fig = charts.mix(frame, derived_label="derived")
+    fig.canvas.draw()
+    legend = fig.axes[0].get_legend()
+    # Reading order on the page: by row (top to bottom), then left to right.
+    placed = sorted(
+        legend.get_texts(),
+        key=lambda t: (-round(t.get_window_extent().y0), t.get_window_extent().x0),
+    )
+    assert [t.get_text() for t in placed] == [*segments, "derived"]
+
+
+def test_a_single_period_still_names_its_period():
+    frame = pd.DataFrame(
+        {
+            "group": ["R&D", "Capex"],
+            "series": ["H1-2025", "H1-2025"],
+            "value": [300.0, 100.0],
+            "text": ["300", "100"],
+            "basis": "reported",
+            "color": charts.GROUP_COLOR,
+        }
+    )
+    fig = charts.compare(frame)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    shown = [t.get_text() for t in ax.xaxis.get_minorticklabels() if t.get_visible()]
+    assert shown.count("H1-2025") == 2

@@ -136,6 +136,14 @@ def _figure(height: float) -> tuple[plt.Figure, plt.Axes]:
     return fig, ax
 
 
+def _row_major(handles: list, ncols: int) -> list:
+    """Matplotlib fills legend columns first; reorder so the entries read left to right, row by
+    row, in their given order (segments in company order, then the derived key)."""
+    rows = -(-len(handles) // ncols)
+    grid = [handles[r * ncols : (r + 1) * ncols] for r in range(rows)]
+    return [row[c] for c in range(ncols) for row in grid if c < len(row)]
+
+
 def _legend(ax, frame: pd.DataFrame, derived_label: str, extra: list | None = None) -> None:
     handles = list(extra or [])
     if (frame["basis"] == "derived").any() and derived_label:
@@ -148,11 +156,12 @@ def _legend(ax, frame: pd.DataFrame, derived_label: str, extra: list | None = No
             )
         )
     if handles:
+        ncols = min(len(handles), 4)
         ax.legend(
-            handles=handles,
+            handles=_row_major(handles, ncols),
             loc="lower left",
             bbox_to_anchor=(0, 1.01),
-            ncols=min(len(handles), 4),
+            ncols=ncols,
             borderaxespad=0.2,
             handlelength=1.6,
             columnspacing=1.2,
@@ -180,9 +189,13 @@ def bars(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
     span = (high - low) or 1.0
     for i, row in enumerate(frame.itertuples()):
         ax.barh(i, row.value, height=0.62, **_style(row.basis, row.color))
+        if abs(row.value) < span * 0.004:
+            # A zero (or near-zero) bar has no length: a short stroke in its colour shows it is
+            # there, and its label sits clear of the zero line.
+            ax.plot([0, 0], [i - 0.31, i + 0.31], color=row.color, lw=3, solid_capstyle="butt")
         right = row.value >= 0
         ax.text(
-            row.value + span * (0.012 if right else -0.012),
+            row.value + span * (0.02 if right else -0.012),
             i,
             row.text,
             va="center",
@@ -235,6 +248,7 @@ def compare(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
             )
         minor.append(x)
         minor_labels.append(row.series)
+    ax.xaxis.remove_overlapping_locs = False  # one series: its period sits on the group's tick
     ax.set_xticks(minor, labels=minor_labels, minor=True)
     ax.set_xticks(range(len(groups)), labels=groups)
     ax.tick_params(axis="x", which="major", length=0, pad=16, labelsize=9)
