@@ -65,7 +65,33 @@ def test_derived_rows_say_what_they_came_from():
         ]
     )
     text = blocks.source_text(rows, SOURCES)
-    assert text.endswith("derived from revenue FY2024, revenue_growth FY2024")
+    assert text.endswith(
+        "derived from revenue and revenue growth "
+        "(the appendix lists the inputs of each derived value)"
+    )
+
+
+def test_derived_from_names_each_kind_of_input_once_in_words():
+    rows = pd.DataFrame(
+        [
+            {
+                "source": "s1",
+                "basis": "derived",
+                "inputs": (
+                    "revenue FY2024",
+                    "revenue_growth FY2024",
+                    "revenue[generative_ai] FY2024",
+                    "revenue_growth[generative_ai] FY2024",
+                    "revenue_share[vision_ai] FY2023",
+                    "rd_expense FY2023",
+                ),
+            },
+            {"source": "s1", "basis": "derived", "inputs": ("revenue[smart_auto] FY2023",)},
+        ]
+    )
+    text = blocks.source_text(rows, SOURCES)
+    assert "derived from revenue, revenue growth, share of revenue and R&D expense (" in text
+    assert "[" not in text and "_" not in text and "FY2024" not in text
 
 
 def test_headings_prose_and_missing_line():

@@ -15,8 +15,9 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from .dataset import Source, figure_label
+from .dataset import Source, figure_label, parse_reference
 from .i18n import t
+from .narrative import join, label
 
 KINDS = ("figure", "table")
 
@@ -54,9 +55,26 @@ def source_text(
     cited = [describe_source(sources[i], lang) for i in ids if i in sources]
     text = "; ".join(cited)
     if inputs:
-        derived = t("blocks.derived_from", lang, inputs=", ".join(dict.fromkeys(inputs)))
+        derived = t("blocks.derived_from", lang, inputs=input_names(inputs, lang))
         text = f"{text}; {derived}" if text else derived
     return text
+
+
+def _mid_sentence(name: str) -> str:
+    """'Revenue growth' → 'revenue growth'; 'R&D expense' and 'AI cloud' keep their capitals."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
+def input_names(inputs: Iterable[str], lang: str = "en") -> str:
+    """The kinds of figure a derived value came from, in words, once each: figure keys such as
+    'revenue[generative_ai] FY2024' and 'revenue_growth FY2024' read 'revenue and revenue growth'.
+    The appendix lists the exact inputs of each derived value."""
+    metrics: list[str] = []
+    for text in inputs:
+        ref = parse_reference(str(text).split(" ")[0])
+        metrics.append(ref[0] if ref else str(text))
+    names = [_mid_sentence(label("metric", m, lang)) for m in dict.fromkeys(metrics)]
+    return join(list(dict.fromkeys(names)), lang)
 
 
 def row_labels(rows: pd.DataFrame) -> list[str]:
