@@ -142,3 +142,17 @@ def test_run_metadata_in_words(ds, frame):
     for raw in ("<td>company</td>", "<td>data_dir</td>", "<td>language</td>"):
         assert raw not in params_table
     assert "<td>Data directory</td>" in params_table
+
+
+def test_revenue_checks_name_figures_in_words(monkeypatch):
+    """The chapter's checks table and flag sentence say 'R&D growth FY2024', not the data key."""
+    from earnings_brief import blocks
+    from earnings_brief.chapters import revenue
+    from earnings_brief.notebook import start
+
+    shown = []
+    monkeypatch.setattr(blocks, "show", shown.append)
+    revenue.quality_flags(start("revenue"))
+    markup = "\n".join(shown)
+    assert "R&amp;D growth FY2024" in markup and "Gross margin FY2024" in markup
+    assert "rd_expense_growth" not in markup and "gross_margin FY2024" not in markup

@@ -68,7 +68,8 @@ def test_flags_link_to_the_appendix_check(ds, frame, checks):
     flags = summary.flag_lines(checks, frame, ds)
     assert len(flags) == (checks["status"] == "flag").sum() >= 1
     text, anchor = flags[0]
-    assert "R&D" in text and "−13.70%" in text
+    assert "R&D" in text and "−13.7%" in text
+    assert "+19.2%" in text and "−32.9 pp" in text  # the summary's one precision, signed growth
     assert anchor.startswith("check-") and "conflicting" in anchor
 
 

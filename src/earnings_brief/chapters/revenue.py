@@ -7,10 +7,10 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import charts, metrics, narrative, tables
-from ..dataset import figure_label
 from ..formatting import points
 from ..notebook import Context
 from ..record import record
+from .appendix import figure_name
 from .show import (
     chapter_heading,
     compare_frame,
@@ -481,6 +481,11 @@ def _check_text(ctx: Context, check: pd.Series, value: float) -> str:
     )
 
 
+def _check_figure(ctx: Context, metric: str, segment: str, item: str, period: str) -> str:
+    """'R&D growth FY2024': the figure's name as the appendix gives it, and its period."""
+    return f"{figure_name(ctx.ds, metric, segment, item, ctx.lang)} {period}"
+
+
 def quality_flags(ctx: Context) -> None:
     """Reconciliation checks on this chapter's figures; flagged ones are spelt out first."""
     section(ctx, "checks")
@@ -495,7 +500,7 @@ def quality_flags(ctx: Context) -> None:
         *(
             ctx.t(
                 "chapters.revenue.checks.flag_sentence",
-                figure=figure_label(c["metric"], c["segment"], c["item"], c["period"]),
+                figure=_check_figure(ctx, c["metric"], c["segment"], c["item"], c["period"]),
                 stated=_check_text(ctx, c, c["stated"]),
                 recomputed=_check_text(ctx, c, c["recomputed"]),
                 note=c["note"] or ctx.t("chapters.revenue.checks.no_note"),
@@ -506,7 +511,8 @@ def quality_flags(ctx: Context) -> None:
     frame = pd.DataFrame(
         {
             "figure": [
-                figure_label(c.metric, c.segment, c.item, c.period) for c in checks.itertuples()
+                _check_figure(ctx, c.metric, c.segment, c.item, c.period)
+                for c in checks.itertuples()
             ],
             "kind": [ctx.t(f"brief.check_kind.{k}") for k in checks["kind"]],
             "stated": [_check_text(ctx, c, c["stated"]) for _, c in checks.iterrows()],

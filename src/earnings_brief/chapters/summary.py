@@ -358,6 +358,18 @@ def verdict(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> str:
 # Flags
 
 
+def _flag_value(frame: pd.DataFrame, check: Mapping, value, lang: str, *, change=False) -> str:
+    """A flagged check's value in the summary's one style (a ratio to one decimal, signed when it
+    is a growth rate); the appendix row it links to keeps the check's finer precision."""
+    like = frame[(frame["metric"] == check["metric"]) & (frame["segment"] == check["segment"])]
+    if len(like) and like["dimension"].iloc[0] == "ratio" and value == value:
+        if change:
+            return formatting.points(float(value), lang)
+        signed = str(check["metric"]).endswith(("_growth", "_change"))
+        return formatting.percent(float(value), lang, signed=signed)
+    return check_value(frame, check, value, lang, change=change)
+
+
 def flag_lines(checks: pd.DataFrame, frame: pd.DataFrame, ds: Dataset, lang: str = "en"):
     """(text, anchor) for each flagged check: one line each, linking to the appendix row."""
     out = []
@@ -372,9 +384,9 @@ def flag_lines(checks: pd.DataFrame, frame: pd.DataFrame, ds: Dataset, lang: str
                 "brief.summary.flag_line",
                 lang,
                 figure=name,
-                stated=check_value(frame, c, c["stated"], lang),
-                recomputed=check_value(frame, c, c["recomputed"], lang),
-                difference=check_value(frame, c, c["difference"], lang, change=True),
+                stated=_flag_value(frame, c, c["stated"], lang),
+                recomputed=_flag_value(frame, c, c["recomputed"], lang),
+                difference=_flag_value(frame, c, c["difference"], lang, change=True),
             )
         note = str(c.get("note") or "").strip().rstrip(".")
         if note:
