@@ -156,3 +156,15 @@ def test_revenue_checks_name_figures_in_words(monkeypatch):
     markup = "\n".join(shown)
     assert "R&amp;D growth FY2024" in markup and "Gross margin FY2024" in markup
     assert "rd_expense_growth" not in markup and "gross_margin FY2024" not in markup
+
+
+def test_cycle_title_reads_as_one_sentence(monkeypatch):
+    from earnings_brief import blocks
+    from earnings_brief.chapters import infrastructure
+    from earnings_brief.notebook import start
+
+    shown = []
+    monkeypatch.setattr(blocks, "show", shown.append)
+    infrastructure.cycles(start("infrastructure"))
+    title = re.search(r'<span class="eb-title">(.*?)</span>', "\n".join(shown))[1]
+    assert "shorter than depreciation" in title and "than Depreciation" not in title

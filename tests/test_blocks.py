@@ -103,3 +103,11 @@ def test_headings_prose_and_missing_line():
     assert blocks.prose("One.", "", "<Two>") == '<p class="eb-text">One. &lt;Two&gt;</p>'
     assert blocks.missing("No data.") == '<p class="eb-missing">No data.</p>'
     assert blocks.takeaways(["a<"]) == '<ul class="eb-takeaways"><li>a&lt;</li></ul>'
+
+
+def test_mid_sentence_lowercases_words_but_not_acronyms():
+    assert blocks.mid_sentence("Depreciation of purchased heavy assets") == (
+        "depreciation of purchased heavy assets"
+    )
+    assert blocks.mid_sentence("R&D expense") == "R&D expense"
+    assert blocks.mid_sentence("AI cloud") == "AI cloud"

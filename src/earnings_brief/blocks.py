@@ -60,7 +60,7 @@ def source_text(
     return text
 
 
-def _mid_sentence(name: str) -> str:
+def mid_sentence(name: str) -> str:
     """'Revenue growth' → 'revenue growth'; 'R&D expense' and 'AI cloud' keep their capitals."""
     return name[:1].lower() + name[1:] if name[1:2].islower() else name
 
@@ -73,7 +73,7 @@ def input_names(inputs: Iterable[str], lang: str = "en") -> str:
     for text in inputs:
         ref = parse_reference(str(text).split(" ")[0])
         metrics.append(ref[0] if ref else str(text))
-    names = [_mid_sentence(label("metric", m, lang)) for m in dict.fromkeys(metrics)]
+    names = [mid_sentence(label("metric", m, lang)) for m in dict.fromkeys(metrics)]
     return join(list(dict.fromkeys(names)), lang)
 
 

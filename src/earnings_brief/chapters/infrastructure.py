@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import charts, narrative, tables
+from .. import blocks, charts, narrative, tables
 from ..notebook import Context
 from ..record import record
 from .show import (
@@ -205,7 +205,7 @@ def cycles(ctx: Context) -> None:
         else "title_shorter",
         short=short["label"],
         short_text=short["text"],
-        long=long["label"],
+        long=blocks.mid_sentence(long["label"]),
         long_text=long["text"],
         source_ids=sources_of(views),
     )
