@@ -121,3 +121,11 @@ def test_changes_section_shows_old_and_new(ds):
     )
     assert "Revenue · Generative AI FY2024" in html
     assert "24.04 RMB 100m" in html and "&lt;b&gt;25&lt;/b&gt;" in html and "n/a" in html
+
+
+def test_takeaways_use_one_percent_precision(ds, frame):
+    """'109.6% of revenue' as in the chapter's table, not a rounded '110%' beside '42.9%'."""
+    lines = summary.takeaways(frame, ds)
+    rd = next(line for line in lines if line.startswith("R&D"))
+    assert "109.6% of revenue" in rd
+    assert not re.search(r"(?<![\d.])\d+% ", " ".join(lines))

@@ -258,7 +258,7 @@ def takeaways(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> list[str]:
                     k + "rd",
                     lang,
                     rd=_money(rd, lang),
-                    ratio=pct(rd_ratio, lang, digits=0),
+                    ratio=pct(rd_ratio, lang),
                     growth=pct(rd_growth, lang),
                 )
             )
@@ -268,7 +268,7 @@ def takeaways(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> list[str]:
                     k + "rd_no_growth",
                     lang,
                     rd=_money(rd, lang),
-                    ratio=pct(rd_ratio, lang, digits=0),
+                    ratio=pct(rd_ratio, lang),
                 )
             )
 
