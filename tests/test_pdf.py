@@ -73,6 +73,18 @@ def test_chinese_text_extracts_as_chinese_from_an_embedded_cjk_font(pdf):
     assert "JP" not in fonts and "KR" not in fonts
 
 
+@needs_poppler
+def test_western_punctuation_is_not_drawn_full_width(pdf):
+    """The CJK face's '·' and curly quotes are full-width; the print CSS takes them from DejaVu."""
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+    assert "Brief-Punctuation" in fonts, fonts
+
+
+def test_a_local_file_other_than_a_system_font_is_refused(tmp_path):
+    with pytest.raises(PdfError, match="external resource"):
+        render_pdf('<html><body><img src="file:///etc/hostname"></body></html>', tmp_path / "f.pdf")
+
+
 def test_missing_glyph_fails(tmp_path):
     path = tmp_path / "bad.pdf"
     with pytest.raises(PdfError) as err:

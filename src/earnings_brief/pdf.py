@@ -18,7 +18,13 @@ from .errors import BriefError
 
 # Families the print CSS names. Any other family in the PDF means fontconfig fell back, for
 # example to a Japanese face for Traditional Chinese.
-PINNED_FAMILIES = ("Noto Sans CJK TC", "DejaVu Sans", "DejaVu Sans Mono", "Noto Sans Mono CJK TC")
+PINNED_FAMILIES = (
+    "Noto Sans CJK TC",
+    "Brief Punctuation",  # DejaVu Sans for a few punctuation marks (assets/brief.css)
+    "DejaVu Sans",
+    "DejaVu Sans Mono",
+    "Noto Sans Mono CJK TC",
+)
 CJK_FAMILY = "Noto Sans CJK TC"
 # WeasyPrint's messages that mean the text or an image did not render as written.
 FATAL_MARKERS = (".notdef", "glyph", "font", "Failed to load image", "Unable to")
@@ -53,8 +59,7 @@ def render_pdf(html: str, pdf_path: Path) -> None:
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collect)
     try:
-        # The brief is self-contained: data: URIs only, never a file or network fetch.
-        fetcher = weasyprint.URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+        fetcher = _fetcher(weasyprint)
         document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
         document.write_pdf(pdf_path)
     except weasyprint.urls.FatalURLFetchingError as err:  # a BaseException, so caught by name
@@ -82,6 +87,24 @@ def render_pdf(html: str, pdf_path: Path) -> None:
         )
     for message in collect.messages:
         logging.getLogger(__name__).warning("WeasyPrint: %s", message)
+
+
+# System font folders: the print CSS takes a few punctuation glyphs from a local() font face.
+FONT_DIRS = ("/usr/share/fonts/", "/usr/local/share/fonts/")
+
+
+def _fetcher(weasyprint):
+    """The brief is self-contained: data: URIs, plus installed fonts; never the network."""
+
+    class SelfContained(weasyprint.URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("file:"):
+                path = os.path.realpath(url.removeprefix("file://").split("?")[0])
+                if not path.startswith(FONT_DIRS):
+                    raise weasyprint.urls.FatalURLFetchingError(f"Error fetching {url!r}")
+            return super().fetch(url, headers)
+
+    return SelfContained(allowed_protocols={"data", "file"}, fail_on_errors=True)
 
 
 def _discard(path: Path) -> None:
