@@ -10,29 +10,28 @@ import re
 
 import pandas as pd
 
-from .. import charts, narrative, tables
+from .. import charts, narrative
 from ..notebook import Context
 from ..record import record
 from .segments import auto_segments
 from .show import (
+    change_variant,
     chapter_heading,
     compare_frame,
     facts,
     figure,
+    measures_table,
     missing,
     money_scale,
     names_table,
     prose,
+    quantity,
+    record_row,
     section,
-    table,
 )
 
 VEHICLES = ("vehicles_delivered", "cumulative_vehicles_delivered", "design_win_vehicles")
 MODELS = ("models_delivered", "cumulative_models_delivered", "design_win_models")
-
-
-def _q(ctx: Context, row, **kw) -> str:
-    return narrative.quantity(row, currency=ctx.currency, lang=ctx.lang, **kw)
 
 
 def _segment(ctx: Context) -> str | None:
@@ -69,14 +68,14 @@ def revenue_vs_deliveries(ctx: Context) -> None:
                 {
                     "label": narrative.label("metric", "revenue", ctx.lang),
                     "value": rev_growth["value"],
-                    "text": _q(ctx, rev_growth, signed=True),
+                    "text": quantity(ctx, rev_growth, signed=True),
                     "basis": rev_growth["basis"],
                     "color": ctx.colors[seg],
                 },
                 {
                     "label": narrative.label("metric", "vehicles_delivered", ctx.lang),
                     "value": del_growth["value"],
-                    "text": _q(ctx, del_growth, signed=True),
+                    "text": quantity(ctx, del_growth, signed=True),
                     "basis": del_growth["basis"],
                     "color": charts.GROUP_COLOR,
                 },
@@ -112,16 +111,7 @@ def revenue_vs_deliveries(ctx: Context) -> None:
         ("auto_revenue_growth", rev_growth),
     ):
         if row is not None:
-            record(
-                name,
-                float(row["value"]),
-                unit=row["unit"],
-                basis=row["basis"],
-                period=ctx.period,
-                qualifier=row["qualifier"],
-                segment=seg,
-                label_key="brief.tile.vehicles_delivered",
-            )
+            record_row(name, row, segment=seg, label_key="brief.tile.vehicles_delivered")
 
 
 def _count_bars(
@@ -144,7 +134,7 @@ def _count_bars(
                     period=period,
                 ),
                 "value": r["value"],
-                "text": _q(ctx, r),
+                "text": quantity(ctx, r),
                 "basis": r["basis"],
                 "color": ctx.colors[seg] if metric in names[:1] else charts.GROUP_COLOR,
             }
@@ -175,17 +165,14 @@ def deliveries_and_pipeline(ctx: Context) -> None:
         multiple=narrative.amount(multiple["value"], "multiple", "x", lang=ctx.lang)
         if multiple is not None
         else "",
-        delivered=_q(ctx, ctx.row("vehicles_delivered", seg)),
+        delivered=quantity(ctx, ctx.row("vehicles_delivered", seg)),
         period=ctx.period,
         note=ctx.t("chapters.auto.vehicles.note") if multiple is not None else "",
     )
     if multiple is not None:
-        record(
+        record_row(
             "design_win_multiple",
-            float(multiple["value"]),
-            unit="x",
-            basis=multiple["basis"],
-            period=ctx.period,
+            multiple,
             segment=seg,
             label_key="narrative.metric.design_win_multiple",
         )
@@ -209,8 +196,8 @@ def models(ctx: Context) -> None:
         fig,
         cited,
         variant="title" if cumulative is not None and new is not None else "title_plain",
-        cumulative=_q(ctx, cumulative),
-        new=_q(ctx, new),
+        cumulative=quantity(ctx, cumulative),
+        new=quantity(ctx, new),
         period=ctx.period,
     )
 
@@ -232,17 +219,14 @@ def revenue_per_vehicle(ctx: Context) -> None:
         ctx, items, divisor, digits, text=lambda r: _per_vehicle_text(ctx, r)
     )
     fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
-    variant = (
-        "title" if prior is None else f"title_{narrative.change_key(now['value'] - prior['value'])}"
-    )
     figure(
         ctx,
         "per_vehicle",
         fig,
         cited,
-        variant=variant,
-        value=_q(ctx, now),
-        prior=_q(ctx, prior),
+        variant=change_variant(None if prior is None else now["value"] - prior["value"]),
+        value=quantity(ctx, now),
+        prior=quantity(ctx, prior),
         comparison=ctx.comparison,
         period=ctx.period,
         unit=unit,
@@ -325,27 +309,8 @@ def roadmap(ctx: Context) -> None:
             if brand.name_zh
             else brand.name_en
         )
-        frame = pd.DataFrame(
-            {
-                "measure": [narrative.label("metric", m, ctx.lang) for m in part["metric"]],
-                "value": [_q(ctx, r) for _, r in part.iterrows()],
-                "note": list(part["note"]),
-            }
-        )
-        columns = [
-            tables.Column("measure", ctx.t("chapters.common.measure")),
-            tables.Column("value", ctx.t("chapters.common.value"), right=True),
-            tables.Column("note", ctx.t("chapters.common.note")),
-        ]
-        table(
-            ctx,
-            f"product-{item}",
-            frame,
-            columns,
-            part,
-            texts="product",
-            product=name,
-            period=ctx.period,
+        measures_table(
+            ctx, f"product-{item}", part, texts="product", product=name, period=ctx.period
         )
 
 

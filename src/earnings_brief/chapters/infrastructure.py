@@ -9,15 +9,19 @@ import pandas as pd
 
 from .. import blocks, charts, narrative, tables
 from ..notebook import Context
-from ..record import record
 from .show import (
+    change_variant,
     chapter_heading,
     compare_frame,
     facts,
     figure,
+    group_item,
+    measures_table,
     missing,
     names_table,
     prose,
+    quantity,
+    record_row,
     section,
     sources_of,
     table,
@@ -28,10 +32,6 @@ CHIP_METRICS = ("chip_cluster_size", "heterogeneous_training_efficiency", "clust
 CLOUD_METRICS = ("virtual_cluster_speed_multiple", "virtual_cluster_cost_saving")
 CYCLE_MIN, CYCLE_MAX, CYCLE = "cycle_length_min", "cycle_length_max", "cycle_length"
 LEAD, MARGIN_AT_LEAD = "inference_efficiency_lead", "profit_margin_at_lead"
-
-
-def _q(ctx: Context, row, **kw) -> str:
-    return narrative.quantity(row, currency=ctx.currency, lang=ctx.lang, **kw)
 
 
 def _current(ctx: Context, names) -> pd.DataFrame:
@@ -63,15 +63,9 @@ def compute_capacity(ctx: Context) -> None:
         missing(ctx, "compute")
         return
     growth = ctx.row("compute_capacity_growth")
-    items = [
-        (
-            "compute_capacity",
-            "",
-            narrative.label("metric", "compute_capacity", ctx.lang),
-            charts.GROUP_COLOR,
-        )
-    ]
-    frame, cited = compare_frame(ctx, items, text=lambda r: _q(ctx, r))
+    frame, cited = compare_frame(
+        ctx, [group_item(ctx, "compute_capacity")], text=lambda r: quantity(ctx, r)
+    )
     frame["series"] = [r["as_of"] or r["period"] for _, r in cited.iterrows()]
     if growth is not None:
         cited = pd.concat([cited, pd.DataFrame([growth])])
@@ -82,49 +76,19 @@ def compute_capacity(ctx: Context) -> None:
         "compute",
         fig,
         cited,
-        variant="title" if g is None else f"title_{narrative.change_key(g)}",
-        capacity=_q(ctx, now),
+        variant=change_variant(g),
+        capacity=quantity(ctx, now),
         growth=narrative.magnitude(g, ctx.lang),
         as_of=now["as_of"] or ctx.period,
         note=ctx.t("charts.data_note", note=now["note"]) if now["note"] else "",
     )
-    record(
-        "compute_capacity",
-        now["value"],
-        unit=now["unit"],
-        basis=now["basis"],
-        period=ctx.period,
-        qualifier=now["qualifier"],
-        as_of=now["as_of"],
-        label_key="brief.tile.compute_capacity",
-    )
+    record_row("compute_capacity", now, as_of=now["as_of"], label_key="brief.tile.compute_capacity")
     if growth is not None:
-        record(
-            "compute_capacity_growth",
-            g,
-            unit="ratio",
-            basis=growth["basis"],
-            period=ctx.period,
-            label_key="brief.tile.compute_capacity",
-        )
+        record_row("compute_capacity_growth", growth, label_key="brief.tile.compute_capacity")
 
 
-def _figures_table(ctx: Context, name: str, found: pd.DataFrame, **values) -> None:
-    frame = pd.DataFrame(
-        {
-            "item": [narrative.label("item", i, ctx.lang) if i else "" for i in found["item"]],
-            "measure": [narrative.label("metric", m, ctx.lang) for m in found["metric"]],
-            "value": [_q(ctx, r) for _, r in found.iterrows()],
-            "note": list(found["note"]),
-        }
-    )
-    columns = [
-        tables.Column("item", ctx.t("chapters.common.item")),
-        tables.Column("measure", ctx.t("chapters.common.measure")),
-        tables.Column("value", ctx.t("chapters.common.value"), right=True),
-        tables.Column("note", ctx.t("chapters.common.note")),
-    ]
-    table(ctx, name, frame, columns, found, period=ctx.period, count=len(found), **values)
+def _figures_table(ctx: Context, name: str, found: pd.DataFrame) -> None:
+    measures_table(ctx, name, found, items=True, period=ctx.period, count=len(found))
 
 
 def chip_cluster(ctx: Context) -> None:
@@ -221,38 +185,29 @@ def capex_intensity(ctx: Context) -> None:
         missing(ctx, "capex")
         return
     prior = ctx.row("capex_to_revenue", period=ctx.comparison)
-    items = [
-        (
-            "capex_to_revenue",
-            "",
-            narrative.label("metric", "capex_to_revenue", ctx.lang),
-            charts.GROUP_COLOR,
-        )
-    ]
-    frame, cited = compare_frame(ctx, items, text=lambda r: _q(ctx, r))
+    frame, cited = compare_frame(
+        ctx, [group_item(ctx, "capex_to_revenue")], text=lambda r: quantity(ctx, r)
+    )
     peers = _current(ctx, ["peer_capex_plan"])
     note = " ".join(
         ctx.t(
             "chapters.infrastructure.capex.peer",
             item=narrative.label("item", r["item"], ctx.lang),
-            value=_q(ctx, r),
+            value=quantity(ctx, r),
             note=r["note"],
         )
         for _, r in peers.iterrows()
     )
     cited = pd.concat([cited, peers]) if len(peers) else cited
     fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
-    variant = (
-        "title" if prior is None else f"title_{narrative.change_key(now['value'] - prior['value'])}"
-    )
     figure(
         ctx,
         "capex",
         fig,
         cited,
-        variant=variant,
-        ratio=_q(ctx, now),
-        prior=_q(ctx, prior),
+        variant=change_variant(None if prior is None else now["value"] - prior["value"]),
+        ratio=quantity(ctx, now),
+        prior=quantity(ctx, prior),
         period=ctx.period,
         comparison=ctx.comparison,
         note=note,

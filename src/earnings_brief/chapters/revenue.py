@@ -12,14 +12,19 @@ from ..notebook import Context
 from ..record import record
 from .appendix import figure_name
 from .show import (
+    change_columns,
     chapter_heading,
     compare_frame,
     facts,
     figure,
+    group_item,
     missing,
     money_scale,
     number,
+    period_cells,
     prose,
+    quantity,
+    record_row,
     rows,
     section,
     sources_of,
@@ -50,10 +55,6 @@ CHAPTER_METRICS = {
 }
 
 
-def _q(ctx: Context, row, **kw) -> str:
-    return narrative.quantity(row, currency=ctx.currency, lang=ctx.lang, **kw)
-
-
 def _value(row) -> float | None:
     return None if row is None else float(row["value"])
 
@@ -69,7 +70,7 @@ def overview(ctx: Context) -> None:
     sentences = [
         ctx.t(
             f"chapters.revenue.overview.{narrative.change_key(g)}",
-            revenue=_q(ctx, now),
+            revenue=quantity(ctx, now),
             period=ctx.period,
             growth=narrative.magnitude(g, ctx.lang),
             comparison=ctx.comparison,
@@ -78,33 +79,14 @@ def overview(ctx: Context) -> None:
     stated = facts(ctx, kinds=["strategy"], topics=["group"])
     sentences += [narrative.fact_sentence(f, ctx.lang) for _, f in stated.iterrows()]
     prose(*sentences)
-    record(
-        "revenue",
-        now["value"],
-        unit=ctx.currency,
-        basis=now["basis"],
-        period=ctx.period,
-        label_key="brief.tile.revenue",
-    )
-    if growth is not None:
-        record(
-            "revenue_growth",
-            g,
-            unit="ratio",
-            basis=growth["basis"],
-            period=ctx.period,
-            label_key="brief.tile.revenue",
-        )
     prior = ctx.row("revenue", period=ctx.comparison)
-    if prior is not None:
-        record(
-            "revenue_prior",
-            prior["value"],
-            unit=ctx.currency,
-            basis=prior["basis"],
-            period=ctx.comparison,
-            label_key="brief.tile.revenue",
-        )
+    _record_rows(
+        ctx,
+        "brief.tile.revenue",
+        revenue=now,
+        revenue_growth=growth,
+        revenue_prior=prior,
+    )
 
 
 def revenue_vs_prior(ctx: Context) -> None:
@@ -135,7 +117,7 @@ def revenue_vs_prior(ctx: Context) -> None:
         cited,
         variant=f"title_{narrative.change_key(g)}",
         growth=narrative.magnitude(g, ctx.lang),
-        revenue=_q(ctx, ctx.row("revenue")),
+        revenue=quantity(ctx, ctx.row("revenue")),
         unit=unit,
         period=ctx.period,
         comparison=ctx.comparison,
@@ -237,15 +219,7 @@ def gross_profit(ctx: Context) -> None:
         missing(ctx, "gross_profit")
         return
     prior_margin = ctx.row("gross_margin", period=ctx.comparison)
-    items = [
-        ("revenue", "", narrative.label("metric", "revenue", ctx.lang), charts.GROUP_COLOR),
-        (
-            "gross_profit",
-            "",
-            narrative.label("metric", "gross_profit", ctx.lang),
-            charts.GROUP_COLOR,
-        ),
-    ]
+    items = [group_item(ctx, "revenue"), group_item(ctx, "gross_profit")]
     values = [ctx.value(m, period=p) for m, *_ in items for p in (ctx.comparison, ctx.period)]
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
     frame, cited = compare_frame(ctx, items, divisor, digits)
@@ -263,29 +237,14 @@ def gross_profit(ctx: Context) -> None:
         fig,
         cited,
         variant="title" if change is None else "title_change",
-        margin=_q(ctx, margin),
-        profit=_q(ctx, profit),
+        margin=quantity(ctx, margin),
+        profit=quantity(ctx, profit),
         change=points(change, ctx.lang),
         comparison=ctx.comparison,
         unit=unit,
         period=ctx.period,
     )
-    record(
-        "gross_margin",
-        margin["value"],
-        unit="ratio",
-        basis=margin["basis"],
-        period=ctx.period,
-        label_key="brief.tile.gross_margin",
-    )
-    record(
-        "gross_profit",
-        profit["value"],
-        unit=ctx.currency,
-        basis=profit["basis"],
-        period=ctx.period,
-        label_key="brief.tile.gross_margin",
-    )
+    _record_rows(ctx, "brief.tile.gross_margin", gross_margin=margin, gross_profit=profit)
     if change is not None:
         record(
             "gross_margin_change",
@@ -304,7 +263,7 @@ def net_loss(ctx: Context) -> None:
     if loss is None:
         missing(ctx, "net_loss")
         return
-    items = [("net_loss", "", narrative.label("metric", "net_loss", ctx.lang), charts.GROUP_COLOR)]
+    items = [group_item(ctx, "net_loss")]
     values = [ctx.value("net_loss", period=p) for p in (ctx.comparison, ctx.period)]
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
     frame, cited = compare_frame(ctx, items, divisor, digits)
@@ -317,8 +276,8 @@ def net_loss(ctx: Context) -> None:
         prose(
             ctx.t(
                 f"chapters.revenue.net_loss.{key}",
-                ratio=_q(ctx, ratio_now),
-                prior=_q(ctx, ratio_prior),
+                ratio=quantity(ctx, ratio_now),
+                prior=quantity(ctx, ratio_prior),
                 period=ctx.period,
                 comparison=ctx.comparison,
             )
@@ -336,29 +295,13 @@ def net_loss(ctx: Context) -> None:
         cited,
         variant=f"title_{narrative.change_key(c, 'wider', 'narrower', 'flat')}",
         change=narrative.magnitude(c, ctx.lang),
-        loss=_q(ctx, loss),
+        loss=quantity(ctx, loss),
         unit=unit,
         period=ctx.period,
         comparison=ctx.comparison,
         note=ctx.t("charts.data_note", note=loss["note"]) if loss["note"] else "",
     )
-    record(
-        "net_loss",
-        loss["value"],
-        unit=ctx.currency,
-        basis=loss["basis"],
-        period=ctx.period,
-        label_key="brief.tile.net_loss",
-    )
-    if change is not None:
-        record(
-            "net_loss_change",
-            c,
-            unit="ratio",
-            basis=change["basis"],
-            period=ctx.period,
-            label_key="brief.tile.net_loss",
-        )
+    _record_rows(ctx, "brief.tile.net_loss", net_loss=loss, net_loss_change=change)
 
 
 def spending(ctx: Context) -> None:
@@ -368,7 +311,7 @@ def spending(ctx: Context) -> None:
     if not present:
         missing(ctx, "spending")
         return
-    items = [(m, "", narrative.label("metric", m, ctx.lang), charts.GROUP_COLOR) for m in present]
+    items = [group_item(ctx, m) for m in present]
     values = [ctx.value(m, period=p) for m in present for p in (ctx.comparison, ctx.period)]
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
     frame, cited = compare_frame(ctx, items, divisor, digits)
@@ -384,33 +327,17 @@ def spending(ctx: Context) -> None:
         cited,
         variant="title" if ratio is not None else "title_no_ratio",
         item=narrative.label("metric", largest, ctx.lang),
-        value=_q(ctx, ctx.row(largest)),
-        ratio=_q(ctx, ratio),
+        value=quantity(ctx, ctx.row(largest)),
+        ratio=quantity(ctx, ratio),
         unit=unit,
         period=ctx.period,
         comparison=ctx.comparison,
         source_ids=sources_of(drivers),
     )
-    for metric in present:
-        r = ctx.row(metric)
-        record(
-            metric,
-            r["value"],
-            unit=ctx.currency,
-            basis=r["basis"],
-            period=ctx.period,
-            label_key=f"narrative.metric.{metric}",
-        )
-        if ctx.row(INTENSITY[metric]) is not None:
-            i = ctx.row(INTENSITY[metric])
-            record(
-                INTENSITY[metric],
-                i["value"],
-                unit="ratio",
-                basis=i["basis"],
-                period=ctx.period,
-                label_key=f"narrative.metric.{INTENSITY[metric]}",
-            )
+    for metric in (*present, *(INTENSITY[m] for m in present)):
+        row = ctx.row(metric)
+        if row is not None:
+            record_row(metric, row, label_key=f"narrative.metric.{metric}")
 
 
 def spending_intensity(ctx: Context) -> None:
@@ -422,35 +349,22 @@ def spending_intensity(ctx: Context) -> None:
         return
     values = [ctx.value(m, period=p) for m in present for p in (ctx.comparison, ctx.period)]
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
-    records, cited = [], []
+    lines, cited = [], []
     for m in present:
-        line = {"item": narrative.label("metric", m, ctx.lang)}
-        for col, metric, period, scale in (
+        cells = (
             ("prior", m, ctx.comparison, divisor),
             ("now", m, ctx.period, divisor),
+            ("growth", f"{m}_growth", ctx.period, 1.0),
             ("ratio_prior", INTENSITY[m], ctx.comparison, 1.0),
             ("ratio_now", INTENSITY[m], ctx.period, 1.0),
-        ):
-            r = ctx.row(metric, period=period)
-            line[col] = None if r is None else r["value"] / scale
-            line[f"{col}_basis"] = "" if r is None else r["basis"]
-            if r is not None:
-                cited.append(r)
-        growth = ctx.row(f"{m}_growth")
-        line["growth"] = _value(growth)
-        line["growth_basis"] = "" if growth is None else growth["basis"]
-        if growth is not None:
-            cited.append(growth)
-        records.append(line)
-    frame = pd.DataFrame(records)
+        )
+        name = narrative.label("metric", m, ctx.lang)
+        lines.append({"item": name, **period_cells(ctx, "", cells, cited)})
+    frame = pd.DataFrame(lines)
     t = ctx.t
     columns = [
         tables.Column("item", t("chapters.common.item")),
-        tables.Column(
-            "prior", t("chapters.common.in_unit", period=ctx.comparison, unit=unit), digits
-        ),
-        tables.Column("now", t("chapters.common.in_unit", period=ctx.period, unit=unit), digits),
-        tables.Column("growth", t("chapters.common.change_pct"), 1, 100.0, signed=True),
+        *change_columns(ctx, unit, digits),
         tables.Column(
             "ratio_prior", t("chapters.common.of_revenue", period=ctx.comparison), 1, 100.0
         ),
@@ -468,9 +382,16 @@ def spending_intensity(ctx: Context) -> None:
         pd.DataFrame(cited),
         variant="title" if now_ratios else "title_plain",
         item=narrative.label("metric", top, ctx.lang),
-        ratio=_q(ctx, ctx.row(INTENSITY[top])),
+        ratio=quantity(ctx, ctx.row(INTENSITY[top])),
         period=ctx.period,
     )
+
+
+def _record_rows(ctx: Context, label_key: str, **found) -> None:
+    """Record each figure found (a headline and its change) for the summary's tile."""
+    for name, row in found.items():
+        if row is not None:
+            record_row(name, row, label_key=label_key)
 
 
 def _check_text(ctx: Context, check: pd.Series, value: float) -> str:

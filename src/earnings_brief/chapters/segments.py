@@ -10,13 +10,18 @@ from ..formatting import points
 from ..notebook import Context
 from ..record import record
 from .show import (
+    change_columns,
     chapter_heading,
     facts,
     figure,
+    measures_table,
     missing,
     money_scale,
     names_table,
+    period_cells,
     prose,
+    quantity,
+    record_row,
     rows,
     section,
     sources_of,
@@ -26,10 +31,6 @@ from .show import (
 REVENUE_METRICS = {"revenue", "revenue_growth", "revenue_share"}
 # Units that mark a segment's figures as the auto chapter's (deliveries, vehicle models).
 AUTO_UNITS = {"vehicles"}
-
-
-def _q(ctx: Context, row, **kw) -> str:
-    return narrative.quantity(row, currency=ctx.currency, lang=ctx.lang, **kw)
 
 
 def auto_segments(ctx: Context) -> list[str]:
@@ -130,12 +131,9 @@ def mix(ctx: Context) -> None:
         )
     growth = ctx.row("revenue_growth", lead["segment"])
     if growth is not None:
-        record(
+        record_row(
             "largest_segment_growth",
-            float(growth["value"]),
-            unit="ratio",
-            basis=growth["basis"],
-            period=ctx.period,
+            growth,
             segment=lead["segment"],
             label_key="brief.tile.largest_share",
         )
@@ -155,7 +153,7 @@ def growth(ctx: Context) -> None:
             {
                 "label": ctx.segment_name(s) if s else ctx.t("chapters.common.group"),
                 "value": r["value"] * 100,
-                "text": _q(ctx, r, signed=True),
+                "text": quantity(ctx, r, signed=True),
                 "basis": r["basis"],
                 "color": ctx.colors[s] if s else charts.GROUP_COLOR,
             }
@@ -173,9 +171,9 @@ def growth(ctx: Context) -> None:
         pd.DataFrame([r for _, r in found]),
         variant=variant,
         fastest=ctx.segment_name(fastest),
-        fast=_q(ctx, r_fast, signed=True),
+        fast=quantity(ctx, r_fast, signed=True),
         slowest=ctx.segment_name(slowest),
-        slow=_q(ctx, r_slow, signed=True),
+        slow=quantity(ctx, r_slow, signed=True),
         period=ctx.period,
         comparison=ctx.comparison,
     )
@@ -192,29 +190,21 @@ def growth_table(ctx: Context) -> None:
         ctx.value("revenue", s, period=p) for s in present for p in (ctx.comparison, ctx.period)
     ]
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
+    cells = (
+        ("prior", "revenue", ctx.comparison, divisor),
+        ("now", "revenue", ctx.period, divisor),
+        ("growth", "revenue_growth", ctx.period, 1.0),
+        ("share_prior", "revenue_share", ctx.comparison, 1.0),
+        ("share_now", "revenue_share", ctx.period, 1.0),
+    )
     lines, cited = [], []
     for s in ["", *present]:
-        line = {"segment": ctx.segment_name(s) if s else ctx.t("chapters.common.group")}
-        for col, metric, period, scale in (
-            ("prior", "revenue", ctx.comparison, divisor),
-            ("now", "revenue", ctx.period, divisor),
-            ("growth", "revenue_growth", ctx.period, 1.0),
-            ("share_prior", "revenue_share", ctx.comparison, 1.0),
-            ("share_now", "revenue_share", ctx.period, 1.0),
-        ):
-            r = ctx.row(metric, s, period=period)
-            line[col] = None if r is None else r["value"] / scale
-            line[f"{col}_basis"] = "" if r is None else r["basis"]
-            cited += [] if r is None else [r]
-        lines.append(line)
+        name = ctx.segment_name(s) if s else ctx.t("chapters.common.group")
+        lines.append({"segment": name, **period_cells(ctx, s, cells, cited)})
     t = ctx.t
     columns = [
         tables.Column("segment", t("chapters.common.segment")),
-        tables.Column(
-            "prior", t("chapters.common.in_unit", period=ctx.comparison, unit=unit), digits
-        ),
-        tables.Column("now", t("chapters.common.in_unit", period=ctx.period, unit=unit), digits),
-        tables.Column("growth", t("chapters.common.change_pct"), 1, 100.0, signed=True),
+        *change_columns(ctx, unit, digits),
         tables.Column(
             "share_prior", t("chapters.common.share_pct", period=ctx.comparison), 1, 100.0
         ),
@@ -282,7 +272,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
                 {
                     "label": _kpi_label(ctx, r),
                     "value": r["value"],
-                    "text": _q(ctx, r),
+                    "text": quantity(ctx, r),
                     "basis": r["basis"],
                     "color": ctx.colors[seg],
                 }
@@ -299,7 +289,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
             texts="kpi_multiples",
             segment=name,
             measure=_kpi_label(ctx, top),
-            value=_q(ctx, top),
+            value=quantity(ctx, top),
             comparison=ctx.comparison,
             note=" ".join(
                 dict.fromkeys(ctx.t("charts.data_note", note=n) for n in multiples["note"] if n)
@@ -307,24 +297,11 @@ def _segment_block(ctx: Context, seg: str) -> None:
         )
     others = kpis[kpis["dimension"] != "multiple"]
     if len(others):
-        frame = pd.DataFrame(
-            {
-                "measure": [_kpi_label(ctx, r) for _, r in others.iterrows()],
-                "value": [_q(ctx, r) for _, r in others.iterrows()],
-                "note": list(others["note"]),
-            }
-        )
-        columns = [
-            tables.Column("measure", ctx.t("chapters.common.measure")),
-            tables.Column("value", ctx.t("chapters.common.value"), right=True),
-            tables.Column("note", ctx.t("chapters.common.note")),
-        ]
-        table(
+        measures_table(
             ctx,
             f"kpi_table_{seg}",
-            frame,
-            columns,
             others,
+            measure=lambda r: _kpi_label(ctx, r),
             texts="kpi_table",
             segment=name,
             period=ctx.period,
@@ -359,31 +336,21 @@ def overseas(ctx: Context) -> None:
         missing(ctx, "overseas")
         return
     if over is None or group is None:
-        frame = pd.DataFrame(
-            {
-                "measure": [narrative.label("metric", m, ctx.lang) for m in found["metric"]],
-                "value": [_q(ctx, r) for _, r in found.iterrows()],
-            }
-        )
-        columns = [
-            tables.Column("measure", ctx.t("chapters.common.measure")),
-            tables.Column("value", ctx.t("chapters.common.value"), right=True),
-        ]
-        table(ctx, "overseas_table", frame, columns, found, period=ctx.period)
+        measures_table(ctx, "overseas_table", found, notes=False, period=ctx.period)
         return
     frame = pd.DataFrame(
         [
             {
                 "label": narrative.label("metric", "overseas_revenue_growth", ctx.lang),
                 "value": over["value"],
-                "text": _q(ctx, over, signed=True),
+                "text": quantity(ctx, over, signed=True),
                 "basis": over["basis"],
                 "color": charts.PALETTE[4],
             },
             {
                 "label": narrative.label("metric", "revenue_growth", ctx.lang),
                 "value": group["value"],
-                "text": _q(ctx, group, signed=True),
+                "text": quantity(ctx, group, signed=True),
                 "basis": group["basis"],
                 "color": charts.GROUP_COLOR,
             },
@@ -397,8 +364,8 @@ def overseas(ctx: Context) -> None:
         fig,
         pd.DataFrame([over, group]),
         variant=f"title_{faster}",
-        overseas=_q(ctx, over, signed=True),
-        group=_q(ctx, group, signed=True),
+        overseas=quantity(ctx, over, signed=True),
+        group=quantity(ctx, group, signed=True),
         period=ctx.period,
         note=ctx.t("charts.data_note", note=over["note"]) if over["note"] else "",
         source_ids=sources_of(found),

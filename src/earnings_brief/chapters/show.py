@@ -1,6 +1,7 @@
 """What the chapter modules share: showing a chart or table as a numbered block with its Source
-line, the one-line "no data" message, the rows and facts a block cites, and the scale a money
-axis is drawn in. Titles and subtitles come from ``chapters.<notebook>.<block>`` in the locale.
+line, the one-line "no data" message, the rows and facts a block cites, the scale a money
+axis is drawn in, a figure in words, and recording a figure for the summary. Titles and
+subtitles come from ``chapters.<notebook>.<block>`` in the locale.
 """
 
 from __future__ import annotations
@@ -9,10 +10,36 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .. import blocks, charts, tables
+from .. import blocks, charts, narrative, tables
 from ..notebook import Context
+from ..record import record
 
 MONEY_SCALES = ((1e9, "bn", 2), (1e6, "m", 0), (1.0, "", 0))
+
+
+def quantity(ctx: Context, row, **kw) -> str:
+    """A figure (a row of the metrics frame) in words, in the brief's currency and language."""
+    return narrative.quantity(row, currency=ctx.currency, lang=ctx.lang, **kw)
+
+
+def record_row(name: str, row, *, label_key: str, **meta) -> None:
+    """Record a figure for the summary under ``name``: its value, unit, basis, period and
+    qualifier, and the ``label_key`` of the tile it belongs to."""
+    record(
+        name,
+        float(row["value"]),
+        unit=row["unit"],
+        basis=row["basis"],
+        period=row["period"],
+        qualifier=row["qualifier"],
+        label_key=label_key,
+        **meta,
+    )
+
+
+def change_variant(change: float | None) -> str:
+    """The title variant for a figure's change: 'title' when unknown, else 'title_up' / …"""
+    return "title" if change is None else f"title_{narrative.change_key(change)}"
 
 
 def chapter_heading(ctx: Context) -> None:
@@ -143,6 +170,11 @@ def number(value: float, digits: int, *, signed: bool = False) -> str:
     return ("+" + text if signed and value > 0 else text).replace("-", "−")
 
 
+def group_item(ctx: Context, metric: str) -> tuple[str, str, str, str]:
+    """A group figure as one ``compare_frame`` item, named as the brief names the metric."""
+    return (metric, "", narrative.label("metric", metric, ctx.lang), charts.GROUP_COLOR)
+
+
 def compare_frame(
     ctx: Context,
     items: list[tuple[str, str, str, str]],
@@ -194,6 +226,56 @@ def compare_frame(
             | (frame["group"].isin(known["group"]) & (known["series"].nunique() > 1))
         ].reset_index(drop=True)
     return frame, (pd.DataFrame(cited) if cited else ctx.frame.iloc[0:0])
+
+
+def period_cells(ctx: Context, segment: str, cells, cited: list) -> dict:
+    """A table row's numeric cells: for each (column, metric, period, divisor) the figure's value
+    over the divisor and its basis (None and '' when unknown); the rows found go to ``cited``."""
+    line = {}
+    for col, metric, period, divisor in cells:
+        r = ctx.row(metric, segment, period=period)
+        line[col] = None if r is None else r["value"] / divisor
+        line[f"{col}_basis"] = "" if r is None else r["basis"]
+        cited += [] if r is None else [r]
+    return line
+
+
+def change_columns(ctx: Context, unit: str, digits: int) -> list[tables.Column]:
+    """The money in both periods and its change: the columns the chapters' period tables share."""
+    t = ctx.t
+    return [
+        tables.Column(
+            "prior", t("chapters.common.in_unit", period=ctx.comparison, unit=unit), digits
+        ),
+        tables.Column("now", t("chapters.common.in_unit", period=ctx.period, unit=unit), digits),
+        tables.Column("growth", t("chapters.common.change_pct"), 1, 100.0, signed=True),
+    ]
+
+
+def measures_table(
+    ctx: Context, name: str, found: pd.DataFrame, *, measure=None, items=False, notes=True, **values
+) -> None:
+    """Figures as a table of measure, value and (``notes``) the data's note; ``items`` adds the
+    item each figure is about, ``measure`` names a row (by default the metric's name)."""
+    measure = measure or (lambda r: narrative.label("metric", r["metric"], ctx.lang))
+    cells = {
+        "item": (
+            [narrative.label("item", i, ctx.lang) if i else "" for i in found["item"]],
+            tables.Column("item", ctx.t("chapters.common.item")),
+        ),
+        "measure": (
+            [measure(r) for _, r in found.iterrows()],
+            tables.Column("measure", ctx.t("chapters.common.measure")),
+        ),
+        "value": (
+            [quantity(ctx, r) for _, r in found.iterrows()],
+            tables.Column("value", ctx.t("chapters.common.value"), right=True),
+        ),
+        "note": (list(found["note"]), tables.Column("note", ctx.t("chapters.common.note"))),
+    }
+    shown = [k for k in cells if (k != "item" or items) and (k != "note" or notes)]
+    frame = pd.DataFrame({k: cells[k][0] for k in shown})
+    table(ctx, name, frame, [cells[k][1] for k in shown], found, **values)
 
 
 def names_table(ctx: Context, name: str, found: pd.DataFrame, texts: str = "", **values) -> None:
