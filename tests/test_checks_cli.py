@@ -51,7 +51,7 @@ def test_report_lists_every_check(ds, report):
 def test_report_header_counts(report):
     first = report[0].splitlines()[0]
     assert first.startswith("SenseTime Group FY2024: 55 reported figures, ")
-    assert "53 facts, 4 claims, 1 source(s)" in first
+    assert first.endswith("53 facts, 4 claims, 1 source")
 
 
 def test_report_flags_the_rd_conflict(report):
@@ -63,6 +63,7 @@ def test_report_flags_the_rd_conflict(report):
     assert "-13.70%" in line  # stated
     assert "19.19%" in line  # recomputed from 41.31 / 34.66
     assert "-32.89 pp" in line  # difference
+    assert "(conflicting statement)" in line
     after = text.splitlines()[text.splitlines().index(line) + 1]
     assert after.strip().startswith("note:") and "13.7" in after
 
@@ -74,6 +75,16 @@ def test_report_formats_values(report):
     assert "42.90%" in gross and "42.97%" in gross and "-0.07 pp" in gross
     total = by_label["revenue FY2024"]
     assert "RMB 3,770.0 m" in total and "RMB 3,772.0 m" in total
+    assert by_label["revenue FY2023"].endswith("RMB +1.7 m")  # differences carry their sign
+
+
+def test_report_says_whether_each_claim_holds_and_keeps_columns_aligned(report):
+    text, _ = report
+    claims = [t for t in status_lines(text) if "claim:" in t]
+    assert len(claims) == 4 and all(t.endswith("holds") for t in claims)
+    assert "overseas revenue grew faster than the group" in text  # the claim's note, in full
+    rows = [t for t in text.splitlines() if t.startswith(("status", "PASS", "FLAG"))]
+    assert len({len(t) for t in rows}) == 1  # every row ends at the same column
 
 
 def test_report_on_the_fixture_company_has_no_flags():

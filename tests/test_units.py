@@ -84,3 +84,9 @@ def test_every_unit_has_a_positive_factor():
     assert UNITS, "no units defined"
     for name, unit in UNITS.items():
         assert unit.factor > 0, name
+
+
+def test_unknown_unit_suggests_units_in_the_company_currency():
+    with pytest.raises(DataError) as caught:
+        parse_unit("HKD mn", currency="HKD")
+    assert "'HKD 100m'" in caught.value.expected and "RMB" not in caught.value.expected

@@ -19,50 +19,79 @@ _KIND = {
 }
 
 
-def _fmt(value: float | None, dimension: str, currency: str) -> str:
+def _fmt(value: float | None, dimension: str, currency: str, *, signed: bool = False) -> str:
     if value is None:
         return "–"
+    sign = "+" if signed else ""
     if dimension == "ratio":
-        return f"{value * 100:.2f}%"
+        return f"{value * 100:{sign},.2f}{' pp' if signed else '%'}"
     if dimension == "money":
-        return f"{currency} {value / 1e6:,.1f} m"
-    return f"{value:,.2f}"
+        return f"{currency} {value / 1e6:{sign},.1f} m"
+    return f"{value:{sign},.2f}"
 
 
-def _dimension(ds: dataset.Dataset, frame, metric: str) -> str:
+def _dimension(frame, metric: str) -> str:
     rows = frame[frame["metric"] == metric]
     return rows["dimension"].iloc[0] if not rows.empty else ""
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _row(check: dict, frame, currency: str) -> list[str]:
+    dim = _dimension(frame, check["metric"])
+    name = dataset.figure_label(check["metric"], check["segment"], check["item"], check["period"])
+    if check["kind"] == "claim":
+        what = f"claim: {check['note']}"
+        diff = "holds" if check["status"] == "pass" else "does not hold"
+    else:
+        what = _KIND[check["kind"]]
+        if check["id"].endswith("-conflicting"):
+            what += " (conflicting statement)"
+        diff = _fmt(check["difference"], dim, currency, signed=True)
+    return [
+        check["status"].upper(),
+        name,
+        what,
+        _fmt(check["stated"], dim, currency),
+        _fmt(check["recomputed"], dim, currency),
+        diff,
+    ]
+
+
+def _table(rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in rows
+    ]
 
 
 def report(ds: dataset.Dataset) -> tuple[str, int]:
     """The printable check table and the number of flags."""
     frame = metrics.derive(ds)
     checks = metrics.reconcile(ds, frame)
-    cur = ds.company.currency
     derived = int((frame["basis"] == "derived").sum())
+    rows = [["status", "figure", "check", "stated", "recomputed", "difference"]]
+    notes: dict[int, str] = {}
+    for c in checks.to_dict("records"):
+        rows.append(_row(c, frame, ds.company.currency))
+        if c["status"] == "flag" and c["note"]:
+            notes[len(rows) - 1] = c["note"]
     lines = [
         f"{ds.company.name_en} {ds.period.label}: {len(ds.figures)} reported figures, "
-        f"{derived} derived, {len(ds.facts)} facts, {len(ds.claims)} claims, "
-        f"{len(ds.sources)} source(s)",
+        f"{derived} derived, {_plural(len(ds.facts), 'fact')}, "
+        f"{_plural(len(ds.claims), 'claim')}, {_plural(len(ds.sources), 'source')}",
         "",
-        f"{'status':6}  {'figure':44}  {'check':32}  {'stated':>14}  {'recomputed':>14}  "
-        f"{'difference':>12}",
     ]
-    for c in checks.to_dict("records"):
-        dim = _dimension(ds, frame, c["metric"])
-        name = dataset.figure_label(c["metric"], c["segment"], c["item"], c["period"])
-        what = _KIND[c["kind"]] if c["kind"] != "claim" else f"claim: {c['note']}"
-        diff = c["difference"]
-        diff_text = (
-            f"{diff * 100:+.2f} pp" if dim == "ratio" and diff is not None else _fmt(diff, dim, cur)
-        )
-        lines.append(
-            f"{c['status'].upper():6}  {name:44}  {what[:32]:32}  "
-            f"{_fmt(c['stated'], dim, cur):>14}  {_fmt(c['recomputed'], dim, cur):>14}  "
-            f"{diff_text:>12}"
-        )
-        if c["status"] == "flag" and c["note"]:
-            lines.append(f"{'':8}note: {c['note']}")
+    for index, line in enumerate(_table(rows, right={3, 4, 5})):
+        lines.append(line)
+        if index in notes:
+            lines.append(f"{'':6}note: {notes[index]}")
     flags = int((checks["status"] == "flag").sum())
     lines += [
         "",

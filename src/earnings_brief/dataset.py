@@ -443,7 +443,7 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
                 field="value",
                 expected="a plain number such as 37.7, in the row's unit",
             )
-        unit = parse_unit(r["unit"], file=path, line=line)
+        unit = parse_unit(r["unit"], file=path, line=line, currency=company.currency)
         if number < 0 and not r["metric"].endswith(SIGNED_SUFFIXES):
             raise DataError(
                 f"negative value {r['value']} for {r['metric']}",

@@ -54,19 +54,18 @@ def _build() -> dict[str, Unit]:
 UNITS: dict[str, Unit] = _build()
 
 
-def parse_unit(text: str, *, file: object = None, line: int | None = None) -> Unit:
-    """Look a written unit up, or raise a DataError that lists what is allowed."""
+def parse_unit(
+    text: str, *, file: object = None, line: int | None = None, currency: str = "RMB"
+) -> Unit:
+    """Look a written unit up, or raise a DataError that shows units in the company's currency."""
     unit = UNITS.get(text.strip())
     if unit is None:
-        examples = (
-            "'RMB 100m' (億元), 'RMB bn', '%', 'x', 'PFLOPS', 'vehicles 10k' (萬輛), 'months'"
+        expected = (
+            f"a unit such as '{currency} 100m' (億), '{currency} bn', '%', 'x', 'PFLOPS', "
+            "'vehicles 10k' (萬輛) or 'months' (see data/README.md)"
         )
         raise DataError(
-            f"unknown unit '{text}'",
-            file=file,
-            line=line,
-            field="unit",
-            expected=f"one of {examples}, …",
+            f"unknown unit '{text}'", file=file, line=line, field="unit", expected=expected
         )
     return unit
 
