@@ -150,6 +150,21 @@ def _table(headers: Iterable[tuple[str, bool]], rows: Iterable[str], *, wide: bo
     return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+# Columns of numbers, right-aligned under their headers.
+NUMERIC = ("value", "stated", "recomputed", "difference")
+
+
+def _headers(keys: Iterable[str], lang: str) -> list[tuple[str, bool]]:
+    """Column headers from ``brief.appendix.<key>``, numeric ones marked for right alignment."""
+    return [(t(f"brief.appendix.{k}", lang), k in NUMERIC) for k in keys]
+
+
+def _wide_block(block_id: str, title: str, subtitle: str, headers, rows, source, lang: str) -> str:
+    """One of the appendix's full-width numbered tables: headers, rows, caption and Source."""
+    table = _table(headers, rows, wide=True)
+    return blocks.block("table", block_id, title, subtitle, table, source, lang=lang)
+
+
 def _cell(text: str, *, num: bool = False, raw: bool = False) -> str:
     return f"<td{' class=num' if num else ''}>{text if raw else esc(text)}</td>"
 
@@ -188,21 +203,16 @@ def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
             + "</tr>"
         )
     a = "brief.appendix."
-    headers = [
-        (t(a + k, lang), k == "value")
-        for k in ("figure", "period", "value", "written", "basis", "origin")
-    ]
+    headers = _headers(("figure", "period", "value", "written", "basis", "origin"), lang)
     reported = int((frame["basis"] == "reported").sum())
-    title = t(a + "figures_title", lang, reported=reported, derived=len(frame) - reported)
-    source = blocks.source_text(frame[frame["basis"] == "reported"], ds.sources, lang)
-    return blocks.block(
-        "table",
+    return _wide_block(
         "appendix-all-figures",
-        title,
+        t(a + "figures_title", lang, reported=reported, derived=len(frame) - reported),
         t(a + "figures_subtitle", lang),
-        _table(headers, rows, wide=True),
-        source,
-        lang=lang,
+        headers,
+        rows,
+        blocks.source_text(frame[frame["basis"] == "reported"], ds.sources, lang),
+        lang,
     )
 
 
@@ -264,24 +274,25 @@ def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: s
             + _cell(detail, raw=True)
             + "</tr>"
         )
-    headers = [
-        (t(a + k, lang), k in ("stated", "recomputed", "difference"))
-        for k in ("check", "kind", "period", "stated", "recomputed", "difference", "status", "note")
-    ]
-    flagged = int((checks["status"] == "flag").sum())
-    title = t(
-        a + "checks_title", lang, passed=len(checks) - flagged, total=len(checks), flagged=flagged
+    headers = _headers(
+        ("check", "kind", "period", "stated", "recomputed", "difference", "status", "note"), lang
     )
+    flagged = int((checks["status"] == "flag").sum())
     ids = [s for s in checks["source"] if s]
-    source = blocks.source_text(None, ds.sources, lang, source_ids=ids)
-    return blocks.block(
-        "table",
+    return _wide_block(
         "appendix-checks-table",
-        title,
+        t(
+            a + "checks_title",
+            lang,
+            passed=len(checks) - flagged,
+            total=len(checks),
+            flagged=flagged,
+        ),
         t(a + "checks_subtitle", lang),
-        _table(headers, rows, wide=True),
-        source,
-        lang=lang,
+        headers,
+        rows,
+        blocks.source_text(None, ds.sources, lang, source_ids=ids),
+        lang,
     )
 
 
@@ -372,17 +383,15 @@ def sources_table(ds: Dataset, lang: str = "en") -> str:
             + _cell(stored)
             + "</tr>"
         )
-    headers = [
-        (t(a + k, lang), False)
-        for k in ("source_id", "publisher", "document", "date", "covers", "language", "file")
-    ]
-    source = blocks.source_text(None, ds.sources, lang, source_ids=list(ds.sources))
-    return blocks.block(
-        "table",
+    headers = _headers(
+        ("source_id", "publisher", "document", "date", "covers", "language", "file"), lang
+    )
+    return _wide_block(
         "appendix-sources-table",
         t(a + "sources_title", lang),
         "",
-        _table(headers, rows, wide=True),
-        source,
-        lang=lang,
+        headers,
+        rows,
+        blocks.source_text(None, ds.sources, lang, source_ids=list(ds.sources)),
+        lang,
     )

@@ -201,27 +201,15 @@ def takeaways(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> list[str]:
     if seg and share is not None:
         prior = _v(frame, "revenue_share", seg, comp) if comp else None
         seg_growth = _v(frame, "revenue_growth", seg, period)
+        args = dict(share=pct(share, lang), segment=segment_name(ds, seg))
         if prior is not None and seg_growth is not None:
+            points = formatting.points(share - prior)
+            moved = _moved(seg_growth, lang)
             out.append(
-                t(
-                    k + "largest_segment",
-                    lang,
-                    share=pct(share, lang),
-                    segment=segment_name(ds, seg),
-                    points=formatting.points(share - prior),
-                    comparison=comp,
-                    growth=_moved(seg_growth, lang),
-                )
+                t(k + "largest_segment", lang, **args, points=points, comparison=comp, growth=moved)
             )
         else:
-            out.append(
-                t(
-                    k + "largest_segment_no_prior",
-                    lang,
-                    share=pct(share, lang),
-                    segment=segment_name(ds, seg),
-                )
-            )
+            out.append(t(k + "largest_segment_no_prior", lang, **args))
 
     loss = _row(frame, "net_loss", "", period)
     loss_growth = _v(frame, "net_loss_growth", "", period)
@@ -252,25 +240,16 @@ def takeaways(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> list[str]:
     rd_ratio = _v(frame, "rd_to_revenue", "", period)
     if rd and rd_ratio is not None:
         rd_growth = _v(frame, "rd_expense_growth", "", period)
-        if rd_growth is not None:
-            out.append(
-                t(
-                    k + "rd",
-                    lang,
-                    rd=_money(rd, lang),
-                    ratio=pct(rd_ratio, lang),
-                    growth=pct(rd_growth, lang),
-                )
+        key = "rd" if rd_growth is not None else "rd_no_growth"
+        out.append(
+            t(
+                k + key,
+                lang,
+                rd=_money(rd, lang),
+                ratio=pct(rd_ratio, lang),
+                growth=pct(rd_growth, lang),
             )
-        else:
-            out.append(
-                t(
-                    k + "rd_no_growth",
-                    lang,
-                    rd=_money(rd, lang),
-                    ratio=pct(rd_ratio, lang),
-                )
-            )
+        )
 
     vehicles = frame[
         (frame["metric"] == "vehicles_delivered")
