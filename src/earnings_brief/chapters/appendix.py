@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from .. import __version__, blocks, formatting
-from ..dataset import Dataset, figure_label
+from ..dataset import Dataset, figure_label, parse_reference
 from ..i18n import has, t
 
 esc = html.escape
@@ -52,6 +52,14 @@ def figure_name(ds: Dataset, metric: str, segment: str = "", item: str = "", lan
     if item:
         parts.append(_named("item", item, lang))
     return " · ".join(parts)
+
+
+def input_name(ds: Dataset, label: str, lang: str = "en") -> str:
+    """A check's input as the brief names it: 'revenue[vision_ai] FY2024' → 'Revenue · Vision AI
+    FY2024' (the exact keys stay in the figures table, where derived rows list them)."""
+    reference, _, period = label.rpartition(" ")
+    metric, segment, item = parse_reference(reference) or (reference, "", "")
+    return f"{figure_name(ds, metric, segment, item, lang)} {period}"
 
 
 def show_value(row: Mapping, lang: str = "en", *, digits: int | None = None) -> str:
@@ -169,12 +177,14 @@ def _cell(text: str, *, num: bool = False, raw: bool = False) -> str:
     return f"<td{' class=num' if num else ''}>{text if raw else esc(text)}</td>"
 
 
-def _name_cell(ds: Dataset, row: Mapping, lang: str, note: str = "") -> str:
-    """The figure's name, its key (as derived rows and checks cite it) and an optional note."""
+def _name_cell(ds: Dataset, row: Mapping, lang: str, note: str = "", *, keyed=True) -> str:
+    """The figure's name, its key when ``keyed`` (as derived rows cite their inputs) and an
+    optional note."""
     name = esc(figure_name(ds, row["metric"], row["segment"], row["item"], lang))
     key = esc(figure_label(row["metric"], row["segment"], row["item"]))
+    key = f'<br><span class="eb-key">{key}</span>' if keyed else ""
     note = f'<br><span class="eb-cell-note">{esc(note)}</span>' if note else ""
-    return f'<td class="eb-name">{name}<br><span class="eb-key">{key}</span>{note}</td>'
+    return f'<td class="eb-name">{name}{key}{note}</td>'
 
 
 def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
@@ -216,6 +226,11 @@ def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
     )
 
 
+# Money in the checks table: one scale and precision in every row and column, so that stated,
+# recomputed and a difference read alike ('HKD 1,250.0 m', 'HKD −0.1 m', 'HKD 0.0 m').
+CHECK_MONEY_SCALE = "m"
+
+
 def check_value(frame: pd.DataFrame, check: Mapping, value, lang: str, *, change=False) -> str:
     """A check's stated, recomputed or difference value, in the unit of the figure it checks."""
     like = frame[
@@ -231,8 +246,9 @@ def check_value(frame: pd.DataFrame, check: Mapping, value, lang: str, *, change
         if change:
             return formatting.points(float(value), lang, digits=2)
         return formatting.percent(float(value), lang, digits=2)
-    digits = 3 if dimension == "money" and abs(float(value)) >= 1e9 else None
-    return show_value({"value": value, "unit": unit, "dimension": dimension}, lang, digits=digits)
+    if dimension == "money":
+        return formatting.money(float(value), unit, lang, scale=CHECK_MONEY_SCALE, digits=1)
+    return show_value({"value": value, "unit": unit, "dimension": dimension}, lang)
 
 
 def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: str = "en") -> str:
@@ -259,12 +275,16 @@ def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: s
             f'<br><span class="eb-cell-note">{esc(span)}</span></td>'
         )
         note = str(c.get("note") or "")
-        inputs = ", ".join(c.get("inputs") or ())
-        detail = esc(note) + (f'<br><span class="eb-key">{esc(inputs)}</span>' if inputs else "")
+        inputs = t(a + "list_sep", lang).join(
+            input_name(ds, i, lang) for i in c.get("inputs") or ()
+        )
+        detail = esc(note) + (
+            f'<br><span class="eb-cell-note">{esc(inputs)}</span>' if inputs else ""
+        )
         status = t(a + ("flag" if flagged else "pass"), lang)
         rows.append(
             f'<tr id="{esc(check_anchor(c["id"]))}"{" class=eb-flagged" if flagged else ""}>'
-            + _name_cell(ds, c, lang)
+            + _name_cell(ds, c, lang, keyed=False)
             + _cell(kind)
             + _cell(c["period"])
             + _cell(check_value(frame, c, c["stated"], lang), num=True)
