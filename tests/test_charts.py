@@ -187,10 +187,10 @@ def test_timeline_axis_is_tight_with_quarter_bands():
     assert pd.Timestamp(2024, 12, 20) < lo <= pd.Timestamp(2025, 1, 1)
     assert pd.Timestamp(2026, 1, 1) <= hi < pd.Timestamp(2026, 1, 15)
     labels = [t.get_text() for t in ax.get_xticklabels(minor=True)]
-    assert labels == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
+    assert labels == ["Q1 2025", "Q2 2025", "Q3 2025", "Q4 2025"]
     centres = dict(zip(labels, ax.get_xticks(minor=True), strict=True))
     q4 = mdates.date2num(frame["when"].iloc[1])
-    assert abs(q4 - centres["2025-Q4"]) < 10  # the Q4 milestone sits over its quarter's label
+    assert abs(q4 - centres["Q4 2025"]) < 10  # the Q4 milestone sits over its quarter's label
     assert all(t.get_text() == "" for t in ax.get_xticklabels())
     plt.close(fig)
 

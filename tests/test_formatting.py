@@ -107,3 +107,18 @@ def test_prefix(qualifier, expected):
 
 def test_prefix_and_number_compose():
     assert fmt.prefix("more_than") + fmt.count(23_000) == ">23,000"
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("2025-03-26", "26 Mar 2025"),
+        ("2025-03", "Mar 2025"),
+        ("2025-Q4", "Q4 2025"),
+        ("2025-H1", "H1 2025"),
+        ("2025", "2025"),
+        ("soon", "soon"),
+    ],
+)
+def test_dates_for_readers(written, shown):
+    assert fmt.date(written) == shown

@@ -379,7 +379,7 @@ def timeline(
     frame: pd.DataFrame,
     *,
     status_labels: dict[str, str],
-    quarter_format: str = "{year}-Q{quarter}",
+    quarter_format: str = "Q{quarter} {year}",
     year_format: str = "{year}",
 ) -> plt.Figure:
     """Dated milestones on a time axis: columns when (Timestamp), label, text (the date as written),
@@ -387,7 +387,7 @@ def timeline(
 
     The axis runs from the first milestone's quarter to the end of the last one's, with a light
     rule at each quarter start and the quarter named in its band, so a milestone dated '2025-Q4'
-    sits over the label '2025-Q4'. A label points left of its marker in the right half."""
+    sits over the label 'Q4 2025'. A label points left of its marker in the right half."""
     dates = matplotlib.dates
     frame = frame.sort_values("when").reset_index(drop=True)
     bands = timeline_bands(frame["when"], quarter_format=quarter_format, year_format=year_format)

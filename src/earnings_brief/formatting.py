@@ -7,6 +7,7 @@ Unit words come from the locale, so the same call serves every language.
 from __future__ import annotations
 
 import math
+import re
 
 from .i18n import t
 
@@ -16,6 +17,9 @@ QUALIFIER_PREFIX = {
     "approx": "approx",
     "order_of": "approx",
 }
+
+
+DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?|-Q([1-4])|-H([12]))?$")
 
 
 def _missing(value) -> bool:
@@ -99,3 +103,22 @@ def count(value: float | None, lang: str = "en", *, digits: int | None = None) -
             number = number.rstrip("0").rstrip(".")
         return t("format.count_millions", lang, number=number)
     return f"{value:,.{0 if digits is None else digits}f}"
+
+
+def date(text: str, lang: str = "en") -> str:
+    """A date as the data writes it, for a reader: '2025-03-26' → '26 Mar 2025', '2025-03' →
+    'Mar 2025', '2025-Q4' → 'Q4 2025', '2025-H1' → 'H1 2025'; anything else as written."""
+    m = DATE.match(text)
+    if not m:
+        return text
+    year, month, day, quarter, half = m.groups()
+    if quarter:
+        return t("format.date.quarter", lang, quarter=quarter, year=year)
+    if half:
+        return t("format.date.half", lang, half=half, year=year)
+    if not month:
+        return t("format.date.year", lang, year=year)
+    name = t(f"format.month.{int(month)}", lang)
+    if day:
+        return t("format.date.day", lang, day=int(day), month=name, year=year)
+    return t("format.date.month", lang, month=name, year=year)

@@ -10,7 +10,7 @@ import re
 
 import pandas as pd
 
-from .. import charts, narrative
+from .. import charts, formatting, narrative
 from ..notebook import Context
 from ..record import record
 from .segments import auto_segments
@@ -272,15 +272,15 @@ def roadmap(ctx: Context) -> None:
                 "label": [
                     narrative.fact_sentence(f, ctx.lang).split(":")[0] for _, f in dated.iterrows()
                 ],
-                "text": list(dated["date"]),
+                "text": [formatting.date(d, ctx.lang) for d in dated["date"]],
                 "status": list(dated["status"]),
             }
         )
         fig = charts.timeline(
             frame,
             status_labels={s: ctx.t(f"charts.status.{s}") for s in ("done", "expected")},
-            quarter_format=ctx.t("charts.quarter"),
-            year_format=ctx.t("charts.year"),
+            quarter_format=ctx.t("format.date.quarter"),
+            year_format=ctx.t("format.date.year"),
         )
         done = dated[dated["status"] == "done"]
         figure(

@@ -8,18 +8,16 @@ Nothing here is a forecast of ours: every line is attributed to the company.
 from __future__ import annotations
 
 import html
-import re
 
 import pandas as pd
 
-from .. import blocks
+from .. import blocks, formatting
 from ..dataset import Dataset
 from ..i18n import t
 
 DATED_KINDS = ("event", "roadmap")
 DIRECTION_KINDS = ("strategy", "outlook", "view")
 KINDS = (*DATED_KINDS, *DIRECTION_KINDS)
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 esc = html.escape
 
@@ -29,7 +27,7 @@ def sort_key(date: str) -> str:
 
     A partial date sorts at the end of the span it names, after the dated days within it.
     """
-    m = re.match(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?|-Q([1-4])|-H([12]))?$", date)
+    m = formatting.DATE.match(date)
     if not m:
         return "9999"
     year, month, day, quarter, half = m.groups()
@@ -38,16 +36,6 @@ def sort_key(date: str) -> str:
     elif half:
         month, day = f"{int(half) * 6:02d}", "32"
     return f"{year}-{month or '12'}-{day or '32'}"
-
-
-def show_date(date: str) -> str:
-    """'2025-03-26' → '26 Mar 2025'; '2025-03' → 'Mar 2025'; quarters and halves as written."""
-    m = re.match(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$", date)
-    if not m:
-        return date.replace("-", " ")
-    year, month, day = m.groups()
-    text = f"{_MONTHS[int(month) - 1]} {year}"
-    return f"{int(day)} {text}" if day else text
 
 
 def _name(fact: dict) -> str:
@@ -78,9 +66,9 @@ def render(ds: Dataset, lang: str = "en") -> str:
     if not events.empty:
         rows = []
         for f in events.to_dict("records"):
-            status = t(o + f["status"], lang) if f["status"] else ""
+            status = t(f"charts.status.{f['status']}", lang) if f["status"] else ""
             rows.append(
-                f'<tr><td class="eb-date">{esc(show_date(f["date"]))}</td>'
+                f'<tr><td class="eb-date">{esc(formatting.date(f["date"], lang))}</td>'
                 f"<td>{_name(f)}</td><td>{esc(t(o + 'kind_' + f['kind'], lang))}</td>"
                 f"<td>{esc(f['text'])}</td><td>{esc(status)}</td></tr>"
             )

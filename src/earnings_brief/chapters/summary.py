@@ -21,7 +21,6 @@ from .. import blocks, formatting, metrics
 from ..dataset import Dataset
 from ..i18n import t
 from .appendix import check_anchor, check_value, figure_name, segment_name, show_value
-from .outlook import show_date
 
 esc = html.escape
 
@@ -388,7 +387,12 @@ def cover(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
     zh = f' <span lang="zh-Hant">{esc(c.name_zh)}</span>' if c.name_zh else ""
     mark = "\x00period\x00"
     if p.results_date:
-        when = t("brief.results", lang, period=mark, date=show_date(p.results_date.isoformat()))
+        when = t(
+            "brief.results",
+            lang,
+            period=mark,
+            date=formatting.date(p.results_date.isoformat(), lang),
+        )
     else:
         when = t("brief.results_undated", lang, period=mark)
     when = esc(when).replace(mark, f'<span class="eb-period">{esc(p.label)}</span>')
