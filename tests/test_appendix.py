@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -84,7 +85,7 @@ def test_values_in_words(row, text):
 def test_outlook_in_date_order_and_attributed(ds):
     html = outlook.render(ds)
     dates = re.findall(r'<td class="eb-date">([^<]+)</td>', html)
-    assert dates[0] == "26 Mar 2025" and dates[-1] == "2025 Q4"
+    assert dates[0] == "26 Mar 2025" and dates[-1] == "Q4 2025"
     keys = [outlook.sort_key(d) for d in ("2025-03-26", "2025-03", "2025-04-10", "2025-Q4")]
     assert keys == sorted(keys)
     assert "Strategic direction, as stated by the company" in html
@@ -168,3 +169,47 @@ def test_cycle_title_reads_as_one_sentence(monkeypatch):
     infrastructure.cycles(start("infrastructure"))
     title = re.search(r'<span class="eb-title">(.*?)</span>', "\n".join(shown))[1]
     assert "shorter than depreciation" in title and "than Depreciation" not in title
+
+
+def _checks_table(html: str) -> str:
+    return html[html.index('id="appendix-checks-table"') : html.index('id="appendix-parameters"')]
+
+
+def test_checks_name_their_inputs_in_words(html):
+    """The Note column names a check's inputs as the brief does; exact keys stay in the figures
+    table, where derived rows list their inputs."""
+    table = _checks_table(html)
+    assert "Revenue · Generative AI FY2024" in table
+    assert "revenue[generative_ai]" not in table and "rd_expense FY2023" not in table
+
+
+def test_check_money_in_one_scale(html):
+    """Stated, recomputed and differences in money share one scale and precision."""
+    table = _checks_table(html)
+    money = re.findall(r"RMB [−\d,.]+(?: (?:bn|m))?", table)
+    assert money and all(m.endswith(" m") for m in money), money
+    assert "RMB −2.0 m" in table and "RMB 3,770.0 m" in table
+
+
+def test_outlook_status_and_dates_read_as_the_timeline_does(ds):
+    """Status words from the same locale keys as the timeline legend; one date style."""
+    from earnings_brief.i18n import t
+
+    html = outlook.render(ds)
+    statuses = set(re.findall(r"<td>(Done|Expected|done|expected)</td>", html))
+    assert statuses == {t("charts.status.done"), t("charts.status.expected")}
+    assert "2025-Q4" not in html and "2025 Q4" not in html
+
+
+def test_single_period_charts_name_only_that_period(monkeypatch):
+    """The fixture company has no H1-2024 spending: the subtitle names only H1-2025."""
+    from earnings_brief import blocks
+    from earnings_brief.chapters import revenue
+    from earnings_brief.notebook import start
+
+    data = Path(__file__).parent / "fixtures/data"
+    shown = []
+    monkeypatch.setattr(blocks, "show", shown.append)
+    revenue.spending(start("revenue", company="northwind", period="H1-2025", data_dir=str(data)))
+    subtitle = re.search(r'<span class="eb-subtitle">(.*?)</span>', "\n".join(shown))[1]
+    assert "H1-2025" in subtitle and "H1-2024" not in subtitle

@@ -93,6 +93,7 @@ def mix(ctx: Context) -> None:
         "mix",
         fig,
         cited,
+        shown=frame["period"],
         variant=variant,
         segment=ctx.segment_name(lead["segment"]),
         share=narrative.amount(lead["share"], "ratio", "ratio", lang=ctx.lang),

@@ -99,12 +99,17 @@ def figure(
     source_ids: Iterable[str] = (),
     variant: str = "title",
     texts: str = "",
+    shown: Iterable[str] = (),
     **values,
 ) -> None:
     """Show a chart as a numbered figure. Its words are under ``chapters.<notebook>.<texts or
-    name>``; ``variant`` picks one of the block's finding-titles."""
+    name>``; ``variant`` picks one of the block's finding-titles. ``shown`` are the periods the
+    chart draws: when that is one period, the subtitle names only it (``subtitle_one``)."""
     base = f"chapters.{ctx.notebook}.{texts or name}"
     title = ctx.t(f"{base}.{variant}", **values)
+    periods = list(dict.fromkeys(shown))
+    subtitle = "subtitle_one" if len(periods) == 1 else "subtitle"
+    values["shown"] = periods[0] if periods else ""
     body = charts.img(fig, alt=title)
     source = blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids)
     if len(cited) and (cited["basis"] == "derived").any():
@@ -114,7 +119,7 @@ def figure(
             "figure",
             ctx.block_id(name),
             title,
-            ctx.t(f"{base}.subtitle", **values),
+            ctx.t(f"{base}.{subtitle}", **values),
             body,
             source,
             note=note,
