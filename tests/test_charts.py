@@ -296,3 +296,30 @@ def test_a_single_period_still_names_its_period():
     ax = fig.axes[0]
     shown = [t.get_text() for t in ax.xaxis.get_minorticklabels() if t.get_visible()]
     assert shown.count("H1-2025") == 2
+
+
+def test_mix_labels_narrow_segments_under_the_bar_without_overlap():
+    """A segment under 8% still shows its share: under the bar, apart from its neighbours."""
+    shares = [0.82, 0.068, 0.06, 0.052]
+    frame = pd.DataFrame(
+        {
+            "period": "FY2024",
+            "segment": ["a", "b", "c", "d"],
+            "share": shares,
+            "text": [f"{s * 100:.1f}%" for s in shares],
+            "basis": "reported",
+            "color": charts.PALETTE[:4],
+        }
+    )
+    fig = charts.mix(frame)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    texts = {t.get_text(): t for t in ax.texts}
+    assert set(texts) == {"82.0%", "6.8%", "6.0%", "5.2%"}
+    renderer = fig.canvas.get_renderer()
+    boxes = sorted(
+        (texts[k].get_window_extent(renderer) for k in ("6.8%", "6.0%", "5.2%")), key=lambda b: b.x0
+    )
+    assert all(a.x1 <= b.x0 for a, b in zip(boxes, boxes[1:], strict=False))
+    assert boxes[-1].x1 <= ax.get_window_extent(renderer).x1 + 1
+    plt.close(fig)

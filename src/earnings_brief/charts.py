@@ -39,6 +39,8 @@ LATIN_FALLBACK = "DejaVu Sans"
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 GROUP_COLOR = "#4D4D4D"
 INK = "#222222"
+# Mix chart: bar thickness, and the share under which a segment's label goes under its bar.
+MIX_BAR, MIX_INSIDE = 0.6, 0.08
 MUTED = "#6B6B6B"
 DERIVED_HATCH = "////"
 WIDTH = 6.4  # inches; the HTML column and the A4 text block both fit it
@@ -264,13 +266,14 @@ def compare(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
 def mix(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
     """100 % stacked bars, one per period: columns period, segment, share, text, basis, color."""
     periods = list(dict.fromkeys(frame["period"]))
-    fig, ax = _figure(0.9 + 0.55 * len(periods))
-    handles = {}
+    narrow = (frame["share"] < MIX_INSIDE).any()
+    fig, ax = _figure(0.9 + (0.75 if narrow else 0.55) * len(periods))
+    handles, outside = {}, []
     for i, period in enumerate(periods):
-        left = 0.0
+        left, small = 0.0, []
         for row in frame[frame["period"] == period].itertuples():
-            ax.barh(i, row.share, left=left, height=0.6, **_style(row.basis, row.color))
-            if row.share >= 0.08:
+            ax.barh(i, row.share, left=left, height=MIX_BAR, **_style(row.basis, row.color))
+            if row.share >= MIX_INSIDE:
                 ax.text(
                     left + row.share / 2,
                     i,
@@ -280,16 +283,49 @@ def mix(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
                     fontsize=8,
                     color="white" if row.basis == "reported" else INK,
                 )
+            else:
+                small.append((left + row.share / 2, row.text))
             left += row.share
             handles.setdefault(row.segment, Patch(facecolor=row.color, label=row.segment))
+        outside.append(small)
     ax.set_yticks(range(len(periods)), labels=periods)
-    ax.invert_yaxis()
+    ax.set_ylim(len(periods) - 0.5 + (0.35 if narrow else 0.0), -0.5)
     ax.set_xlim(0, 1)
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
     _hide_value_axis(ax, "x")
     _legend(ax, frame, derived_label, list(handles.values()))
+    for i, small in enumerate(outside):
+        _labels_below(ax, i + MIX_BAR / 2, small)
     return fig
+
+
+def _labels_below(ax, edge: float, labels: list[tuple[float, str]]) -> None:
+    """Labels of segments too narrow to hold them: under the bar, each joined to its segment by
+    a leader, pushed apart left to right so that no two overlap and none leaves the axis."""
+    if not labels:
+        return
+    to_data = ax.transData.inverted()
+    renderer = ax.figure.canvas.get_renderer()
+    y = edge + 0.16
+    texts = [
+        ax.text(mid, y, text, ha="center", va="top", fontsize=8, color=INK)
+        for mid, text in labels
+    ]
+    half = []
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        (x0, _), (x1, _) = to_data.transform([(box.x0, box.y0), (box.x1, box.y1)])
+        half.append((x1 - x0) * 0.6 + 0.006)  # the layout still narrows the axes a little
+    xs = [mid for mid, _ in labels]
+    for k in range(1, len(xs)):
+        xs[k] = max(xs[k], xs[k - 1] + half[k - 1] + half[k])
+    xs[-1] = min(xs[-1], 1 - half[-1])
+    for k in range(len(xs) - 2, -1, -1):
+        xs[k] = min(xs[k], xs[k + 1] - half[k + 1] - half[k])
+    for (mid, _), text, x in zip(labels, texts, xs, strict=True):
+        text.set_x(x)
+        ax.plot([mid, mid, x], [edge, edge + 0.06, y - 0.02], color=MUTED, lw=0.6)
 
 
 def bridge(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
