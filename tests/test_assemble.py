@@ -167,6 +167,35 @@ def test_fixture_notebook_follows_the_contract():
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _dom(html: str, folder: Path, *options: str) -> subprocess.CompletedProcess:
+    """The page's DOM after its scripts ran, from headless chromium, in a fresh profile."""
+    folder.mkdir()
+    page = folder / "brief.html"
+    page.write_text(html, encoding="utf-8")
+    return subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={folder / 'profile'}",
+            *options,
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 COUNT_IMAGES = """
 <script>
 window.addEventListener("load", () => {
@@ -183,27 +212,7 @@ window.addEventListener("load", () => {
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt chromium)")
 def test_opens_in_headless_chromium_with_every_image_loaded(brief, tmp_path):
-    page = tmp_path / "brief.html"
-    page.write_text(brief.replace("</body>", COUNT_IMAGES + "</body>"), encoding="utf-8")
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _dom(brief.replace("</body>", COUNT_IMAGES + "</body>"), tmp_path / "plain")
     found = re.search(r'id="eb-image-count">(\d+)/(\d+)<', result.stdout)
     assert found, result.stderr[-2000:]
     loaded, total = map(int, found.groups())
@@ -244,3 +253,36 @@ def test_repeated_ids_are_made_unique():
     assert unique_ids(html) == (
         '<h3 id="a">x</h3><figure id="a-2"></figure><p id="b"></p><div id="a-3"></div>'
     )
+
+
+IMAGE_WIDTHS = """
+<script>
+window.addEventListener("load", () => {
+  const widths = Array.from(document.querySelectorAll("figure.eb-block img"))
+    .map(i => Math.round(i.getBoundingClientRect().width) + ":" + i.closest("figure").clientWidth);
+  const out = document.createElement("pre");
+  out.id = "eb-image-widths";
+  out.textContent = widths.join(" ");
+  document.body.appendChild(out);
+});
+</script>
+"""
+
+
+def _image_widths(brief: str, tmp_path: Path, width: int) -> list[tuple[int, int]]:
+    """(rendered image width, its block's width) of every chart, in a window ``width`` px wide."""
+    page = brief.replace("</body>", IMAGE_WIDTHS + "</body>")
+    result = _dom(page, tmp_path / str(width), f"--window-size={width},900")
+    found = re.search(r'id="eb-image-widths">([^<]*)<', result.stdout)
+    assert found, result.stderr[-2000:]
+    return [tuple(map(int, pair.split(":"))) for pair in found[1].split()]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt chromium)")
+def test_charts_stay_readable_on_a_phone_and_unchanged_on_a_desktop(brief, tmp_path):
+    """On a 390 px screen a chart keeps a minimum width and its block scrolls; on a desktop it
+    fits its block as before."""
+    phone = _image_widths(brief, tmp_path, 390)
+    assert phone and all(image >= 500 > block for image, block in phone)
+    desktop = _image_widths(brief, tmp_path, 1280)
+    assert desktop and all(image <= block for image, block in desktop)
