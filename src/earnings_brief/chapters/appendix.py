@@ -278,9 +278,8 @@ def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: s
         inputs = t(a + "list_sep", lang).join(
             input_name(ds, i, lang) for i in c.get("inputs") or ()
         )
-        detail = esc(note) + (
-            f'<br><span class="eb-cell-note">{esc(inputs)}</span>' if inputs else ""
-        )
+        inputs = f'<span class="eb-cell-note">{esc(inputs)}</span>' if inputs else ""
+        detail = "<br>".join(p for p in (esc(note), inputs) if p)
         status = t(a + ("flag" if flagged else "pass"), lang)
         rows.append(
             f'<tr id="{esc(check_anchor(c["id"]))}"{" class=eb-flagged" if flagged else ""}>'
