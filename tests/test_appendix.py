@@ -12,16 +12,6 @@ from earnings_brief.chapters import appendix, outlook
 
 
 @pytest.fixture(scope="module")
-def ds():
-    return dataset.load("sensetime", "FY2024")
-
-
-@pytest.fixture(scope="module")
-def frame(ds):
-    return metrics.derive(ds)
-
-
-@pytest.fixture(scope="module")
 def html(ds, frame):
     checks = metrics.reconcile(ds, frame)
     params = {"company": "sensetime", "scenarios": [0.15, 0.25], "note": "<script>x</script>"}

@@ -11,16 +11,6 @@ from earnings_brief.chapters import summary
 
 
 @pytest.fixture(scope="module")
-def ds():
-    return dataset.load("sensetime", "FY2024")
-
-
-@pytest.fixture(scope="module")
-def frame(ds):
-    return metrics.derive(ds)
-
-
-@pytest.fixture(scope="module")
 def checks(ds, frame):
     return metrics.reconcile(ds, frame)
 
