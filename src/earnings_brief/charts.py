@@ -309,8 +309,7 @@ def _labels_below(ax, edge: float, labels: list[tuple[float, str]]) -> None:
     renderer = ax.figure.canvas.get_renderer()
     y = edge + 0.16
     texts = [
-        ax.text(mid, y, text, ha="center", va="top", fontsize=8, color=INK)
-        for mid, text in labels
+        ax.text(mid, y, text, ha="center", va="top", fontsize=8, color=INK) for mid, text in labels
     ]
     half = []
     for text in texts:
