@@ -124,3 +124,20 @@ def test_run_metadata_table_is_not_split_across_pages(tmp_path):
     pages = [_text(path, p) for p in range(1, len(pypdf.PdfReader(path).pages) + 1)]
     first = next(i for i, text in enumerate(pages) if "Field 0" in text)
     assert "Field 11" in pages[first] and "How this edition was built" in pages[first]
+
+
+def test_for_print_puts_each_charts_text_variant_in_src_whatever_the_attribute_order():
+    from earnings_brief.pdf import for_print
+
+    html = (
+        '<img alt="a" class="eb-chart" data-print-src="data:image/svg+xml;base64,PAPER" '
+        'src="data:image/svg+xml;base64,SCREEN">'
+        '<img src="data:image/svg+xml;base64,SCREEN2" data-print-src="data:x;base64,PAPER2" '
+        'alt="b">'
+        '<img src="data:image/png;base64,PLAIN" alt="c">'
+    )
+    out = for_print(html)
+    assert "SCREEN" not in out and "data-print-src" not in out
+    assert out.count('src="data:image/svg+xml;base64,PAPER"') == 1
+    assert 'src="data:x;base64,PAPER2"' in out and 'alt="b"' in out
+    assert '<img src="data:image/png;base64,PLAIN" alt="c">' in out  # no variant: unchanged

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from pathlib import Path
 
 from .errors import BriefError
@@ -60,7 +61,7 @@ def render_pdf(html: str, pdf_path: Path) -> None:
     logger.addHandler(collect)
     try:
         fetcher = _fetcher(weasyprint)
-        document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
+        document = weasyprint.HTML(string=for_print(html), url_fetcher=fetcher).render()
         document.write_pdf(pdf_path)
     except weasyprint.urls.FatalURLFetchingError as err:  # a BaseException, so caught by name
         raise PdfError(
@@ -87,6 +88,26 @@ def render_pdf(html: str, pdf_path: Path) -> None:
         )
     for message in collect.messages:
         logging.getLogger(__name__).warning("WeasyPrint: %s", message)
+
+
+# A chart's <img> carries a second SVG whose text is text, not paths (see charts.img).
+_IMG = re.compile(r"<img\b[^>]*>")
+_PRINT_SRC = re.compile(r'\sdata-print-src="([^"]*)"')
+_SRC = re.compile(r'\ssrc="[^"]*"')
+
+
+def for_print(html: str) -> str:
+    """The HTML with each chart's print variant as its ``src``: faster, and its text selectable."""
+
+    def swap(tag: re.Match) -> str:
+        text = tag.group(0)
+        variant = _PRINT_SRC.search(text)
+        if variant is None:
+            return text
+        rest = _SRC.sub("", text.replace(variant.group(0), ""))
+        return f'<img src="{variant.group(1)}"{rest[len("<img") :]}'
+
+    return _IMG.sub(swap, html)
 
 
 # System font folders: the print CSS takes a few punctuation glyphs from a local() font face.
