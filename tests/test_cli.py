@@ -101,3 +101,18 @@ def test_module_entry_point_from_another_directory(tmp_path):
         capture_output=True, text=True, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0 and "no runs yet" in done.stdout
+
+
+def test_the_cli_skips_the_iri_grammar_and_notebooks_still_validate():
+    """jsonschema's optional IRI checker costs 1.6 s per process; nbformat does not need it."""
+    code = (
+        "import sys\n"
+        "from earnings_brief.cli import _skip_iri_grammar\n"
+        "_skip_iri_grammar()\n"
+        "import nbformat, papermill\n"
+        "nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')]))\n"
+        "print(sys.modules['rfc3987_syntax'] is None)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

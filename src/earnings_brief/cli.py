@@ -16,6 +16,7 @@ from .errors import BriefError, ParameterError
 
 
 def main(argv: list[str] | None = None) -> int:
+    _skip_iri_grammar()
     args = parser().parse_args(argv)
     try:
         return args.run(args) or 0
@@ -25,6 +26,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _skip_iri_grammar() -> None:
+    """Keep jsonschema from building rfc3987_syntax's IRI grammar: 1.6 s of every build here.
+
+    jupyter-server pulls the package in; jsonschema imports it, when present, only to check the
+    "iri" string format, which no notebook schema uses (nbformat validates with fastjsonschema).
+    A None entry makes that optional import fail fast, for this process and its forked workers.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)
 
 
 def parser() -> argparse.ArgumentParser:
