@@ -69,4 +69,4 @@ def test_fact_sentence_carries_the_chinese_name():
     fact = pd.Series(
         {"kind": "strategy", "name_en": "One base", "name_zh": "一基", "text": "Focus."}
     )
-    assert narrative.fact_sentence(fact) == "Strategy — One base (一基): Focus."
+    assert narrative.fact_sentence(fact) == "Strategy: One base (一基). Focus."
