@@ -17,7 +17,9 @@ from .segments import auto_segments
 from .show import (
     change_variant,
     chapter_heading,
+    compare_chart,
     compare_frame,
+    difference,
     facts,
     figure,
     measures_table,
@@ -218,13 +220,13 @@ def revenue_per_vehicle(ctx: Context) -> None:
     frame, cited = compare_frame(
         ctx, items, divisor, digits, text=lambda r: _per_vehicle_text(ctx, r)
     )
-    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    fig = compare_chart(ctx, frame)
     figure(
         ctx,
         "per_vehicle",
         fig,
         cited,
-        variant=change_variant(None if prior is None else now["value"] - prior["value"]),
+        variant=change_variant(difference(now, prior)),
         value=quantity(ctx, now),
         prior=quantity(ctx, prior),
         comparison=ctx.comparison,

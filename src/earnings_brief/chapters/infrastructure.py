@@ -12,7 +12,9 @@ from ..notebook import Context
 from .show import (
     change_variant,
     chapter_heading,
+    compare_chart,
     compare_frame,
+    difference,
     facts,
     figure,
     group_item,
@@ -69,7 +71,7 @@ def compute_capacity(ctx: Context) -> None:
     frame["series"] = [r["as_of"] or r["period"] for _, r in cited.iterrows()]
     if growth is not None:
         cited = pd.concat([cited, pd.DataFrame([growth])])
-    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    fig = compare_chart(ctx, frame)
     g = None if growth is None else growth["value"]
     figure(
         ctx,
@@ -199,13 +201,13 @@ def capex_intensity(ctx: Context) -> None:
         for _, r in peers.iterrows()
     )
     cited = pd.concat([cited, peers]) if len(peers) else cited
-    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    fig = compare_chart(ctx, frame)
     figure(
         ctx,
         "capex",
         fig,
         cited,
-        variant=change_variant(None if prior is None else now["value"] - prior["value"]),
+        variant=change_variant(difference(now, prior)),
         ratio=quantity(ctx, now),
         prior=quantity(ctx, prior),
         period=ctx.period,

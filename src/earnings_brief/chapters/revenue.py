@@ -14,7 +14,10 @@ from .appendix import figure_name
 from .show import (
     change_columns,
     chapter_heading,
+    compare_chart,
     compare_frame,
+    difference,
+    drawn_periods,
     facts,
     figure,
     group_item,
@@ -109,13 +112,13 @@ def revenue_vs_prior(ctx: Context) -> None:
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
     frame, cited = compare_frame(ctx, items, divisor, digits)
     g = ctx.value("revenue_growth")
-    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    fig = compare_chart(ctx, frame)
     figure(
         ctx,
         "revenue_vs_prior",
         fig,
         cited,
-        shown=frame.loc[frame["basis"] != "missing", "series"],
+        shown=drawn_periods(frame),
         variant=f"title_{narrative.change_key(g)}",
         growth=narrative.magnitude(g, ctx.lang),
         revenue=quantity(ctx, ctx.row("revenue")),
@@ -230,8 +233,8 @@ def gross_profit(ctx: Context) -> None:
             rows(ctx, [("gross_margin", "", "", None), ("gross_margin", "", "", ctx.comparison)]),
         ]
     )
-    change = None if prior_margin is None else margin["value"] - prior_margin["value"]
-    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    change = difference(margin, prior_margin)
+    fig = compare_chart(ctx, frame)
     figure(
         ctx,
         "gross_profit",
@@ -288,13 +291,13 @@ def net_loss(ctx: Context) -> None:
         )
     if change is not None:
         cited = pd.concat([cited, pd.DataFrame([change])])
-    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    fig = compare_chart(ctx, frame)
     figure(
         ctx,
         "net_loss",
         fig,
         cited,
-        shown=frame.loc[frame["basis"] != "missing", "series"],
+        shown=drawn_periods(frame),
         variant=f"title_{narrative.change_key(c, 'wider', 'narrower', 'flat')}",
         change=narrative.magnitude(c, ctx.lang),
         loss=quantity(ctx, loss),
@@ -321,13 +324,13 @@ def spending(ctx: Context) -> None:
     ratio = ctx.row(INTENSITY[largest])
     drivers = facts(ctx, kinds=["explanation"], topics=["group"])
     prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in drivers.iterrows()))
-    fig = charts.compare(frame, derived_label=ctx.t("charts.derived"))
+    fig = compare_chart(ctx, frame)
     figure(
         ctx,
         "spending",
         fig,
         cited,
-        shown=frame.loc[frame["basis"] != "missing", "series"],
+        shown=drawn_periods(frame),
         variant="title" if ratio is not None else "title_no_ratio",
         item=narrative.label("metric", largest, ctx.lang),
         value=quantity(ctx, ctx.row(largest)),

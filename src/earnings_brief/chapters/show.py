@@ -37,6 +37,11 @@ def record_row(name: str, row, *, label_key: str, **meta) -> None:
     )
 
 
+def difference(now, prior) -> float | None:
+    """How far a figure moved from its prior-period row; None when the prior is not given."""
+    return None if prior is None else now["value"] - prior["value"]
+
+
 def change_variant(change: float | None) -> str:
     """The title variant for a figure's change: 'title' when unknown, else 'title_up' / …"""
     return "title" if change is None else f"title_{narrative.change_key(change)}"
@@ -178,6 +183,16 @@ def number(value: float, digits: int, *, signed: bool = False) -> str:
 def group_item(ctx: Context, metric: str) -> tuple[str, str, str, str]:
     """A group figure as one ``compare_frame`` item, named as the brief names the metric."""
     return (metric, "", narrative.label("metric", metric, ctx.lang), charts.GROUP_COLOR)
+
+
+def compare_chart(ctx: Context, frame: pd.DataFrame):
+    """The bar chart of a ``compare_frame``, its derived bars labelled in the brief's language."""
+    return charts.compare(frame, derived_label=ctx.t("charts.derived"))
+
+
+def drawn_periods(frame: pd.DataFrame) -> pd.Series:
+    """The periods a ``compare_frame`` chart draws a value for (its ``shown`` for ``figure``)."""
+    return frame.loc[frame["basis"] != "missing", "series"]
 
 
 def compare_frame(
