@@ -119,3 +119,19 @@ def test_takeaways_use_one_percent_precision(ds, frame):
     rd = next(line for line in lines if line.startswith("R&D"))
     assert "109.6% of revenue" in rd
     assert not re.search(r"(?<![\d.])\d+% ", " ".join(lines))
+
+
+def test_one_change_reads_in_the_singular_and_its_kind_comes_from_the_locale(ds):
+    change = {
+        "change": "removed",
+        "metric": "capex",
+        "segment": "",
+        "item": "",
+        "period": "FY2024",
+        "qualifier": "",
+        "old": {"written": "11.29", "written_unit": "RMB 100m"},
+        "new": None,
+    }
+    html = summary.changes_section(ds, [change])
+    assert "One figure added, removed or changed" in html and "1 figures" not in html
+    assert "<td>removed</td>" in html

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .. import blocks, formatting, metrics
 from ..dataset import Dataset
-from ..i18n import t
+from ..i18n import has, t
 from .appendix import check_anchor, check_value, figure_name, segment_name, show_value
 
 esc = html.escape
@@ -465,7 +465,7 @@ def changes_section(ds: Dataset, changes: list[dict], lang: str = "en") -> str:
             f"<tr><td>{esc(name)} {esc(str(ch.get('period', '')))}</td>"
             f'<td class="num">{esc(_shown(ch.get("old"), lang))}</td>'
             f'<td class="num">{esc(_shown(ch.get("new"), lang))}</td>'
-            f"<td>{esc(str(ch.get('change', '')))}</td></tr>"
+            f"<td>{esc(_change_word(ch.get('change', ''), lang))}</td></tr>"
         )
     head = "".join(
         f"<th scope=col{' class=num' if k in ('old', 'new') else ''}>{esc(t(c + k, lang))}</th>"
@@ -480,7 +480,7 @@ def changes_section(ds: Dataset, changes: list[dict], lang: str = "en") -> str:
             blocks.block(
                 "table",
                 "changes-table",
-                t(c + "title", lang, count=len(changes)),
+                t(c + ("title_one" if len(changes) == 1 else "title"), lang, count=len(changes)),
                 "",
                 table,
                 blocks.source_text(None, ds.sources, lang, source_ids=list(ds.sources)),
@@ -489,6 +489,12 @@ def changes_section(ds: Dataset, changes: list[dict], lang: str = "en") -> str:
             "</div>",
         ]
     )
+
+
+def _change_word(kind: str, lang: str) -> str:
+    """'added', 'removed' or 'changed' in the brief's language."""
+    key = f"brief.changes.kind.{kind}"
+    return t(key, lang) if has(key, lang) else kind
 
 
 def _shown(value, lang: str) -> str:
