@@ -22,6 +22,17 @@ class Parameter:
     default: Any
     help: str
     item_type: type | None = None  # element type of a list parameter
+    choices: tuple[str, ...] = ()  # the values a string parameter may take; empty: any
+
+
+def _money_scale() -> Parameter:
+    return Parameter(
+        "money_scale",
+        str,
+        "",
+        "scale of money in the chapter's charts and tables: 'bn' or 'm'; empty: picked per block",
+        choices=("", "bn", "m"),
+    )
 
 
 SHARED = (
@@ -34,8 +45,17 @@ SHARED = (
     Parameter("language", str, "en", "language of every word in the brief (a folder in locales/)"),
 )
 KNOBS: dict[str, tuple[Parameter, ...]] = {
-    "revenue": (),
-    "segments": (),
+    "revenue": (
+        Parameter(
+            "checks_shown",
+            str,
+            "all",
+            "data-quality checks the checks table lists: every check, or only the flagged ones",
+            choices=("all", "flagged"),
+        ),
+        _money_scale(),
+    ),
+    "segments": (_money_scale(),),
     "infrastructure": (
         Parameter(
             "efficiency_scenarios",
@@ -46,7 +66,7 @@ KNOBS: dict[str, tuple[Parameter, ...]] = {
             item_type=float,
         ),
     ),
-    "auto": (),
+    "auto": (_money_scale(),),
 }
 NOTEBOOKS = tuple(KNOBS)
 
@@ -84,6 +104,10 @@ def _type_name(p: Parameter) -> str:
     if p.type is list:
         return f"a list of {_TYPE_WORDS[p.item_type]}s, e.g. [0.15, 0.25]"
     return _TYPE_WORDS[p.type]
+
+
+def _choice_words(p: Parameter) -> str:
+    return "one of " + ", ".join("'' (automatic)" if c == "" else f"'{c}'" for c in p.choices)
 
 
 _TYPE_WORDS = {str: "string", float: "number", int: "whole number", list: "list"}
@@ -134,6 +158,11 @@ def validate(notebook: str, **values: Any) -> Params:
             field="language",
             expected="one of " + ", ".join(languages()),
         )
+    for p in known.values():
+        if p.choices and checked[p.name] not in p.choices:
+            raise ParameterError(
+                f"unknown value {checked[p.name]!r}", field=p.name, expected=_choice_words(p)
+            )
     for lead in checked.get("efficiency_scenarios", []):
         if not 0 < lead < 1:
             raise ParameterError(
