@@ -41,14 +41,16 @@ def amount(
     lang: str = "en",
     signed: bool | None = None,
     approximate: bool = False,
+    scale: str | None = None,
 ) -> str:
     """One value in its dimension's style: 'RMB 3.77 bn', '63.7%', '6x', '1.67 m vehicles'.
 
-    An ``approximate`` whole amount shows no decimals ('≈USD 100 bn')."""
+    An ``approximate`` whole amount shows no decimals ('≈USD 100 bn'); ``scale`` ('bn', 'm')
+    fixes the scale of a money amount, which is otherwise picked from its size."""
     if _missing(value):
         return t("format.na", lang)
     if dimension == "money":
-        return formatting.money(value, unit or currency, lang, trim=approximate)
+        return formatting.money(value, unit or currency, lang, scale=scale, trim=approximate)
     if dimension == "ratio":
         signed = metric.endswith(SIGNED) if signed is None else signed
         return formatting.percent(value, lang, signed=signed)
@@ -81,6 +83,7 @@ def quantity(
     lang: str = "en",
     signed: bool | None = None,
     qualified: bool = True,
+    scale: str | None = None,
 ) -> str:
     """A figure (a row of the metrics frame) as text, with its qualifier: '>23,000 PFLOPS'."""
     if row is None:
@@ -94,6 +97,7 @@ def quantity(
         lang=lang,
         signed=signed,
         approximate=formatting.approximate(row["qualifier"]),
+        scale=scale,
     )
     return f"{formatting.prefix(row['qualifier'], lang)}{text}" if qualified else text
 

@@ -24,7 +24,6 @@ from .show import (
     figure,
     measures_table,
     missing,
-    money_scale,
     names_table,
     prose,
     quantity,
@@ -216,10 +215,10 @@ def revenue_per_vehicle(ctx: Context) -> None:
         return
     prior = ctx.row("revenue_per_vehicle", seg, period=ctx.comparison)
     items = [("revenue_per_vehicle", seg, ctx.segment_name(seg), ctx.colors[seg])]
-    divisor, unit, digits = money_scale([1.0], ctx.currency, ctx)
-    frame, cited = compare_frame(
-        ctx, items, divisor, digits, text=lambda r: _per_vehicle_text(ctx, r)
-    )
+    # A value per vehicle is drawn in currency units, whatever the chapter's money scale: in
+    # 'bn' or 'm' it would read 0.00.
+    unit = ctx.currency
+    frame, cited = compare_frame(ctx, items, text=lambda r: _per_vehicle_text(ctx, r))
     fig = compare_chart(ctx, frame)
     figure(
         ctx,

@@ -165,14 +165,26 @@ def table(
     )
 
 
+def chosen_scale(ctx: Context) -> str:
+    """The notebook's ``money_scale`` knob: 'bn' or 'm', or '' to pick the scale per block."""
+    return ctx.params.knobs.get("money_scale", "")
+
+
 def money_scale(values: Iterable[float], currency: str, ctx: Context) -> tuple[float, str, int]:
-    """Divisor, unit text and decimals for drawing money values: the largest scale under the max."""
+    """Divisor, unit text and decimals for drawing money values: the scale the notebook's
+    ``money_scale`` knob chose, else the largest scale under the largest value."""
+    chosen = chosen_scale(ctx)
     top = max((abs(v) for v in values if v is not None), default=0.0)
     for divisor, scale, digits in MONEY_SCALES:
-        if top >= divisor:
+        if (scale == chosen) if chosen else top >= divisor:
             unit = f"{currency} {ctx.t(f'format.scale.{scale}')}" if scale else currency
             return divisor, unit, digits
     return 1.0, currency, 0
+
+
+def cell_quantity(ctx: Context, row) -> str:
+    """A figure in words for a table cell: money in the scale the ``money_scale`` knob chose."""
+    return quantity(ctx, row, scale=chosen_scale(ctx) or None)
 
 
 def number(value: float, digits: int, *, signed: bool = False) -> str:
@@ -288,7 +300,7 @@ def measures_table(
             tables.Column("measure", ctx.t("chapters.common.measure")),
         ),
         "value": (
-            [quantity(ctx, r) for _, r in found.iterrows()],
+            [cell_quantity(ctx, r) for _, r in found.iterrows()],
             tables.Column("value", ctx.t("chapters.common.value"), right=True),
         ),
         "note": (list(found["note"]), tables.Column("note", ctx.t("chapters.common.note"))),
