@@ -14,6 +14,7 @@ from .appendix import figure_name
 from .show import (
     change_columns,
     chapter_heading,
+    chosen_scale,
     compare_chart,
     compare_frame,
     difference,
@@ -400,11 +401,11 @@ def _record_rows(ctx: Context, label_key: str, **found) -> None:
             record_row(name, row, label_key=label_key)
 
 
-def _check_text(ctx: Context, check: pd.Series, value: float) -> str:
+def _check_text(ctx: Context, check: pd.Series, value: float, scale: str | None = None) -> str:
     ref = ctx.row(check["metric"], check["segment"], check["item"], check["period"])
     dimension, unit = ("ratio", "ratio") if ref is None else (ref["dimension"], ref["unit"])
     return narrative.amount(
-        value, dimension, unit, check["metric"], currency=ctx.currency, lang=ctx.lang
+        value, dimension, unit, check["metric"], currency=ctx.currency, lang=ctx.lang, scale=scale
     )
 
 
@@ -414,7 +415,8 @@ def _check_figure(ctx: Context, metric: str, segment: str, item: str, period: st
 
 
 def quality_flags(ctx: Context) -> None:
-    """Reconciliation checks on this chapter's figures; flagged ones are spelt out first."""
+    """Reconciliation checks on this chapter's figures; flagged ones are spelt out first. The
+    table lists every check, or only the flagged ones when the ``checks_shown`` knob says so."""
     section(ctx, "checks")
     checks = ctx.checks[
         ctx.checks["metric"].isin(CHAPTER_METRICS) & (ctx.checks["kind"] != "claim")
@@ -435,16 +437,24 @@ def quality_flags(ctx: Context) -> None:
             for _, c in flagged.iterrows()
         )
     )
+    only_flagged = ctx.params.knobs.get("checks_shown") == "flagged"
+    listed = flagged if only_flagged else checks
+    if listed.empty:
+        prose(ctx.t("chapters.revenue.checks.none_flagged", total=len(checks)))
+        return
+    scale = chosen_scale(ctx) or None
     frame = pd.DataFrame(
         {
             "figure": [
                 _check_figure(ctx, c.metric, c.segment, c.item, c.period)
-                for c in checks.itertuples()
+                for c in listed.itertuples()
             ],
-            "kind": [ctx.t(f"brief.check_kind.{k}") for k in checks["kind"]],
-            "stated": [_check_text(ctx, c, c["stated"]) for _, c in checks.iterrows()],
-            "recomputed": [_check_text(ctx, c, c["recomputed"]) for _, c in checks.iterrows()],
-            "status": [ctx.t(f"brief.appendix.{s}") for s in checks["status"]],
+            "kind": [ctx.t(f"brief.check_kind.{k}") for k in listed["kind"]],
+            "stated": [_check_text(ctx, c, c["stated"], scale) for _, c in listed.iterrows()],
+            "recomputed": [
+                _check_text(ctx, c, c["recomputed"], scale) for _, c in listed.iterrows()
+            ],
+            "status": [ctx.t(f"brief.appendix.{s}") for s in listed["status"]],
         }
     )
     columns = [
@@ -460,8 +470,11 @@ def quality_flags(ctx: Context) -> None:
         frame,
         columns,
         None,
-        source_ids=sources_of(checks[checks["source"] != ""]),
+        source_ids=sources_of(listed[listed["source"] != ""]),
         variant="title_flag" if len(flagged) else "title_pass",
+        note=ctx.t("chapters.revenue.checks.flagged_only", total=len(checks))
+        if only_flagged
+        else "",
         flagged=len(flagged),
         total=len(checks),
     )
