@@ -180,3 +180,14 @@ def test_only_kernel_start_failures_are_retried(tmp_path):
     (job,) = jobs(tmp_path, {"segments": FAIL}, retries=2)
     outcome = pipeline.execute(job)
     assert outcome.status == "failed" and outcome.attempts == 1
+
+
+def test_kernels_use_ipc_sockets_with_a_path_each():
+    """Parallel kernels over TCP could pick the same port ("Address already in use")."""
+    import tempfile
+
+    manager = pipeline.ipc_kernel_manager()
+    first, second = manager(), manager()
+    assert first.transport == second.transport == "ipc"
+    assert first.ip != second.ip
+    assert all(m.ip.startswith(tempfile.gettempdir()) for m in (first, second))

@@ -14,12 +14,15 @@ A thread pool is not safe: papermill changes the working directory of the whole 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
 import signal
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import asdict, dataclass, field
@@ -349,6 +352,30 @@ def _exit_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+@functools.cache
+def ipc_kernel_manager() -> type:
+    """A kernel manager whose kernels talk over Unix sockets with paths of their own.
+
+    Over TCP, kernels started at the same moment in different workers can pick the same free
+    port, and one dies with "Address already in use" (seen here). IPC sockets are named by a
+    fresh path per kernel under the temporary folder, so parallel kernels never collide, and
+    the kernel no longer warns that TCP traffic is unencrypted.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IpcKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            return os.path.join(tempfile.gettempdir(), f"earnings-brief-{uuid.uuid4().hex}")
+
+    return IpcKernelManager
+
+
 def execute(job: Job) -> Outcome:
     """Run one notebook with papermill (in a worker). Never raises for a notebook's own errors."""
     import papermill
@@ -367,6 +394,7 @@ def execute(job: Job) -> Outcome:
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=job.timeout,
+                kernel_manager_class=ipc_kernel_manager(),
             )
             return _finished(job, "executed", started, attempts=attempt)
         except PapermillExecutionError as err:
