@@ -92,7 +92,9 @@ def test_check_is_wired_to_the_check_command(capsys):
         )
         == 0
     )
-    assert capsys.readouterr().out.strip()
+    out = capsys.readouterr().out
+    assert out.startswith("Northwind Robotics H1-2025: 17 reported figures")
+    assert "5 passed, 0 flagged" in out and "FLAG" not in out
 
 
 def test_module_entry_point_from_another_directory(tmp_path):
