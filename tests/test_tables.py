@@ -39,7 +39,10 @@ def test_numbers_are_right_aligned_with_one_precision_per_column():
 def test_derived_cells_are_marked_and_noted():
     html = html_table(_frame(), COLUMNS)
     assert html.count('class="num eb-derived"') == 2
-    assert derived_note(_frame(), COLUMNS)
+    assert derived_note(_frame(), COLUMNS) == (
+        "Cells marked “derived” are computed from reported figures (see the appendix for their "
+        "inputs)."
+    )
     assert derived_note(_frame().assign(basis="reported"), COLUMNS) == ""
 
 
