@@ -151,13 +151,18 @@ def test_every_chart_kind_renders():
     )
     points = pd.DataFrame({"x": [0.15], "y": [0.15], "text": ["15%"], "basis": "reported"})
     figs = [
-        charts.mix(mix),
-        charts.bridge(bridge),
-        charts.ranges(ranges),
-        charts.timeline(timeline, status_labels={"done": "Done", "expected": "Expected"}),
-        charts.sensitivity(lines, points, x_label="x", y_label="y"),
+        (charts.mix(mix), {"40%", "60%"}),
+        (charts.bridge(bridge), {"1", "+0.5", "1.5"}),
+        (charts.ranges(ranges), {"3–6", "60"}),
+        (
+            charts.timeline(timeline, status_labels={"done": "Done", "expected": "Expected"}),
+            {"a · 2025-03", "b · 2025-Q4"},
+        ),
+        (charts.sensitivity(lines, points, x_label="x", y_label="y"), {"15%"}),
     ]
-    for fig in figs:
+    for fig, labels in figs:
+        drawn = {t.get_text() for ax in fig.axes for t in ax.texts}
+        assert labels <= drawn, (labels, drawn)  # each chart labels every value it was given
         assert charts.svg(fig).startswith(b"<?xml")
     assert plt.get_fignums() == []
 
