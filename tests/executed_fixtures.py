@@ -21,7 +21,7 @@ SVG = (
 
 def svg_img(width: int, label: str) -> str:
     data = base64.b64encode(SVG.format(w=width, label=label).encode()).decode()
-    return f'<img src="data:image/svg+xml;base64,{data}" alt="{label}">'
+    return f'<img class="eb-chart" src="data:image/svg+xml;base64,{data}" alt="{label}">'
 
 
 def block(kind: str, slug: str, title: str, body: str, source: str = "TMTPost AGI") -> str:
