@@ -21,6 +21,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import catalog as metric_catalog
+from .catalog import Catalog
 from .errors import DataError
 from .units import parse_unit, rounding_half_width, to_base
 
@@ -67,12 +69,12 @@ FACT_KINDS = {
 }
 FACT_STATUSES = {"", "done", "expected"}
 RELATIONS = {">", "<", ">=", "<="}
-# Metrics that may be negative; every other amount, count or ratio cannot be.
-SIGNED_SUFFIXES = ("_growth", "_change", "_margin", "_profit", "_income", "_cash_flow")
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 _AS_OF = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 _FACT_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?|-Q[1-4]|-H[12])?$")
+# A range as sources print it: '107-108' (low-high, each may carry a sign).
+_RANGE = re.compile(r"^(?P<lo>[+-]?[\d,]*\.?\d+)\s*[-–~]\s*(?P<hi>[+-]?[\d,]*\.?\d+)$")
 _REFERENCE = re.compile(
     r"^(?P<metric>[a-z][a-z0-9_]*)(\[(?P<segment>[a-z0-9_]*)(/(?P<item>[a-z0-9_]+))?\])?$"
 )
@@ -83,6 +85,7 @@ class Segment:
     key: str
     name_en: str
     name_zh: str = ""
+    renamed_to: str = ""  # the key this segment was renamed to in a later period
 
 
 @dataclass(frozen=True)
@@ -113,15 +116,16 @@ class Period:
 class Source:
     id: str
     publisher: str
-    title: str
-    description: str
-    language: str
-    date: str
-    company: str
-    covers: str
+    title: str = ""
+    description: str = ""
+    language: str = ""
+    date: str = ""
+    company: str = ""
+    covers: str = ""
     date_note: str = ""
     file: str = ""
     sha256: str = ""
+    url: str = ""
 
 
 @dataclass
@@ -136,12 +140,36 @@ class Dataset:
     facts: pd.DataFrame
     claims: pd.DataFrame
     files: list[Path]
+    catalog: Catalog = field(default_factory=metric_catalog.load)
 
     @property
     def segments(self) -> list[Segment]:
         """Segments with figures in this dataset, in the company's display order."""
         used = set(self.figures["segment"]) - {""}
         return [s for k, s in self.company.segments.items() if k in used]
+
+    def former_names(self, segment: str) -> list[str]:
+        """Keys this dataset's figures wrote for ``segment`` before it was renamed to it."""
+        if "segment_written" not in self.figures:
+            return []
+        rows = self.figures[self.figures["segment"] == segment]
+        return [k for k in dict.fromkeys(rows["segment_written"]) if k and k != segment]
+
+    def segment_name(self, segment: str, lang: str = "en") -> str:
+        """A segment's name; a renamed one names its former name too: 'Vision AI (Traditional
+        AI)' when the comparison period used the old key."""
+        from .i18n import t
+
+        def name(key: str) -> str:
+            seg = self.company.segments.get(key)
+            if seg is None:
+                return key.replace("_", " ")
+            return seg.name_zh if lang.startswith("zh") and seg.name_zh else seg.name_en
+
+        former = [name(k) for k in self.former_names(segment)]
+        if not former:
+            return name(segment)
+        return t("narrative.renamed", lang, name=name(segment), former=", ".join(former))
 
 
 def default_data_dir() -> Path:
@@ -172,7 +200,12 @@ def dataset_files(company: str, period: str, data_dir: Path | str | None = None)
     """The files a dataset is made of, without parsing them (cheap: used for change detection)."""
     root = Path(data_dir) if data_dir else default_data_dir()
     folder = root / company / period
-    return [root / company / "company.toml", *sorted(p for p in folder.iterdir() if p.is_file())]
+    extension = [root / company / CATALOG_FILE] if (root / company / CATALOG_FILE).is_file() else []
+    return [
+        root / company / "company.toml",
+        *extension,
+        *sorted(p for p in folder.iterdir() if p.is_file()),
+    ]
 
 
 def load(company: str, period: str, data_dir: Path | str | None = None) -> Dataset:
@@ -201,18 +234,21 @@ def load(company: str, period: str, data_dir: Path | str | None = None) -> Datas
         )
     folder = root / company / period
     comp = _company(root / company / "company.toml")
+    cat = metric_catalog.load(root / company / CATALOG_FILE)
     per = _period(folder / "period.toml", period)
     sources = _sources(folder / "sources.toml", per)
-    figures = _figures(folder / "figures.csv", comp, per, sources)
+    figures = _figures(folder / "figures.csv", comp, per, sources, cat)
     facts = _facts(folder / "facts.csv", sources)
     claims = _claims(folder / "claims.csv", per, sources, figures)
     files = [
         root / company / "company.toml",
+        *cat.files[1:],
         *(folder / n for n in _PERIOD_FILES if (folder / n).exists()),
     ]
-    return Dataset(root, comp, per, sources, figures, facts, claims, files)
+    return Dataset(root, comp, per, sources, figures, facts, claims, files, cat)
 
 
+CATALOG_FILE = "catalog.toml"
 _PERIOD_FILES = ("period.toml", "sources.toml", "figures.csv", "facts.csv", "claims.csv")
 
 
@@ -270,9 +306,12 @@ def _company(path: Path) -> Company:
                     "not a table", file=path, field=f"{group}.{key}", expected="a table"
                 )
             name_en = _require(value, "name_en", path, str, f"{group}.{key}")
-            out[key] = Segment(key, name_en, str(value.get("name_zh", "")))
+            renamed = str(value.get("renamed_to", "")) if group == "segments" else ""
+            out[key] = Segment(key, name_en, str(value.get("name_zh", "")), renamed)
         return out
 
+    segments = named(segs, "segments")
+    _check_renames(path, segments)
     return Company(
         key=path.parent.name,
         name_en=_require(t, "name_en", path),
@@ -281,9 +320,46 @@ def _company(path: Path) -> Company:
         exchange=str(t.get("exchange", "")),
         currency=_require(t, "currency", path),
         fiscal_year_end=str(t.get("fiscal_year_end", "12-31")),
-        segments=named(segs, "segments"),
+        segments=segments,
         brands=named(t.get("brands", {}), "brands"),
     )
+
+
+def _check_renames(path: Path, segments: dict[str, Segment]) -> None:
+    """Each ``renamed_to`` names another segment, and renames never go round in a circle."""
+    for key, seg in segments.items():
+        seen = {key}
+        target = seg.renamed_to
+        while target:
+            if target not in segments or target in seen:
+                why = "unknown segment" if target not in segments else "a circle of renames"
+                raise DataError(
+                    f"{why} '{target}'",
+                    file=path,
+                    field=f"segments.{key}.renamed_to",
+                    expected="the key of the segment it was renamed to, from this file",
+                )
+            seen.add(target)
+            target = segments[target].renamed_to
+
+
+def canonical_segments(company: Company, used_now: set[str]) -> dict[str, str]:
+    """Each segment key → the key a dataset shows it under: renamed segments are one segment,
+    shown under the name the current period uses (else the latest name)."""
+    out = {}
+    for key in company.segments:
+        chain = [key]
+        while company.segments[chain[-1]].renamed_to:
+            chain.append(company.segments[chain[-1]].renamed_to)
+        group = [k for k in company.segments if _latest(company, k) == chain[-1]]
+        out[key] = next((k for k in group if k in used_now), chain[-1])
+    return out
+
+
+def _latest(company: Company, key: str) -> str:
+    while company.segments[key].renamed_to:
+        key = company.segments[key].renamed_to
+    return key
 
 
 def _period(path: Path, label: str) -> Period:
@@ -321,15 +397,7 @@ def _sources(path: Path, period: Period) -> dict[str, Source]:
     for sid, s in t.items():
         if not isinstance(s, dict):
             raise DataError("not a table", file=path, field=sid, expected=f"a [{sid}] table")
-        for key in ("publisher", "language", "company", "covers"):
-            _require(s, key, path, str, sid)
-        if not (s.get("title") or s.get("description")):
-            raise DataError(
-                "no title or description", file=path, field=f"{sid}.title", expected="either field"
-            )
-        out[sid] = Source(
-            sid, **{k: str(v) for k, v in s.items() if k in Source.__dataclass_fields__}
-        )
+        out[sid] = _source(path, sid, s)
     for sid in period.sources:
         if sid not in out:
             raise DataError(
@@ -339,6 +407,18 @@ def _sources(path: Path, period: Period) -> dict[str, Source]:
                 expected=f"one of {_listing(out)}",
             )
     return out
+
+
+def _source(path: Path, sid: str, table: dict) -> Source:
+    """One source: a publisher and a title or a description; everything else is optional."""
+    _require(table, "publisher", path, str, sid)
+    if not (table.get("title") or table.get("description")):
+        raise DataError(
+            "no title or description", file=path, field=f"{sid}.title", expected="either field"
+        )
+    known = {k: str(v) for k, v in table.items() if k in Source.__dataclass_fields__}
+    known.pop("id", None)
+    return Source(sid, **known)
 
 
 def _rows(
@@ -400,10 +480,16 @@ def _check_source(value: str, sources: dict, path: Path, line: int) -> None:
         )
 
 
-def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.DataFrame:
+def _figures(
+    path: Path, company: Company, period: Period, sources: dict, cat: Catalog
+) -> pd.DataFrame:
     records, seen = [], {}
     periods = {period.label, period.comparison} - {""}
-    for line, r in _rows(path, FIGURE_COLUMNS):
+    rows = _rows(path, FIGURE_COLUMNS)
+    canonical = canonical_segments(
+        company, {r["segment"] for _, r in rows if r["period"] == period.label}
+    )
+    for line, r in rows:
         for key in ("metric", "period", "value", "unit", "source"):
             if not r[key]:
                 raise DataError("empty value", file=path, line=line, field=key, expected="a value")
@@ -415,6 +501,7 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
                 field="metric",
                 expected="lower_snake_case",
             )
+        _check_metric(r["metric"], cat, path, line)
         if r["segment"] and r["segment"] not in company.segments:
             raise DataError(
                 f"unknown segment '{r['segment']}'",
@@ -431,8 +518,9 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
                 field="period",
                 expected=f"one of {_listing(sorted(periods))}",
             )
+        bounds = _range(r["value"], path, line)
         try:
-            number = float(r["value"].replace(",", ""))
+            number = float(r["value"].replace(",", "")) if bounds is None else sum(bounds) / 2
         except ValueError:
             number = math.nan
         if not math.isfinite(number):
@@ -443,15 +531,12 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
                 field="value",
                 expected="a plain number such as 37.7, in the row's unit",
             )
-        unit = parse_unit(r["unit"], file=path, line=line, currency=company.currency)
-        if number < 0 and not r["metric"].endswith(SIGNED_SUFFIXES):
-            raise DataError(
-                f"negative value {r['value']} for {r['metric']}",
-                file=path,
-                line=line,
-                field="value",
-                expected="a value of zero or more (record a loss as a positive *_loss figure)",
-            )
+        noun = cat.noun(r["metric"])
+        unit = parse_unit(r["unit"], file=path, line=line, currency=company.currency, noun=noun)
+        _check_unit(r["metric"], unit, cat, path, line)
+        _check_sign(
+            r["metric"], r["value"], number if bounds is None else bounds[0], cat, path, line
+        )
         if r["qualifier"] not in QUALIFIERS:
             raise DataError(
                 f"unknown qualifier '{r['qualifier']}'",
@@ -471,7 +556,8 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
         _check_source(r["source"], sources, path, line)
         # Only a 'conflicting' statement may repeat a figure; another qualifier does not make
         # a second figure.
-        key = (r["metric"], r["segment"], r["item"], r["period"], r["qualifier"] == "conflicting")
+        segment = canonical.get(r["segment"], r["segment"])
+        key = (r["metric"], segment, r["item"], r["period"], r["qualifier"] == "conflicting")
         if key in seen:
             raise DataError(
                 f"duplicate figure {figure_label(*key[:4])}",
@@ -482,11 +568,12 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
             )
         seen[key] = line
         value = to_base(number, unit)
-        half = rounding_half_width(r["value"], unit)
+        lo, hi, range_lo, range_hi = _interval(r["value"], bounds, unit)
         records.append(
             {
                 "metric": r["metric"],
-                "segment": r["segment"],
+                "segment": segment,
+                "segment_written": r["segment"],
                 "item": r["item"],
                 "period": r["period"],
                 "value": value,
@@ -499,8 +586,10 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
                 "basis": "reported",
                 "source": r["source"],
                 "note": r["note"],
-                "lo": value - half,
-                "hi": value + half,
+                "lo": lo,
+                "hi": hi,
+                "range_lo": range_lo,
+                "range_hi": range_hi,
                 "inputs": (),
                 "line": line,
             }
@@ -510,6 +599,92 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
     import pandas as pd
 
     return pd.DataFrame.from_records(records)
+
+
+def _check_metric(metric: str, cat: Catalog, path: Path, line: int) -> None:
+    """A metric must be defined in the bundled catalog or the dataset's own catalog.toml."""
+    if metric in cat:
+        return
+    extension = path.parent.parent / CATALOG_FILE
+    raise DataError(
+        f"unknown metric '{metric}'",
+        file=path,
+        line=line,
+        field="metric",
+        expected=f"a metric the catalog defines; add [metrics.{metric}] to {extension}",
+    )
+
+
+def _check_unit(metric: str, unit, cat: Catalog, path: Path, line: int) -> None:
+    """Money is written in a currency and a count in its catalog noun."""
+    kind, noun = cat.kind(metric), cat.noun(metric)
+    if (
+        kind == "money"
+        and unit.dimension != "money"
+        or kind != "money"
+        and unit.dimension == "money"
+    ):
+        expected = "a currency unit such as 'RMB 100m'" if kind == "money" else f"a {kind} unit"
+        raise DataError(
+            f"unit '{unit.base}' does not fit {metric} (a {kind} figure)",
+            file=path,
+            line=line,
+            field="unit",
+            expected=expected,
+        )
+    if kind == "count" and unit.dimension == "count" and noun and unit.base != noun:
+        raise DataError(
+            f"unit '{unit.base}' is not the noun of {metric}",
+            file=path,
+            line=line,
+            field="unit",
+            expected=f"'{noun}' or '{noun} <scale>' (the catalog's noun_en for {metric})",
+        )
+
+
+def _check_sign(metric: str, written: str, low: float, cat: Catalog, path: Path, line: int):
+    """Only a signed metric (a profit, a change, EBITDA …) may be negative."""
+    if low >= 0 or cat.is_signed(metric):
+        return
+    negation = cat.negation(metric)
+    hint = f"; a negative {metric} is a positive {negation}" if negation else ""
+    raise DataError(
+        f"negative value {written} for {metric}",
+        file=path,
+        line=line,
+        field="value",
+        expected=f"a value of zero or more (the catalog does not mark {metric} signed{hint})",
+    )
+
+
+def _range(written: str, path: Path, line: int) -> tuple[float, float] | None:
+    """'107-108' → (107.0, 108.0); None for a single number. The low end comes first."""
+    m = _RANGE.match(written.strip())
+    if not m:
+        return None
+    lo, hi = (float(m[k].replace(",", "")) for k in ("lo", "hi"))
+    if lo >= hi:
+        raise DataError(
+            f"range '{written}' does not rise",
+            file=path,
+            line=line,
+            field="value",
+            expected="low-high, e.g. 107-108",
+        )
+    return lo, hi
+
+
+def _interval(written: str, bounds, unit) -> tuple[float, float, float, float]:
+    """[lo, hi] in base units from the written rounding, and the range's ends (NaN if none)."""
+    if bounds is None:
+        number = float(written.replace(",", ""))
+        half = rounding_half_width(written, unit)
+        value = to_base(number, unit)
+        return value - half, value + half, math.nan, math.nan
+    m = _RANGE.match(written.strip())
+    ends = [to_base(b, unit) for b in bounds]
+    halves = [rounding_half_width(m[k], unit) for k in ("lo", "hi")]
+    return ends[0] - halves[0], ends[1] + halves[1], ends[0], ends[1]
 
 
 def _facts(path: Path, sources: dict) -> pd.DataFrame:
@@ -575,6 +750,12 @@ def figure_label(metric: str, segment: str = "", item: str = "", period: str = "
     return f"{ref} {period}".strip()
 
 
+def _claim_segment(segment: str, figures: pd.DataFrame) -> str:
+    """The key the figures show a segment under, when a claim names it by its former key."""
+    written = figures[figures["segment_written"] == segment]
+    return str(written["segment"].iloc[0]) if segment and len(written) else segment
+
+
 def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) -> pd.DataFrame:
     known = set(
         zip(figures["metric"], figures["segment"], figures["item"], figures["period"], strict=True)
@@ -590,6 +771,7 @@ def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) ->
                 expected="a unique id",
             )
         seen.add(r["id"])
+        written = dict(r)
         if r["relation"] not in RELATIONS:
             raise DataError(
                 f"unknown relation '{r['relation']}'",
@@ -608,9 +790,11 @@ def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) ->
                     field=side,
                     expected="metric, metric[segment] or metric[segment/item]",
                 )
+            ref = (ref[0], _claim_segment(ref[1], figures), ref[2])
+            r[side] = figure_label(*ref)  # a renamed segment under the key the figures use
             if (*ref, r["period"]) not in known:
                 raise DataError(
-                    f"no figure {r[side]} in {r['period']}",
+                    f"no figure {written[side]} in {r['period']}",
                     file=path,
                     line=line,
                     field=side,
