@@ -156,8 +156,8 @@ class Dataset:
         return [k for k in dict.fromkeys(rows["segment_written"]) if k and k != segment]
 
     def segment_name(self, segment: str, lang: str = "en") -> str:
-        """A segment's name; a renamed one names its former name too: 'Vision AI (Traditional
-        AI)' when the comparison period used the old key."""
+        """A segment's name; a renamed one names its former name too: 'Vision AI (formerly
+        Traditional AI)' when the comparison period used the old key."""
         from .i18n import t
 
         def name(key: str) -> str:

@@ -54,6 +54,8 @@ def amount(
     if dimension == "ratio":
         signed = metric.endswith(SIGNED) if signed is None else signed
         return formatting.percent(value, lang, signed=signed)
+    if dimension == "points":
+        return formatting.points(value, lang)
     if dimension == "multiple":
         return formatting.multiple(value, lang, digits=_digits(value))
     if dimension == "per_unit":
@@ -88,18 +90,35 @@ def quantity(
     """A figure (a row of the metrics frame) as text, with its qualifier: '>23,000 PFLOPS'."""
     if row is None:
         return t("format.na", lang)
-    text = amount(
-        row["value"],
-        row["dimension"],
-        row["unit"],
-        row["metric"],
-        currency=currency,
-        lang=lang,
-        signed=signed,
-        approximate=formatting.approximate(row["qualifier"]),
-        scale=scale,
-    )
+
+    def text_of(value: float, scale: str | None) -> str:
+        return amount(
+            value,
+            row["dimension"],
+            row["unit"],
+            row["metric"],
+            currency=currency,
+            lang=lang,
+            signed=signed,
+            approximate=formatting.approximate(row["qualifier"]),
+            scale=scale,
+        )
+
+    ends = _range_ends(row)
+    if ends:  # a range as the source prints it, both ends in one scale: 'RMB 107–108 m'
+        scale = scale or formatting.money_scale(max(abs(e) for e in ends))
+        text = formatting.span(text_of(ends[0], scale), text_of(ends[1], scale))
+    else:
+        text = text_of(row["value"], scale)
     return f"{formatting.prefix(row['qualifier'], lang)}{text}" if qualified else text
+
+
+def _range_ends(row) -> tuple[float, float] | None:
+    """A figure's range (low, high) when the source gave one, else None."""
+    lo, hi = row.get("range_lo"), row.get("range_hi")
+    if lo is None or hi is None or _missing(lo) or _missing(hi):
+        return None
+    return float(lo), float(hi)
 
 
 def change_key(value: float | None, up: str = "up", down: str = "down", flat: str = "flat") -> str:
