@@ -35,10 +35,6 @@ def _named(namespace: str, key: str, lang: str) -> str:
     return t(name, lang) if has(name, lang) else _humanize(key)
 
 
-def metric_name(metric: str, lang: str = "en") -> str:
-    return _named("metric", metric, lang)
-
-
 def segment_name(ds: Dataset, segment: str) -> str:
     """The segment's name; a renamed one names its former name too."""
     return ds.segment_name(segment) if segment in ds.company.segments else _humanize(segment)
@@ -46,7 +42,7 @@ def segment_name(ds: Dataset, segment: str) -> str:
 
 def figure_name(ds: Dataset, metric: str, segment: str = "", item: str = "", lang: str = "en"):
     """'Revenue growth · Generative AI · Productivity tools' (plain text)."""
-    parts = [metric_name(metric, lang)]
+    parts = [ds.catalog.label(metric, lang)]  # the reader's name from the metric catalog
     if segment:
         parts.append(segment_name(ds, segment))
     if item:

@@ -409,6 +409,14 @@ def _check_text(ctx: Context, check: pd.Series, value: float, scale: str | None 
     )
 
 
+def _stated_text(ctx: Context, check: pd.Series, scale: str | None) -> str:
+    """The checked value; one the other figures imply is marked derived, never passed as stated."""
+    text = _check_text(ctx, check, check["stated"], scale)
+    if check["basis"] == "derived":
+        text += f" ({ctx.t('brief.summary.derived_mark')})"
+    return text
+
+
 def _check_figure(ctx: Context, metric: str, segment: str, item: str, period: str) -> str:
     """'R&D growth FY2024': the figure's name as the appendix gives it, and its period."""
     return f"{figure_name(ctx.ds, metric, segment, item, ctx.lang)} {period}"
@@ -428,7 +436,8 @@ def quality_flags(ctx: Context) -> None:
     prose(
         *(
             ctx.t(
-                "chapters.revenue.checks.flag_sentence",
+                "chapters.revenue.checks.flag_sentence"
+                + ("_derived" if c["basis"] == "derived" else ""),
                 figure=_check_figure(ctx, c["metric"], c["segment"], c["item"], c["period"]),
                 stated=_check_text(ctx, c, c["stated"]),
                 recomputed=_check_text(ctx, c, c["recomputed"]),
@@ -450,7 +459,7 @@ def quality_flags(ctx: Context) -> None:
                 for c in listed.itertuples()
             ],
             "kind": [ctx.t(f"brief.check_kind.{k}") for k in listed["kind"]],
-            "stated": [_check_text(ctx, c, c["stated"], scale) for _, c in listed.iterrows()],
+            "stated": [_stated_text(ctx, c, scale) for _, c in listed.iterrows()],
             "recomputed": [
                 _check_text(ctx, c, c["recomputed"], scale) for _, c in listed.iterrows()
             ],
