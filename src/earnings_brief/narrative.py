@@ -106,7 +106,7 @@ def quantity(
 
     ends = _range_ends(row)
     if ends:  # a range as the source prints it, both ends in one scale: 'RMB 107–108 m'
-        scale = scale or formatting.money_scale(max(abs(e) for e in ends))
+        scale = scale or formatting.money_scale(max(abs(e) for e in ends), lang)
         text = formatting.span(text_of(ends[0], scale), text_of(ends[1], scale))
     else:
         text = text_of(row["value"], scale)

@@ -69,7 +69,7 @@ def show_value(row: Mapping, lang: str = "en", *, digits: int | None = None) -> 
     if lo is not None and hi is not None and lo == lo and hi == hi:  # a range as printed
         ends = [dict(row, value=v, range_lo=None, qualifier="") for v in (lo, hi)]
         if dimension == "money":  # both ends in one scale
-            scale = formatting.money_scale(max(abs(lo), abs(hi)))
+            scale = formatting.money_scale(max(abs(lo), abs(hi)), lang)
             ends = [formatting.money(float(e["value"]), unit, lang, scale=scale) for e in ends]
         else:
             ends = [show_value(e, lang, digits=digits) for e in ends]

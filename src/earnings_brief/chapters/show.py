@@ -10,11 +10,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .. import blocks, charts, narrative, tables
+from .. import blocks, charts, formatting, narrative, tables
 from ..notebook import Context
 from ..record import record
-
-MONEY_SCALES = ((1e9, "bn", 2), (1e6, "m", 0), (1.0, "", 0))
 
 
 def quantity(ctx: Context, row, **kw) -> str:
@@ -172,14 +170,14 @@ def chosen_scale(ctx: Context) -> str:
 
 def money_scale(values: Iterable[float], currency: str, ctx: Context) -> tuple[float, str, int]:
     """Divisor, unit text and decimals for drawing money values: the scale the notebook's
-    ``money_scale`` knob chose, else the largest scale under the largest value."""
+    ``money_scale`` knob chose, else the locale's largest scale under the largest value
+    (bn or m in English, 億 or 萬 in Chinese)."""
     chosen = chosen_scale(ctx)
     top = max((abs(v) for v in values if v is not None), default=0.0)
-    for divisor, scale, digits in MONEY_SCALES:
-        if (scale == chosen) if chosen else top >= divisor:
-            unit = f"{currency} {ctx.t(f'format.scale.{scale}')}" if scale else currency
-            return divisor, unit, digits
-    return 1.0, currency, 0
+    scale = chosen if chosen else formatting.money_scale(top, ctx.lang)
+    divisor = formatting.divisor(scale, ctx.lang)
+    digits = formatting.decimals(top / divisor, scale, ctx.lang)
+    return divisor, formatting.money_unit(currency, scale, ctx.lang), digits
 
 
 def cell_quantity(ctx: Context, row) -> str:
