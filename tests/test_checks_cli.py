@@ -188,3 +188,43 @@ def test_check_command_on_an_unknown_period_lists_the_available_ones():
     lines = [t for t in result.stderr.splitlines() if t.strip()]
     assert len(lines) == 1, result.stderr
     assert "FY2030" in lines[0] and "FY2024" in lines[0]
+
+
+def untranslated_copy(tmp_path: Path) -> Path:
+    """A copy of the SenseTime data in which one fact has lost its Chinese text."""
+    root = tmp_path / "data"
+    shutil.copytree(DATA / "sensetime", root / "sensetime")
+    path = root / "sensetime" / "FY2024" / "facts.csv"
+    text = path.read_text("utf-8")
+    assert text.count("officer,財務總監,tmtpost") == 1
+    path.write_text(text.replace("officer,財務總監,tmtpost", "officer,,tmtpost"), "utf-8")
+    return root
+
+
+@needs_main
+def test_check_warns_about_a_fact_without_chinese_for_the_english_edition(tmp_path):
+    root = untranslated_copy(tmp_path)
+    result = run_check("--period", "FY2024", "--data-dir", str(root), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "11 passed, 1 flagged" in result.stdout
+    (warning,) = [t for t in result.stderr.splitlines() if t.strip()]
+    assert warning.startswith("warning: facts.csv line 54: fact 'person_wang_zheng'")
+
+
+@needs_main
+def test_check_fails_on_a_fact_without_chinese_for_the_chinese_edition(tmp_path):
+    root = untranslated_copy(tmp_path)
+    args = ("--period", "FY2024", "--data-dir", str(root), "--language", "en")
+    result = run_check(*args, "--language", "zh-Hant", cwd=tmp_path)
+    assert result.returncode == 2
+    (message,) = [t for t in result.stderr.splitlines() if t.strip()]
+    assert "facts.csv:54" in message and "'text_zh'" in message
+    assert "person_wang_zheng" in message and "Traceback" not in message
+
+
+def test_bundled_data_checks_clean_for_both_editions(capsys):
+    args = argparse.Namespace(
+        company="sensetime", period="FY2024", data_dir=str(DATA), language=["en", "zh-Hant"]
+    )
+    assert checks_cli.run(args) == 0
+    assert capsys.readouterr().err == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import math
 import shutil
 from dataclasses import dataclass
@@ -390,8 +391,8 @@ EDITS = [
     Edit(
         "unknown-source-in-facts",
         "facts.csv",
-        "Chief financial officer,tmtpost",
-        "Chief financial officer,reuters",
+        "officer,財務總監,tmtpost",
+        "officer,財務總監,reuters",
         Names(
             before("person_wang_zheng"),
             "source",
@@ -727,7 +728,7 @@ def test_duplicate_fact_id(st_dir):
     path = st_file(st_dir, "facts.csv")
     first = line_of(path, "tech_day,")
     number = append(
-        path, "tech_day,event,outlook,2025-04-11,expected,Tech day,,Another day,tmtpost"
+        path, "tech_day,event,outlook,2025-04-11,expected,Tech day,,Another day,,tmtpost"
     )
     err = load_error("sensetime", "FY2024", st_dir)
     assert_names(
@@ -778,3 +779,51 @@ def test_real_error_renders_one_line(st_dir):
     assert line.startswith("DataError: ")
     assert "figures.csv:2: field 'value'" in line
     assert "\n" not in line
+
+
+# ---------------------------------------------------------------------------------------------
+# Chinese texts
+
+
+def test_every_bundled_fact_has_chinese(st):
+    assert dataset.untranslated(st) == []
+    for company, period in (("sensetime", "FY2023"), ("horizon_robotics", "FY2024")):
+        assert dataset.untranslated(load(company, period, DATA)) == []
+
+
+def test_chinese_edition_reads_chinese_texts(st):
+    zh = dataset.in_language(st, "zh-Hant")
+    fact = zh.facts.set_index("id").loc["person_wang_zheng"]
+    assert fact["text"] == "財務總監" and fact["name_en"] == "Wang Zheng"
+    assert st.facts.set_index("id").loc["person_wang_zheng", "text"] == "Chief financial officer"
+    assert dataset.in_language(st, "en") is st
+
+
+def test_fact_without_chinese_is_named(st_dir):
+    path = st_file(st_dir, "facts.csv")
+    number = line_of(path, "person_wang_zheng,")
+    replace(path, "officer,財務總監,tmtpost", "officer,,tmtpost")
+    ds = load("sensetime", "FY2024", st_dir)
+    assert dataset.untranslated(ds) == [("facts.csv", number, "person_wang_zheng")]
+    zh = dataset.in_language(ds, "zh-Hant")
+    assert zh.facts.set_index("id").loc["person_wang_zheng", "text"] == "Chief financial officer"
+    with pytest.raises(DataError) as info:
+        dataset.require_chinese(ds)
+    assert_names(
+        info.value,
+        path,
+        line=number,
+        field="text_zh",
+        expected="a name_zh and a text_zh for the Chinese edition",
+        message="fact 'person_wang_zheng' has no Chinese text",
+    )
+
+
+def test_facts_without_a_text_zh_column_still_load(st_dir):
+    path = st_file(st_dir, "facts.csv")
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    at = rows[0].index("text_zh")
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([r[:at] + r[at + 1 :] for r in rows])
+    ds = load("sensetime", "FY2024", st_dir)
+    assert len(dataset.untranslated(ds)) == len(ds.facts)

@@ -88,7 +88,10 @@ def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=Non
     ``executor`` is any concurrent.futures.Executor (default: a local process pool);
     ``assemble`` and ``render_pdf`` default to earnings_brief.assemble and earnings_brief.pdf.
     """
-    brief_dir = Path(options.out).resolve() / options.company / options.period
+    _check_language(options.language)  # before it names a folder
+    brief_dir = publish.language_dir(
+        Path(options.out).resolve() / options.company / options.period, options.language
+    )
     started = time.perf_counter()
     with (
         _sigterm_as_interrupt(),
@@ -132,13 +135,17 @@ def _build(options, brief_dir, run_id, run_dir, log, executor, assemble, render_
     published = pipeline.read_manifest(brief_dir / publish.MANIFEST)
     if not options.force and _up_to_date(inputs, published, brief_dir):
         edition = published.get("edition")
+        _beside(brief_dir, options.language, log)
         log(f"up to date: {brief_dir / 'brief.html'} and brief.pdf (edition {edition})")
         _record(run_dir, started, "up to date")
         return BuildResult("up to date", brief_dir, run_dir)
 
-    from .dataset import load
+    from .dataset import in_language, load, require_chinese
 
     ds = load(options.company, options.period, data_dir)
+    if options.language.startswith("zh"):
+        require_chinese(ds)  # no fact in English in the Chinese edition
+    ds = in_language(ds, options.language)
     published_notebooks = brief_dir / publish.NOTEBOOKS
     stale = (
         list(NOTEBOOKS) if options.force else pipeline.stale(inputs, published, published_notebooks)
@@ -178,9 +185,28 @@ def _build(options, brief_dir, run_id, run_dir, log, executor, assemble, render_
     _link_tree(brief_dir / publish.NOTEBOOKS, edition / publish.NOTEBOOKS)
     _record(run_dir, started, "published", notebooks=record, edition=run_id)
     log(f"published {brief_dir / 'brief.html'} and brief.pdf (edition {run_id})")
+    _beside(brief_dir, options.language, log)
     shutil.copy2(run_dir / LOG, edition / LOG)
     executed = [o.name for o in outcomes]
     return BuildResult("built", brief_dir, run_dir, executed, reused, diff)
+
+
+def _check_language(language: str) -> None:
+    from .i18n import languages
+
+    if language not in languages():
+        raise ParameterError(
+            f"unknown language '{language}'",
+            field="language",
+            expected="one of " + ", ".join(languages()),
+        )
+
+
+def _beside(brief_dir: Path, language: str, log: RunLog) -> None:
+    """A non-English edition's documents also go beside the English ones, under its own name."""
+    if language != "en":
+        for name in publish.publish_beside(brief_dir.parent, language):
+            log(f"published {brief_dir.parent / name}")
 
 
 def _data_dir(options: BuildOptions) -> Path:

@@ -76,7 +76,9 @@ class Context:
 def start(notebook: str, **params) -> Context:
     """Validate parameters, load and derive the data, apply the theme: a notebook's first call."""
     checked = validate(notebook, **params)
-    ds = dataset.load(checked.company, checked.period, checked.data_dir)
+    ds = dataset.in_language(
+        dataset.load(checked.company, checked.period, checked.data_dir), checked.language
+    )
     comparison = checked.comparison_period or ds.period.comparison
     if checked.comparison_period and checked.comparison_period != ds.period.comparison:
         raise ParameterError(

@@ -35,16 +35,16 @@ def _named(namespace: str, key: str, lang: str) -> str:
     return t(name, lang) if has(name, lang) else _humanize(key)
 
 
-def segment_name(ds: Dataset, segment: str) -> str:
-    """The segment's name; a renamed one names its former name too."""
-    return ds.segment_name(segment) if segment in ds.company.segments else _humanize(segment)
+def segment_name(ds: Dataset, segment: str, lang: str = "en") -> str:
+    """The segment's name in ``lang``; a renamed one names its former name too."""
+    return ds.segment_name(segment, lang) if segment in ds.company.segments else _humanize(segment)
 
 
 def figure_name(ds: Dataset, metric: str, segment: str = "", item: str = "", lang: str = "en"):
     """'Revenue growth · Generative AI · Productivity tools' (plain text)."""
     parts = [ds.catalog.label(metric, lang)]  # the reader's name from the metric catalog
     if segment:
-        parts.append(segment_name(ds, segment))
+        parts.append(segment_name(ds, segment, lang))
     if item:
         parts.append(_named("item", item, lang))
     return " · ".join(parts)
@@ -86,12 +86,18 @@ def show_value(row: Mapping, lang: str = "en", *, digits: int | None = None) -> 
     elif dimension == "per_unit" and "/" in unit:
         currency, noun = unit.split("/", 1)
         money = formatting.money(value, currency, lang, scale="", digits=0)
-        text = t("brief.per_unit", lang, value=money, noun=noun.removesuffix("s"))
+        per = f"narrative.per.{noun}"  # 'per vehicle', '每輛車'
+        text = (
+            t("narrative.per_unit", lang, amount=money, per=t(per, lang))
+            if has(per, lang)
+            else t("brief.per_unit", lang, value=money, noun=noun.removesuffix("s"))
+        )
     elif dimension == "duration":
         text = t("brief.months", lang, number=f"{value:,.{0 if value == int(value) else 1}f}")
     else:  # counts, compute and anything else: the number and its base unit
         number = formatting.count(value, lang)
-        text = f"{number} {unit}".strip()
+        words = f"narrative.unit.{unit}"  # '1.67 m vehicles', '167萬輛'
+        text = t(words, lang, number=number) if has(words, lang) else f"{number} {unit}".strip()
     return formatting.prefix(qualifier, lang) + text
 
 
@@ -288,7 +294,7 @@ def _check_detail(ds: Dataset, frame: pd.DataFrame, check: Mapping, lang: str) -
         )
     missing = check.get("missing")
     if missing is not None and len(missing):
-        names = t("brief.appendix.list_sep", lang).join(segment_name(ds, s) for s in missing)
+        names = t("brief.appendix.list_sep", lang).join(segment_name(ds, s, lang) for s in missing)
         return t("brief.appendix.missing_parts", lang, names=names)
     return ""
 

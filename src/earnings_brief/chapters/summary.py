@@ -19,7 +19,8 @@ import pandas as pd
 
 from .. import blocks, formatting, metrics
 from ..dataset import Dataset
-from ..i18n import has, t
+from ..i18n import has, languages, t
+from ..publish import edition_file
 from .appendix import check_anchor, check_value, figure_name, segment_name, show_value
 
 esc = html.escape
@@ -119,7 +120,9 @@ def tiles(records: Mapping[str, dict], frame: pd.DataFrame, ds: Dataset, lang: s
             continue
         rec = {**rec, "dimension": _dimension(rec)}
         if name == "largest_segment_share":
-            label = t("brief.tile.largest_share", lang, segment=segment_name(ds, rec["segment"]))
+            label = t(
+                "brief.tile.largest_share", lang, segment=segment_name(ds, rec["segment"], lang)
+            )
         else:
             label = t(f"brief.tile.{name}", lang)
         prior = rec.get("prior_period") or comparison
@@ -200,9 +203,9 @@ def takeaways(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> list[str]:
     if seg and share is not None:
         prior = _v(frame, "revenue_share", seg, comp) if comp else None
         seg_growth = _v(frame, "revenue_growth", seg, period)
-        args = dict(share=pct(share, lang), segment=segment_name(ds, seg))
+        args = dict(share=pct(share, lang), segment=segment_name(ds, seg, lang))
         if prior is not None and seg_growth is not None:
-            points = formatting.points(share - prior)
+            points = formatting.points(share - prior, lang)
             moved = _moved(seg_growth, lang)
             out.append(
                 t(k + "largest_segment", lang, **args, points=points, comparison=comp, growth=moved)
@@ -261,7 +264,7 @@ def takeaways(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> list[str]:
         rev_growth = _v(frame, "revenue_growth", row["segment"], period)
         args = dict(
             vehicles=show_value(row, lang),
-            segment=segment_name(ds, row["segment"]),
+            segment=segment_name(ds, row["segment"], lang),
             growth=pct(v_growth, lang, signed=True),
         )
         if rev_growth is not None:
@@ -315,7 +318,7 @@ def verdict(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> str:
     args = dict(
         growth=moved,
         revenue=_money(revenue, lang),
-        segment=segment_name(ds, seg),
+        segment=segment_name(ds, seg, lang),
         share=pct(share, lang),
     )
     loss = _row(frame, "net_loss", "", period)
@@ -385,7 +388,6 @@ def cover(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
     is taken from them (CSS ``string-set``), so it needs no second copy of the text.
     """
     c, p = ds.company, ds.period
-    zh = f' <span lang="zh-Hant">{esc(c.name_zh)}</span>' if c.name_zh else ""
     mark = "\x00period\x00"
     if p.results_date:
         when = t(
@@ -403,12 +405,34 @@ def cover(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
         [
             '<header class="eb-cover">',
             f'<p class="eb-kicker">{esc(t("brief.kicker", lang))}</p>',
-            f'<h1 class="eb-running">{esc(c.name_en)}{zh}</h1>',
+            f'<h1 class="eb-running">{company_names(c, lang)}</h1>',
             f'<p class="eb-meta">{esc(ticker)} · {when}</p>',
+            edition_links(lang),
             f'<p class="eb-verdict">{esc(line)}</p>' if line else "",
             "</header>",
         ]
     )
+
+
+def company_names(c, lang: str) -> str:
+    """The company's name in the edition's language first, the other one marked with its own
+    language: 'SenseTime Group 商湯集團' in English, '商湯集團 SenseTime Group' in Chinese."""
+    chinese = f'<span lang="zh-Hant">{esc(c.name_zh)}</span>' if c.name_zh else ""
+    if lang.startswith("zh") and chinese:
+        return f'{esc(c.name_zh)} <span lang="en">{esc(c.name_en)}</span>'
+    return f"{esc(c.name_en)} {chinese}".strip()
+
+
+def edition_links(lang: str) -> str:
+    """Links to the brief in every other language, each named in its own language; the editions
+    are published side by side (publish.edition_file)."""
+    links = [
+        f'<a href="{edition_file(other, "html")}" hreflang="{other}" lang="{other}">'
+        f"{esc(t('brief.edition_name', other))}</a>"
+        for other in languages()
+        if other != lang
+    ]
+    return f'<p class="eb-editions">{" · ".join(links)}</p>' if links else ""
 
 
 def render(
