@@ -30,7 +30,9 @@ def slug(text: str) -> str:
 def describe_source(source: Source, lang: str = "en") -> str:
     """'publisher, title or description, date or date note' (plain text)."""
     parts = [source.publisher, source.title or source.description, source.date or source.date_note]
-    return t("blocks.source_parts", lang, parts=", ".join(p for p in parts if p))
+    return t(
+        "blocks.source_parts", lang, parts=t("blocks.part_sep", lang).join(p for p in parts if p)
+    )
 
 
 def source_text(
@@ -53,10 +55,10 @@ def source_text(
             if row.basis == "derived":
                 inputs.extend(row.inputs or ())
     cited = [describe_source(sources[i], lang) for i in ids if i in sources]
-    text = "; ".join(cited)
+    text = t("blocks.clause_sep", lang).join(cited)
     if inputs:
         derived = t("blocks.derived_from", lang, inputs=input_names(inputs, lang))
-        text = f"{text}; {derived}" if text else derived
+        text = t("blocks.clause_sep", lang).join([text, derived]) if text else derived
     return text
 
 

@@ -217,7 +217,7 @@ def revenue_per_vehicle(ctx: Context) -> None:
     items = [("revenue_per_vehicle", seg, ctx.segment_name(seg), ctx.colors[seg])]
     # A value per vehicle is drawn in currency units, whatever the chapter's money scale: in
     # 'bn' or 'm' it would read 0.00.
-    unit = ctx.currency
+    unit = narrative.formatting.money_unit(ctx.currency, "", ctx.lang)
     frame, cited = compare_frame(ctx, items, text=lambda r: _per_vehicle_text(ctx, r))
     fig = compare_chart(ctx, frame)
     figure(

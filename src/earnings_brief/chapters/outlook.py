@@ -38,8 +38,11 @@ def sort_key(date: str) -> str:
     return f"{year}-{month or '12'}-{day or '32'}"
 
 
-def _name(fact: dict) -> str:
+def _name(fact: dict, lang: str = "en") -> str:
+    """The fact's name in the edition's language, the other one beside it in its own language."""
     en, zh = esc(fact["name_en"]), esc(fact["name_zh"])
+    if lang.startswith("zh") and zh:
+        return f'{zh} <span lang="en">{en}</span>' if en and en != zh else zh
     if en and zh and zh != en:
         return f'{en} <span lang="zh-Hant">{zh}</span>'
     return en or f'<span lang="zh-Hant">{zh}</span>'
@@ -69,7 +72,7 @@ def render(ds: Dataset, lang: str = "en") -> str:
             status = t(f"charts.status.{f['status']}", lang) if f["status"] else ""
             rows.append(
                 f'<tr><td class="eb-date">{esc(formatting.date(f["date"], lang))}</td>'
-                f"<td>{_name(f)}</td><td>{esc(t(o + 'kind_' + f['kind'], lang))}</td>"
+                f"<td>{_name(f, lang)}</td><td>{esc(t(o + 'kind_' + f['kind'], lang))}</td>"
                 f"<td>{esc(f['text'])}</td><td>{esc(status)}</td></tr>"
             )
         head = "".join(
@@ -91,7 +94,7 @@ def render(ds: Dataset, lang: str = "en") -> str:
         ]
     if not stated.empty:
         items = "".join(
-            f"<li><strong>{_name(f)}</strong> "
+            f"<li><strong>{_name(f, lang)}</strong> "
             f'<span class="eb-note">({esc(t(o + "kind_" + f["kind"], lang))})</span> — '
             f"{esc(f['text'])}</li>"
             for f in stated.to_dict("records")

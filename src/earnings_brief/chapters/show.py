@@ -309,17 +309,19 @@ def measures_table(
 
 
 def names_table(ctx: Context, name: str, found: pd.DataFrame, texts: str = "", **values) -> None:
-    """Facts (customers, partners, milestones) as a table: name, Chinese name, as stated."""
+    """Facts (customers, partners, milestones) as a table: the name in the edition's language, the
+    name in the other language, as stated."""
+    first, other = ("name_zh", "name_en") if ctx.lang.startswith("zh") else ("name_en", "name_zh")
     frame = pd.DataFrame(
         {
-            "name": list(found["name_en"]),
-            "name_zh": list(found["name_zh"]),
+            "name": [a or b for a, b in zip(found[first], found[other], strict=True)],
+            "name_other": list(found[other]),
             "text": list(found["text"]),
         }
     )
     columns = [
         tables.Column("name", ctx.t("chapters.common.name")),
-        tables.Column("name_zh", ctx.t("chapters.common.name_zh")),
+        tables.Column("name_other", ctx.t("chapters.common.name_other")),
         tables.Column("text", ctx.t("chapters.common.as_stated")),
     ]
     table(
