@@ -136,9 +136,11 @@ def test_counts(st):
     assert len(st.claims) == 4
     assert list(st.sources) == ["tmtpost"]
     assert st.period.sources == ("tmtpost",)
-    assert len(st.files) == 6
+    # the company's own catalog.toml is an input too: a label it changes must rebuild the brief
+    assert len(st.files) == 7
     assert {p.name for p in st.files} == {
         "company.toml",
+        "catalog.toml",
         "period.toml",
         "sources.toml",
         "figures.csv",
