@@ -2,6 +2,10 @@
 line, the one-line "no data" message, the rows and facts a block cites, the scale a money
 axis is drawn in, a figure in words, and recording a figure for the summary. Titles and
 subtitles come from ``chapters.<notebook>.<block>`` in the locale.
+
+A chapter shows only what its data holds: a section's heading waits until the section shows
+something, a section without data shows nothing, and a chapter whose topics (in the metric
+catalog) have no figure and no fact is its heading and one line.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from ..notebook import Context
 from ..record import record
 
 MONEY_SCALES = ((1e9, "bn", 2), (1e6, "m", 0), (1.0, "", 0))
+# The chapter being shown: whether it has no data (then nothing after its one line is shown),
+# and a section heading waiting for the section's first block. One chapter runs per kernel.
+_CHAPTER: dict = {"empty": False, "pending": []}
 
 
 def quantity(ctx: Context, row, **kw) -> str:
@@ -47,30 +54,73 @@ def change_variant(change: float | None) -> str:
     return "title" if change is None else f"title_{narrative.change_key(change)}"
 
 
+def display(markup: str) -> None:
+    """Show a block after the heading of the section it opens; nothing in a chapter without data."""
+    if _CHAPTER["empty"]:
+        return
+    for heading in _CHAPTER["pending"]:
+        blocks.show(heading)
+    _CHAPTER["pending"] = []
+    blocks.show(markup)
+
+
 def chapter_heading(ctx: Context) -> None:
+    """The chapter's heading; when none of its topics has data, its one line, and nothing else."""
+    _CHAPTER.update(empty=False, pending=[])
     blocks.show(blocks.chapter(ctx.notebook, ctx.t(f"chapters.{ctx.notebook}.chapter")))
+    if not chapter_has_data(ctx):
+        display(blocks.missing(_missing_text(ctx, "overview")))
+        _CHAPTER["empty"] = True
+
+
+def chapter_has_data(ctx: Context) -> bool:
+    """Whether any figure of the chapter's catalog topics, or any fact on it, is in the data. The
+    segments chapter also has every segment's figures."""
+    rows = ctx.frame[ctx.frame["qualifier"] != "conflicting"]
+    chapters = rows["metric"].map(lambda m: ctx.ds.catalog.topic(m).split(".")[0])
+    if (chapters == ctx.notebook).any():
+        return True
+    if ctx.notebook == "segments" and (rows["segment"] != "").any():
+        return True
+    return not facts(ctx, topics=[ctx.notebook]).empty
+
+
+def topic_rows(ctx: Context, topic: str, period: str | None = None) -> pd.DataFrame:
+    """The period's figures on a catalog topic ('revenue.profit'), in catalog order."""
+    order = ctx.ds.catalog.metrics_for_topic(topic)
+    f = ctx.frame
+    found = f[
+        f["metric"].isin(order)
+        & (f["period"] == (period or ctx.period))
+        & (f["qualifier"] != "conflicting")
+    ]
+    return found.sort_values("metric", key=lambda s: s.map(order.index), kind="stable")
 
 
 def section(ctx: Context, name: str, **values) -> None:
+    """A section's heading, shown with the section's first block (never above nothing)."""
     key = f"chapters.{ctx.notebook}.{name}.section"
-    blocks.show(blocks.section(ctx.block_id(name), ctx.t(key, **values)))
+    _CHAPTER["pending"] = [blocks.section(ctx.block_id(name), ctx.t(key, **values))]
 
 
 def missing(ctx: Context, name: str, **values) -> None:
-    """The one line a section shows when the dataset has nothing for it."""
-    text = ctx.t(
+    """A section without data shows nothing: its heading is dropped, and the chapter says in one
+    line (see ``chapter_heading``) when it has no data at all."""
+    _CHAPTER["pending"] = []
+
+
+def _missing_text(ctx: Context, name: str) -> str:
+    return ctx.t(
         f"chapters.{ctx.notebook}.{name}.missing",
         company=ctx.ds.company.name_en,
         period=ctx.period,
         comparison=ctx.comparison,
-        **values,
     )
-    blocks.show(blocks.missing(text))
 
 
 def prose(*sentences: str) -> None:
     if any(sentences):
-        blocks.show(blocks.prose(*sentences))
+        display(blocks.prose(*sentences))
 
 
 def rows(ctx: Context, keys: Iterable[tuple]) -> pd.DataFrame:
@@ -119,7 +169,7 @@ def figure(
     source = blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids)
     if len(cited) and (cited["basis"] == "derived").any():
         note = " ".join(p for p in (note, ctx.t("charts.derived_note")) if p)
-    blocks.show(
+    display(
         blocks.block(
             "figure",
             ctx.block_id(name),
@@ -151,7 +201,7 @@ def table(
     body = tables.html_table(frame, columns, ctx.lang)
     note = " ".join(p for p in (note, tables.derived_note(frame, columns, ctx.lang)) if p)
     source = blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids)
-    blocks.show(
+    display(
         blocks.block(
             "table",
             ctx.block_id(name),
