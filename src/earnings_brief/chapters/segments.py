@@ -16,6 +16,7 @@ from .show import (
     facts,
     figure,
     measures_table,
+    metric_label,
     missing,
     money_scale,
     names_table,
@@ -315,7 +316,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
 
 
 def _kpi_label(ctx: Context, row) -> str:
-    metric = narrative.label("metric", row["metric"], ctx.lang)
+    metric = metric_label(ctx, row["metric"])
     if row["item"]:
         return ctx.t(
             "chapters.segments.kpis.item_metric",
