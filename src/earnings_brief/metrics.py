@@ -502,8 +502,10 @@ def _ratio_checks(frame: pd.DataFrame, reported: dict[Key, dict]) -> list[dict]:
         r = by_name.get(key[0])
         if r is None:
             continue
-        num = reported.get((r.numerator, key[1], "", key[3]))
-        den = reported.get((r.denominator, "" if r.of_group else key[1], "", key[3]))
+        # A product line's (item's) ratio divides its own figures; a share divides by the group.
+        num = reported.get((r.numerator, key[1], key[2], key[3]))
+        den_key = ("", "") if r.of_group else (key[1], key[2])
+        den = reported.get((r.denominator, *den_key, key[3]))
         if num is None or den is None or not den["value"]:
             continue
         kind = "share" if r.of_group else "ratio"
