@@ -790,3 +790,17 @@ def test_a_pp_change_does_not_get_a_growth_rate(tmp_path):
     )
     frame = metrics.derive(ds)
     assert metrics.lookup(frame, "gross_margin_change_growth") is None
+
+
+def test_a_product_line_share_divides_its_own_revenue_by_the_group(tmp_path):
+    ds = mini.load(
+        tmp_path,
+        [
+            mini.row("revenue", "200", "HKD m"),
+            mini.row("revenue", "150", "HKD m", segment="chips"),
+            mini.row("revenue", "100", "HKD m", segment="chips", item="soc"),
+            mini.row("revenue_share", "50.0", "%", segment="chips", item="soc"),
+        ],
+    )
+    c = check(metrics.reconcile(ds), "share-revenue_share-chips-soc-FY2025")
+    assert c["recomputed"] == pytest.approx(0.5) and c["status"] == "pass"

@@ -239,6 +239,7 @@ def load(company: str, period: str, data_dir: Path | str | None = None) -> Datas
     sources = _sources(folder / "sources.toml", per)
     figures = _figures(folder / "figures.csv", comp, per, sources, cat)
     facts = _facts(folder / "facts.csv", sources)
+    facts["topic"] = [_shown_segment(t, figures) for t in facts["topic"]]
     claims = _claims(folder / "claims.csv", per, sources, figures)
     files = [
         root / company / "company.toml",
@@ -750,8 +751,8 @@ def figure_label(metric: str, segment: str = "", item: str = "", period: str = "
     return f"{ref} {period}".strip()
 
 
-def _claim_segment(segment: str, figures: pd.DataFrame) -> str:
-    """The key the figures show a segment under, when a claim names it by its former key."""
+def _shown_segment(segment: str, figures: pd.DataFrame) -> str:
+    """The key the figures show a segment under, when a claim or fact names it by another."""
     written = figures[figures["segment_written"] == segment]
     return str(written["segment"].iloc[0]) if segment and len(written) else segment
 
@@ -790,7 +791,7 @@ def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) ->
                     field=side,
                     expected="metric, metric[segment] or metric[segment/item]",
                 )
-            ref = (ref[0], _claim_segment(ref[1], figures), ref[2])
+            ref = (ref[0], _shown_segment(ref[1], figures), ref[2])
             r[side] = figure_label(*ref)  # a renamed segment under the key the figures use
             if (*ref, r["period"]) not in known:
                 raise DataError(

@@ -226,7 +226,9 @@ def _prior_from_growth(book: _Book, period: str, comparison: str) -> bool:
             book.get((base, segment, item, period)),
             book.get((base, segment, item, comparison)),
         )
-        if now is None or g["qualifier"] == "more_than":
+        # A growth rate of a negative amount (a loss stated as a negative profit) says nothing
+        # about the prior amount's sign, so none is derived from it.
+        if now is None or g["qualifier"] == "more_than" or now["value"] < 0:
             continue
         if prior is None:
             factor = (1 + g["lo"], 1 + g["hi"])
@@ -247,6 +249,8 @@ def _prior_from_growth(book: _Book, period: str, comparison: str) -> bool:
             or prior is None
             or metric.endswith(GROWTH_SUFFIX)
             or now["dimension"] in ("ratio", "points")
+            or now["value"] < 0
+            or prior["value"] <= 0  # no growth rate across zero or from a negative amount
         ):
             continue
         lo, hi = _div(_span(now), _span(prior))
@@ -498,8 +502,10 @@ def _ratio_checks(frame: pd.DataFrame, reported: dict[Key, dict]) -> list[dict]:
         r = by_name.get(key[0])
         if r is None:
             continue
-        num = reported.get((r.numerator, key[1], "", key[3]))
-        den = reported.get((r.denominator, "" if r.of_group else key[1], "", key[3]))
+        # A product line's (item's) ratio divides its own figures; a share divides by the group.
+        num = reported.get((r.numerator, key[1], key[2], key[3]))
+        den_key = ("", "") if r.of_group else (key[1], key[2])
+        den = reported.get((r.denominator, *den_key, key[3]))
         if num is None or den is None or not den["value"]:
             continue
         kind = "share" if r.of_group else "ratio"

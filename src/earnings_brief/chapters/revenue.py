@@ -33,6 +33,7 @@ from .show import (
     section,
     sources_of,
     table,
+    topic_table,
 )
 
 SPENDING = ("rd_expense", "opex_ex_sbc", "capex")
@@ -41,6 +42,8 @@ INTENSITY = {
     "opex_ex_sbc": "opex_to_revenue",
     "capex": "capex_to_revenue",
 }
+# The net-loss figures the net-loss block shows; the topic's others (EBITDA …) follow in a table.
+NET_LOSS_SHOWN = {"net_loss", "net_loss_growth", "net_loss_to_revenue"}
 # Figures whose reconciliation checks this chapter reports.
 CHAPTER_METRICS = {
     "revenue",
@@ -267,6 +270,7 @@ def net_loss(ctx: Context) -> None:
     loss = ctx.row("net_loss")
     if loss is None:
         missing(ctx, "net_loss")
+        topic_table(ctx, "profit", "revenue.profit")  # a profit, EBITDA: each as stated
         return
     items = [group_item(ctx, "net_loss")]
     values = [ctx.value("net_loss", period=p) for p in (ctx.comparison, ctx.period)]
@@ -308,6 +312,7 @@ def net_loss(ctx: Context) -> None:
         note=ctx.t("charts.data_note", note=loss["note"]) if loss["note"] else "",
     )
     _record_rows(ctx, "brief.tile.net_loss", net_loss=loss, net_loss_change=change)
+    topic_table(ctx, "profit", "revenue.profit", exclude=NET_LOSS_SHOWN, heading=False)
 
 
 def spending(ctx: Context) -> None:
