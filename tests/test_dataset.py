@@ -158,7 +158,9 @@ def test_metadata(st):
         "RMB",
         "12-31",
     )
-    assert list(c.segments) == ["generative_ai", "vision_ai", "smart_auto"]
+    # traditional_ai is FY2023's name for vision AI, declared last so colours keep their order
+    assert list(c.segments) == ["generative_ai", "vision_ai", "smart_auto", "traditional_ai"]
+    assert c.segments["traditional_ai"].renamed_to == "vision_ai"
     assert c.segments["smart_auto"].name_zh == "智能汽車(絕影)"
     assert c.brands["sensenova"].name_zh == "日日新"
     p = st.period
@@ -281,7 +283,7 @@ def test_available():
 def test_available_ignores_folders_that_are_not_companies(st_dir):
     (st_dir / "notes").mkdir()
     (st_dir / "sensetime" / "drafts").mkdir()
-    assert available(st_dir) == {"sensetime": ["FY2024"]}
+    assert available(st_dir) == {"sensetime": ["FY2023", "FY2024"]}
 
 
 def test_load_from_a_user_named_directory(tmp_path, monkeypatch):
@@ -300,6 +302,7 @@ def test_dataset_files_lists_inputs(st_dir):
     files = dataset.dataset_files("sensetime", "FY2024", st_dir)
     assert files[0] == st_dir / "sensetime" / "company.toml"
     assert {p.name for p in files[1:]} == {
+        "catalog.toml",
         "period.toml",
         "sources.toml",
         "figures.csv",
@@ -428,7 +431,7 @@ EDITS = [
         Names(
             after("revenue,robotics"),
             "segment",
-            expected="generative_ai, vision_ai, smart_auto from company.toml",
+            expected="generative_ai, vision_ai, smart_auto, traditional_ai from company.toml",
             message="unknown segment 'robotics'",
         ),
     ),
@@ -598,7 +601,7 @@ def test_unknown_period_lists_available(st_dir):
         st_dir.resolve() / "sensetime",
         line=None,
         field="period",
-        expected="one of FY2024, FY2025",
+        expected="one of FY2023, FY2024, FY2025",
         message="unknown period 'FY2022' for sensetime",
     )
 
