@@ -33,8 +33,15 @@ def test_checks_with_pass_flag_and_difference(html, ds, frame):
     checks = metrics.reconcile(ds, frame)
     for check_id in checks["id"]:
         assert f'id="{appendix.check_anchor(check_id)}"' in html
-    assert html.count('class="eb-status-flag"') == (checks["status"] == "flag").sum()
-    assert "−32.89 pp" in html  # the R&D growth sentence that contradicts its own figures
+    assert html.count('class="eb-status-flag"') == (checks["status"] == "flag").sum() == 0
+
+
+def test_a_flagged_check_shows_its_difference(conflicted):
+    frame = metrics.derive(conflicted)
+    checks = metrics.reconcile(conflicted, frame)
+    markup = appendix.checks_table(conflicted, frame, checks)
+    assert markup.count('class="eb-status-flag"') == 1
+    assert "−32.89 pp" in markup  # a second statement of R&D growth against its own figures
 
 
 def test_parameters_run_metadata_and_sources(html):
