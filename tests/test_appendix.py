@@ -142,7 +142,7 @@ def test_run_metadata_in_words(ds, frame):
     assert "<td>Data directory</td>" in params_table
 
 
-def test_revenue_checks_name_figures_in_words(monkeypatch):
+def test_revenue_checks_name_figures_in_words(monkeypatch, conflicted):
     """The chapter's checks table and flag sentence say 'R&D growth FY2024', not the data key."""
     from earnings_brief import blocks
     from earnings_brief.chapters import revenue
@@ -150,7 +150,7 @@ def test_revenue_checks_name_figures_in_words(monkeypatch):
 
     shown = []
     monkeypatch.setattr(blocks, "show", shown.append)
-    revenue.quality_flags(start("revenue"))
+    revenue.quality_flags(start("revenue", data_dir=str(conflicted.root)))
     markup = "\n".join(shown)
     assert "R&amp;D growth FY2024" in markup and "Gross margin FY2024" in markup
     assert "rd_expense_growth" not in markup and "gross_margin FY2024" not in markup

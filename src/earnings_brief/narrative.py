@@ -102,6 +102,14 @@ def quantity(
     return f"{formatting.prefix(row['qualifier'], lang)}{text}" if qualified else text
 
 
+def percent_text(value: float | None, lang: str = "en", *, signed: bool = False) -> str:
+    """A computed percentage: whole when it is whole ('20%'), else to one decimal ('13.0%')."""
+    if _missing(value):
+        return t("format.na", lang)
+    whole = abs(value * 100 - round(value * 100)) < 1e-9
+    return formatting.percent(value, lang, digits=0 if whole else 1, signed=signed)
+
+
 def change_key(value: float | None, up: str = "up", down: str = "down", flat: str = "flat") -> str:
     """The template variant for a change: 'up', 'down' or 'flat'."""
     if _missing(value) or abs(value) < 1e-9:

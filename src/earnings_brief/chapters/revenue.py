@@ -416,7 +416,8 @@ def _check_figure(ctx: Context, metric: str, segment: str, item: str, period: st
 
 def quality_flags(ctx: Context) -> None:
     """Reconciliation checks on this chapter's figures; flagged ones are spelt out first. The
-    table lists every check, or only the flagged ones when the ``checks_shown`` knob says so."""
+    table lists every check, or only the flagged ones when the ``checks_shown`` knob says so;
+    when none is flagged, one line says so and the appendix keeps the table."""
     section(ctx, "checks")
     checks = ctx.checks[
         ctx.checks["metric"].isin(CHAPTER_METRICS) & (ctx.checks["kind"] != "claim")
@@ -439,7 +440,7 @@ def quality_flags(ctx: Context) -> None:
     )
     only_flagged = ctx.params.knobs.get("checks_shown") == "flagged"
     listed = flagged if only_flagged else checks
-    if listed.empty:
+    if flagged.empty:  # nothing to say beyond one line: the appendix lists every check once
         prose(ctx.t("chapters.revenue.checks.none_flagged", total=len(checks)))
         return
     scale = chosen_scale(ctx) or None
