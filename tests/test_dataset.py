@@ -166,6 +166,7 @@ def test_metadata(st):
         "2024-12-31",
         "2025-03-26",
     )
+    assert p.revised is None  # optional; the edition stamp then falls back to the results date
     s = st.sources["tmtpost"]
     assert s.language == "zh-Hant"
     assert s.company == "sensetime"
@@ -397,6 +398,13 @@ EDITS = [
             expected="tmtpost",
             message="unknown source 'reuters'",
         ),
+    ),
+    Edit(
+        "revised-not-a-date",
+        "period.toml",
+        "results_date = 2025-03-26",
+        'results_date = 2025-03-26\nrevised = "April"',
+        Names(None, "revised", expected="a TOML date like 2025-03-26", message="not a date"),
     ),
     Edit(
         "unknown-source-in-period",
