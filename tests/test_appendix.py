@@ -119,11 +119,22 @@ def test_values_in_words(row, text):
 def test_outlook_in_date_order_and_attributed(ds):
     html = outlook.render(ds)
     dates = re.findall(r'<td class="eb-date">([^<]+)</td>', html)
-    assert dates[0] == "26 Mar 2025" and dates[-1] == "Q4 2025"
+    assert dates == ["26 Mar 2025", "26 Mar 2025", "10 Apr 2025", "10 Apr 2025"]
     keys = [outlook.sort_key(d) for d in ("2025-03-26", "2025-03", "2025-04-10", "2025-Q4")]
     assert keys == sorted(keys)
     assert "Strategic direction, as stated by the company" in html
     assert '<span lang="zh-Hant">日日新大模型6.0</span>' in html
+
+
+def test_each_fact_is_said_once_in_the_outlook_or_its_chapter(ds):
+    """Segment, infrastructure and auto facts live in their chapters; the outlook keeps the
+    group's, each a whole sentence with no 'Strategy: … Strategy:' assembled from fields."""
+    html = outlook.render(ds)
+    for elsewhere in ("UniAD", "one base, two wings", "light-asset", "Kaiwu"):
+        assert elsewhere not in html, elsewhere
+    assert html.count("1+X organisation") == 1
+    assert "Strategy:" not in html and " — " not in html
+    assert '<strong class="eb-kind">Strategy.</strong> The 1+X organisation' in html
 
 
 def test_outlook_without_facts_says_so(ds):

@@ -116,6 +116,24 @@ def test_the_sensitivity_is_labelled_analysis_and_not_attributed_to_the_source(e
     assert '<p class="eb-source">Source: TMTPost AGI' in stated
 
 
+def test_each_fact_is_said_once_across_the_chapters_and_the_outlook(executed):
+    """Strategy, views and explanations appear once, as whole sentences, never as
+    'Strategy: … Strategy: …' assembled from fields."""
+    import html as html_lib
+
+    from earnings_brief import dataset
+    from earnings_brief.chapters import outlook
+
+    ds = dataset.load("sensetime", "FY2024")
+    chapters = "\n".join(_html(executed[(name, "defaults")]) for name in NOTEBOOKS)
+    text = html_lib.unescape(chapters + outlook.render(ds))
+    assert "Strategy:" not in text and "Management's view —" not in text
+    for fact in ds.facts.to_dict("records"):
+        if fact["kind"] in ("strategy", "view", "explanation", "roadmap"):
+            words = html_lib.unescape(fact["text"])[1:40]
+            assert text.count(words) <= 1, fact["id"]
+
+
 def test_defaults_show_charts_and_tables_for_every_chapter(executed):
     for name in NOTEBOOKS:
         html = _html(executed[(name, "defaults")])

@@ -132,14 +132,13 @@ def join(items: list[str], lang: str = "en") -> str:
     )
 
 
-def fact_sentence(fact: pd.Series, lang: str = "en", *, named: bool = False) -> str:
-    """A fact from facts.csv as a sentence, with its Chinese name when it has one; ``named`` puts
-    the name before an explanation whose subject is not obvious from its section."""
-    name = fact["name_en"] or fact["name_zh"]
-    if fact["name_zh"] and fact["name_zh"] != name:
-        name = t("narrative.name_with_zh", lang, en=name, zh=fact["name_zh"])
-    key = f"narrative.fact.{fact['kind']}" + (
-        "_named" if named and fact["kind"] == "explanation" else ""
-    )
-    template_key = key if has(key, lang) else "narrative.fact.other"
-    return t(template_key, lang, name=name, text=fact["text"].rstrip("."))
+def fact_sentence(fact: pd.Series, lang: str = "en") -> str:
+    """A fact from facts.csv as the whole sentence its text is (the text names its own subject),
+    with the Chinese name after the English one where the text uses it."""
+    text = fact["text"].rstrip(".")
+    en, zh = fact["name_en"], fact["name_zh"]
+    at = text.lower().find(en.lower()) if en and zh and zh != en else -1
+    if at >= 0:
+        end = at + len(en)
+        text = f"{text[:end]}{t('narrative.zh_after', lang, zh=zh)}{text[end:]}"
+    return t("narrative.fact", lang, text=text[:1].upper() + text[1:])

@@ -64,7 +64,7 @@ def _value(row) -> float | None:
 
 
 def overview(ctx: Context) -> None:
-    """Chapter heading and a paragraph on revenue and the company's strategy statements."""
+    """Chapter heading and a sentence on revenue."""
     chapter_heading(ctx)
     now, growth = ctx.row("revenue"), ctx.row("revenue_growth")
     if now is None:
@@ -80,9 +80,7 @@ def overview(ctx: Context) -> None:
             comparison=ctx.comparison,
         )
     ]
-    stated = facts(ctx, kinds=["strategy"], topics=["group"])
-    sentences += [narrative.fact_sentence(f, ctx.lang) for _, f in stated.iterrows()]
-    prose(*sentences)
+    prose(*sentences)  # the group's strategy is said once, in the outlook
     prior = ctx.row("revenue", period=ctx.comparison)
     _record_rows(
         ctx,

@@ -262,9 +262,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
     )
     said = _segment_facts(ctx, seg)
     told = said[said["kind"].isin(["explanation", "strategy", "view"])]
-    prose(
-        *(narrative.fact_sentence(f, ctx.lang, named=f["topic"] != seg) for _, f in told.iterrows())
-    )
+    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in told.iterrows()))
     kpis = _kpi_rows(ctx, seg)
     multiples = kpis[kpis["dimension"] == "multiple"]
     if len(multiples):
