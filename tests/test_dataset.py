@@ -170,6 +170,7 @@ def test_metadata(st):
         "2024-12-31",
         "2025-03-26",
     )
+    assert p.revised is None  # optional; the edition stamp then falls back to the results date
     s = st.sources["tmtpost"]
     assert s.language == "zh-Hant"
     assert s.company == "sensetime"
@@ -228,10 +229,9 @@ def test_qualifiers_and_as_of(st):
     assert row(st, "compute_capacity")["qualifier"] == "more_than"
     assert row(st, "compute_capacity")["as_of"] == "2025-03"
     assert row(st, "long_term_customer_share", "vision_ai")["qualifier"] == "approx"
-    conflicting = st.figures[st.figures["qualifier"] == "conflicting"]
-    assert len(conflicting) == 1
-    assert conflicting.iloc[0]["metric"] == "rd_expense_growth"
-    assert conflicting.iloc[0]["value"] == pytest.approx(-0.137)
+    assert not (st.figures["qualifier"] == "conflicting").any()  # the source contradicts nothing
+    # "34.66億, down 13.7%" is FY2023's own change, not a second FY2024 figure
+    assert row(st, "rd_expense_growth", period="FY2023")["value"] == pytest.approx(-0.137)
 
 
 def test_net_loss_definition_is_stated_in_the_data(st):
@@ -403,6 +403,13 @@ EDITS = [
             expected="tmtpost",
             message="unknown source 'reuters'",
         ),
+    ),
+    Edit(
+        "revised-not-a-date",
+        "period.toml",
+        "results_date = 2025-03-26",
+        'results_date = 2025-03-26\nrevised = "April"',
+        Names(None, "revised", expected="a TOML date like 2025-03-26", message="not a date"),
     ),
     Edit(
         "unknown-source-in-period",

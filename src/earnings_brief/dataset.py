@@ -110,6 +110,7 @@ class Period:
     comparison: str
     results_date: date | None
     sources: tuple[str, ...]
+    revised: date | None = None  # when the data was last corrected; dates the edition stamp
 
 
 @dataclass(frozen=True)
@@ -375,11 +376,12 @@ def _period(path: Path, label: str) -> Period:
         raise DataError(
             "period ends before it starts", file=path, field="end", expected=f"a date after {start}"
         )
-    results = t.get("results_date")
-    if results is not None and not isinstance(results, date):
-        raise DataError(
-            "not a date", file=path, field="results_date", expected="a TOML date like 2025-03-26"
-        )
+    results, revised = t.get("results_date"), t.get("revised")
+    for name, value in (("results_date", results), ("revised", revised)):
+        if value is not None and not isinstance(value, date):
+            raise DataError(
+                "not a date", file=path, field=name, expected="a TOML date like 2025-03-26"
+            )
     sources = _require(t, "sources", path, list)
     return Period(
         written,
@@ -389,6 +391,7 @@ def _period(path: Path, label: str) -> Period:
         str(t.get("comparison", "")),
         results,
         tuple(sources),
+        revised,
     )
 
 
