@@ -255,3 +255,22 @@ def test_a_bad_rename_is_named(tmp_path, target, why):
     err = error(tmp_path, [row("revenue", "1", "HKD m")], segments=segments)
     assert err.field.endswith(".renamed_to") and why in err.message
     assert not math.isnan(err.line or 0)
+
+
+def test_a_fact_on_a_former_segment_name_is_about_the_segment(tmp_path):
+    write(
+        tmp_path,
+        [
+            row("revenue", "110", "HKD m", segment="vision_ai"),
+            row("revenue", "100", "HKD m", segment="traditional_ai", period="FY2024"),
+        ],
+        segments=RENAMED,
+    )
+    facts = tmp_path / "mini" / "FY2025" / "facts.csv"
+    facts.write_text(
+        "id,kind,topic,date,status,name_en,name_zh,text,source\n"
+        "smart_city,explanation,traditional_ai,,,Smart city,,Scaled back,src\n",
+        "utf-8",
+    )
+    ds = dataset.load("mini", "FY2025", tmp_path)
+    assert list(ds.facts["topic"]) == ["vision_ai"]

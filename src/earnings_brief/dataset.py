@@ -110,6 +110,7 @@ class Period:
     comparison: str
     results_date: date | None
     sources: tuple[str, ...]
+    revised: date | None = None  # when the data was last corrected; dates the edition stamp
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,7 @@ def load(company: str, period: str, data_dir: Path | str | None = None) -> Datas
     sources = _sources(folder / "sources.toml", per)
     figures = _figures(folder / "figures.csv", comp, per, sources, cat)
     facts = _facts(folder / "facts.csv", sources)
+    facts["topic"] = [_shown_segment(t, figures) for t in facts["topic"]]
     claims = _claims(folder / "claims.csv", per, sources, figures)
     files = [
         root / company / "company.toml",
@@ -377,11 +379,12 @@ def _period(path: Path, label: str) -> Period:
         raise DataError(
             "period ends before it starts", file=path, field="end", expected=f"a date after {start}"
         )
-    results = t.get("results_date")
-    if results is not None and not isinstance(results, date):
-        raise DataError(
-            "not a date", file=path, field="results_date", expected="a TOML date like 2025-03-26"
-        )
+    results, revised = t.get("results_date"), t.get("revised")
+    for name, value in (("results_date", results), ("revised", revised)):
+        if value is not None and not isinstance(value, date):
+            raise DataError(
+                "not a date", file=path, field=name, expected="a TOML date like 2025-03-26"
+            )
     sources = _require(t, "sources", path, list)
     return Period(
         written,
@@ -391,6 +394,7 @@ def _period(path: Path, label: str) -> Period:
         str(t.get("comparison", "")),
         results,
         tuple(sources),
+        revised,
     )
 
 
@@ -461,6 +465,8 @@ def _rows(
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue
+        if len(values) < len(header) and set(header[len(values) :]) <= _CHINESE_ONLY:
+            values = [*values, *[""] * (len(header) - len(values))]  # a row without its Chinese
         if len(values) != len(header):
             raise DataError(
                 f"{len(values)} fields instead of {len(header)}",
@@ -753,8 +759,8 @@ def figure_label(metric: str, segment: str = "", item: str = "", period: str = "
     return f"{ref} {period}".strip()
 
 
-def _claim_segment(segment: str, figures: pd.DataFrame) -> str:
-    """The key the figures show a segment under, when a claim names it by its former key."""
+def _shown_segment(segment: str, figures: pd.DataFrame) -> str:
+    """The key the figures show a segment under, when a claim or fact names it by another."""
     written = figures[figures["segment_written"] == segment]
     return str(written["segment"].iloc[0]) if segment and len(written) else segment
 
@@ -793,7 +799,7 @@ def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) ->
                     field=side,
                     expected="metric, metric[segment] or metric[segment/item]",
                 )
-            ref = (ref[0], _claim_segment(ref[1], figures), ref[2])
+            ref = (ref[0], _shown_segment(ref[1], figures), ref[2])
             r[side] = figure_label(*ref)  # a renamed segment under the key the figures use
             if (*ref, r["period"]) not in known:
                 raise DataError(
@@ -817,6 +823,8 @@ def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) ->
 
 CHINESE_COLUMNS = {"facts.csv": ("text", "text_zh"), "figures.csv": ("note", "note_zh")}
 CHINESE_COLUMNS["claims.csv"] = ("note", "note_zh")
+# A row may stop before these last columns (an English-only row in a file that has them).
+_CHINESE_ONLY = {"text_zh", "note_zh"}
 _FRAMES = {"facts.csv": "facts", "figures.csv": "figures", "claims.csv": "claims"}
 
 
