@@ -26,6 +26,7 @@ from earnings_brief.assemble import (
     in_chapter_order,
     level_headings,
     mark_chinese,
+    mark_languages,
     number_blocks,
     unique_ids,
 )
@@ -386,6 +387,23 @@ def test_chinese_runs_keep_their_numbers_and_leave_entities_and_attributes_alone
     assert '<p lang="zh-Hant">商湯集團</p>' in out and '<img alt="商湯">' in out
     assert "<title>商湯</title>" in out
     assert not _read(out).unmarked
+
+
+def test_english_runs_in_a_chinese_page_are_marked_english():
+    html = (
+        '<html lang="zh-Hant"><body><p>資料來源：TMTPost AGI (鈦媒體AGI)，SenseTime Group的'
+        "生成式AI收入37.7億元；NVIDIA Thor與HiDream.ai。FY2024 PFLOPS &amp; x</p>"
+        '<p lang="en">Already English</p><img alt="SenseTime chart"></body></html>'
+    )
+    out = mark_languages(html, "zh-Hant")
+    assert '資料來源：<span lang="en">TMTPost AGI</span> (鈦媒體AGI)' in out
+    assert '<span lang="en">SenseTime Group</span>的生成式AI收入37.7億元' in out
+    assert '<span lang="en">NVIDIA Thor</span>與<span lang="en">HiDream.ai</span>。' in out
+    assert "。FY2024 PFLOPS &amp; x</p>" in out  # codes and acronyms read the same in both
+    assert '<p lang="en">Already English</p>' in out and 'alt="SenseTime chart"' in out
+    assert mark_languages(html.replace("zh-Hant", "en"), "en") == mark_chinese(
+        html.replace("zh-Hant", "en")
+    )
 
 
 def test_heading_levels_never_skip(brief):

@@ -78,7 +78,7 @@ def assemble_html(
     document = caption_tables(document)
     document = unique_ids(document)
     document = level_headings(document)
-    document = mark_chinese(document)
+    document = mark_languages(document, lang)
     document = fill_contents(document)
     check_offline(document)
     return document
@@ -286,10 +286,41 @@ def _wrap_runs(text: str) -> str:
     return _RUN.sub(wrap, text)
 
 
+# In a Chinese page, a run of English is Latin words holding a lower-case letter ("SenseTime
+# Group", "NVIDIA Thor"); acronyms and codes ("AI", "PFLOPS", "FY2024") read the same either way.
+# Character references ("&amp;") are matched first so that a run never starts inside one.
+_TAIL = r"[A-Za-z0-9.&'’+/-]*"
+_LATIN_RUN = re.compile(rf"&#?\w+;|[A-Za-z]{_TAIL}(?: [A-Za-z0-9]{_TAIL})*")
+
+
+def _wrap_english(text: str) -> str:
+    def wrap(match: re.Match) -> str:
+        whole = match.group(0)
+        run = whole.rstrip(".'’-&+/")
+        if whole.startswith("&") or sum(c.islower() for c in run) < 2:
+            return whole
+        return f'<span lang="en">{run}</span>{whole[len(run) :]}'
+
+    return _LATIN_RUN.sub(wrap, text)
+
+
+def mark_languages(document: str, lang: str = "en") -> str:
+    """Mark the runs of the other language in the page's text: Chinese runs ``lang="zh-Hant"``
+    in an English page (mark_chinese), English runs ``lang="en"`` in a Chinese one."""
+    if lang.startswith("zh"):
+        return _mark(document, "en", _wrap_english)
+    return mark_chinese(document)
+
+
 def mark_chinese(document: str) -> str:
     """Wrap each run of Chinese in the body's text in ``<span lang="zh-Hant">`` unless an
     enclosing element already says it is Chinese: the one place every string passes, whichever
     module escaped it. Tags, attributes (alt text), styles and the head are left as they are."""
+    return _mark(document, "zh", _wrap_runs)
+
+
+def _mark(document: str, other: str, wrap) -> str:
+    """Apply ``wrap`` to the body's text outside elements whose language starts with ``other``."""
     parts = _TOKEN.split(document)
     stack: list[tuple[str, str]] = []  # (element, its language or the inherited one)
     raw = None
@@ -312,8 +343,8 @@ def mark_chinese(document: str) -> str:
             elif name not in VOID and not tag.group(3).rstrip().endswith("/"):
                 own = _LANG.search(tag.group(3))
                 stack.append((name, own.group(1) if own else (stack[-1][1] if stack else "")))
-        elif in_body and not raw and not (stack and stack[-1][1].lower().startswith("zh")):
-            parts[i] = _wrap_runs(part)
+        elif in_body and not raw and not (stack and stack[-1][1].lower().startswith(other)):
+            parts[i] = wrap(part)
     return "".join(parts)
 
 
