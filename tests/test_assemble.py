@@ -396,11 +396,13 @@ def test_english_runs_in_a_chinese_page_are_marked_english():
         '<p lang="en">Already English</p><img alt="SenseTime chart"></body></html>'
     )
     out = mark_languages(html, "zh-Hant")
-    assert '資料來源：<span lang="en">TMTPost AGI</span> (鈦媒體AGI)' in out
+    assert '資料來源：<span lang="en">TMTPost AGI</span>（鈦媒體AGI），' in out
     assert '<span lang="en">SenseTime Group</span>的生成式AI收入37.7億元' in out
     assert '<span lang="en">NVIDIA Thor</span>與<span lang="en">HiDream.ai</span>。' in out
     assert "。FY2024 PFLOPS &amp; x</p>" in out  # codes and acronyms read the same in both
     assert '<p lang="en">Already English</p>' in out and 'alt="SenseTime chart"' in out
+    assert "（鈦媒體AGI）" in mark_languages("<body><p>TMTPost (鈦媒體AGI)</p></body>", "zh-Hant")
+    assert "增長。管理層" in mark_languages("<body><p>增長。 管理層</p></body>", "zh-Hant")
     assert mark_languages(html.replace("zh-Hant", "en"), "en") == mark_chinese(
         html.replace("zh-Hant", "en")
     )

@@ -159,6 +159,8 @@ def test_money_scale_and_unit_follow_the_locale():
     [
         (fmt.count, (1_670_000,), "167萬"),
         (fmt.count, (23_000,), "2.3萬"),
+        (fmt.count, (1_292_600,), "129萬"),  # three significant digits, as 167萬
+        (fmt.count, (11_000_000,), "1,100萬"),
         (fmt.count, (3.2e8,), "3.2億"),
         (fmt.count, (420,), "420"),
         (fmt.percent, (0.108,), "10.8%"),

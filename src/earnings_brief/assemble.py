@@ -304,11 +304,23 @@ def _wrap_english(text: str) -> str:
     return _LATIN_RUN.sub(wrap, text)
 
 
+# Chinese punctuation in a Chinese page: brackets around Chinese are full-width, and no space
+# follows a full-width mark (sentences and data texts are joined with spaces for English).
+_CJK_BRACKETS = re.compile(rf"\(([^()]*[{CJK}][^()]*)\)")
+_SPACE_AFTER_MARK = re.compile(r"([，。；：！？、）」』])[ ]+|[ ]+([（「『])")
+
+
+def _chinese_text(text: str) -> str:
+    text = _SPACE_AFTER_MARK.sub(r"\1\2", _CJK_BRACKETS.sub(r"（\1）", text))
+    return _wrap_english(text)
+
+
 def mark_languages(document: str, lang: str = "en") -> str:
     """Mark the runs of the other language in the page's text: Chinese runs ``lang="zh-Hant"``
-    in an English page (mark_chinese), English runs ``lang="en"`` in a Chinese one."""
+    in an English page (mark_chinese); in a Chinese one, English runs ``lang="en"``, with
+    Chinese punctuation around Chinese text."""
     if lang.startswith("zh"):
-        return _mark(document, "en", _wrap_english)
+        return _mark(document, "en", _chinese_text)
     return mark_chinese(document)
 
 

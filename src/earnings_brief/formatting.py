@@ -132,13 +132,18 @@ def multiple(value: float | None, lang: str = "en", *, digits: int = 0) -> str:
 def count(value: float | None, lang: str = "en", *, digits: int | None = None) -> str:
     """1_670_000 → '1.67 m' ('167萬' in Chinese); 10_000_000 → '10 m'; 23_000 → '23,000'.
 
-    At a scale, up to two decimals, trailing zeros dropped, so a count never shows a precision
-    its source did not give ('10 m scenarios', not '10.00 m')."""
+    At a scale, up to two decimals (or the locale's significant digits: 129萬, not 129.26萬),
+    trailing zeros dropped, so a count never shows a precision its source did not give ('10 m
+    scenarios', not '10.00 m')."""
     if _missing(value):
         return t("format.na", lang)
     scale = money_scale(value, lang)
     if scale:
-        number = f"{value / divisor(scale, lang):,.{2 if digits is None else digits}f}"
+        shown = value / divisor(scale, lang)
+        places = digits
+        if digits is None:
+            places = decimals(shown, scale, lang) if setting("format.significant", lang) else 2
+        number = f"{shown:,.{places}f}"
         if digits is None and "." in number:
             number = number.rstrip("0").rstrip(".")
         return t("format.count", lang, number=number, scale=t(f"format.scale.{scale}", lang))
