@@ -162,7 +162,7 @@ def test_metadata(st):
     # traditional_ai is FY2023's name for vision AI, declared last so colours keep their order
     assert list(c.segments) == ["generative_ai", "vision_ai", "smart_auto", "traditional_ai"]
     assert c.segments["traditional_ai"].renamed_to == "vision_ai"
-    assert c.segments["smart_auto"].name_zh == "智能汽車(絕影)"
+    assert c.segments["smart_auto"].name_zh == "智能汽車（絕影）"
     assert c.brands["sensenova"].name_zh == "日日新"
     p = st.period
     assert (p.label, p.kind, p.comparison) == ("FY2024", "annual", "FY2023")
