@@ -403,6 +403,10 @@ def test_english_runs_in_a_chinese_page_are_marked_english():
     assert '<p lang="en">Already English</p>' in out and 'alt="SenseTime chart"' in out
     assert "（鈦媒體AGI）" in mark_languages("<body><p>TMTPost (鈦媒體AGI)</p></body>", "zh-Hant")
     assert "增長。管理層" in mark_languages("<body><p>增長。 管理層</p></body>", "zh-Hant")
+    assert "<b>策略。</b>商湯" in mark_languages(
+        "<body><p><b>策略。</b> 商湯</p></body>", "zh-Hant"
+    )
+    assert "工具：金額；交互" in mark_languages("<body><p>工具: 金額; 交互</p></body>", "zh-Hant")
     assert mark_languages(html.replace("zh-Hant", "en"), "en") == mark_chinese(
         html.replace("zh-Hant", "en")
     )

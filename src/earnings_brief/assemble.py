@@ -310,9 +310,15 @@ _CJK_BRACKETS = re.compile(rf"\(([^()]*[{CJK}][^()]*)\)")
 _SPACE_AFTER_MARK = re.compile(r"([，。；：！？、）」』])[ ]+|[ ]+([（「『])")
 
 
+_HALF_MARK = re.compile(rf"(?<=[{CJK}])([:;,])[ ]?")
+_FULL = {":": "：", ";": "；", ",": "，"}
+# A space after a tag that closes on a full-width mark ("<strong>策略。</strong> 商湯…").
+_SPACE_AFTER_TAG = re.compile(r"([，。；：！？、）」』])((?:</[a-z]+>)+)[ ]+")
+
+
 def _chinese_text(text: str) -> str:
-    text = _SPACE_AFTER_MARK.sub(r"\1\2", _CJK_BRACKETS.sub(r"（\1）", text))
-    return _wrap_english(text)
+    text = _HALF_MARK.sub(lambda m: _FULL[m.group(1)], _CJK_BRACKETS.sub(r"（\1）", text))
+    return _wrap_english(_SPACE_AFTER_MARK.sub(r"\1\2", text))
 
 
 def mark_languages(document: str, lang: str = "en") -> str:
@@ -320,7 +326,7 @@ def mark_languages(document: str, lang: str = "en") -> str:
     in an English page (mark_chinese); in a Chinese one, English runs ``lang="en"``, with
     Chinese punctuation around Chinese text."""
     if lang.startswith("zh"):
-        return _mark(document, "en", _chinese_text)
+        return _mark(_SPACE_AFTER_TAG.sub(r"\1\2", document), "en", _chinese_text)
     return mark_chinese(document)
 
 

@@ -42,10 +42,11 @@ def sort_key(date: str) -> str:
 
 
 def _name(fact: dict, lang: str = "en") -> str:
-    """The fact's name in the edition's language, the other one beside it in its own language."""
+    """The fact's name: in Chinese in the Chinese edition; in English with the Chinese beside it
+    in the English one."""
     en, zh = esc(fact["name_en"]), esc(fact["name_zh"])
     if lang.startswith("zh") and zh:
-        return f'{zh} <span lang="en">{en}</span>' if en and en != zh else zh
+        return zh
     if en and zh and zh != en:
         return f'{en} <span lang="zh-Hant">{zh}</span>'
     return en or f'<span lang="zh-Hant">{zh}</span>'
