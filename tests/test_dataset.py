@@ -803,6 +803,10 @@ def test_every_bundled_fact_has_chinese(st):
         assert dataset.untranslated(load(company, period, DATA)) == []
 
 
+def test_company_name_in_each_language(st):
+    assert st.company.name() == "SenseTime Group" and st.company.name("zh-Hant") == "商湯集團"
+
+
 def test_chinese_edition_reads_chinese_texts(st):
     zh = dataset.in_language(st, "zh-Hant")
     fact = zh.facts.set_index("id").loc["person_wang_zheng"]

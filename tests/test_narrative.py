@@ -80,3 +80,9 @@ def test_fact_sentence_is_the_whole_fact_with_the_chinese_name_where_named():
     plain = pd.Series({"kind": "view", "name_en": "Cheaper models", "name_zh": "", "text": "X b"})
     assert narrative.fact_sentence(plain) == "X b."
     assert "Strategy:" not in narrative.fact_sentence(fact)
+
+
+def test_a_metric_the_locale_lacks_is_named_by_the_catalog_in_either_language():
+    assert narrative.label("metric", "gross_profit_growth", "zh-Hant") == "毛利增長"
+    assert narrative.label("metric", "gross_profit_growth") == "Gross profit growth"
+    assert narrative.label("metric", "no_such_metric", "zh-Hant") == "no such metric"

@@ -72,7 +72,7 @@ def assemble_html(
     merged = nbformat.v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}})
 
     company = dataset.company
-    title = t("brief.title", lang, company=company.name_en, period=dataset.period.label)
+    title = t("brief.title", lang, company=company.name(lang), period=dataset.period.label)
     document = convert(merged, title=title, lang=lang)
     document = number_blocks(document, lang)
     document = caption_tables(document)

@@ -100,6 +100,10 @@ class Company:
     segments: dict[str, Segment]
     brands: dict[str, Segment] = field(default_factory=dict)
 
+    def name(self, lang: str = "en") -> str:
+        """The company's name in ``lang``: the Chinese one in a Chinese edition when it has one."""
+        return self.name_zh if lang.startswith("zh") and self.name_zh else self.name_en
+
 
 @dataclass(frozen=True)
 class Period:

@@ -8,6 +8,7 @@ so that a fall never reads as a rise.
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import pandas as pd
 
@@ -22,9 +23,22 @@ def _missing(value) -> bool:
 
 
 def label(kind: str, key: str, lang: str = "en") -> str:
-    """A vocabulary word (metric, item, unit) from the locale, or the key made readable."""
+    """A vocabulary word (metric, item, unit) from the locale; a metric the locale lacks by the
+    bundled catalog's label (so a Chinese edition never shows it in English); else the key made
+    readable."""
     name = f"narrative.{kind}.{key}"
-    return t(name, lang) if has(name, lang) else key.replace("_", " ")
+    if has(name, lang):
+        return t(name, lang)
+    if kind == "metric" and key in _catalog():
+        return _catalog().label(key, lang)
+    return key.replace("_", " ")
+
+
+@cache
+def _catalog():
+    from . import catalog
+
+    return catalog.load()
 
 
 def _digits(value: float) -> int:

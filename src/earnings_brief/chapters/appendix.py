@@ -167,7 +167,7 @@ def stamp(ds: Dataset, params: Mapping, lang: str = "en") -> str:
     return t(
         "brief.appendix.stamp",
         lang,
-        company=ds.company.name_en,
+        company=ds.company.name(lang),
         period=ds.period.label,
         comparison=comparison or t("brief.appendix.none", lang),
         date=formatting.date(edition_date(ds.period).isoformat(), lang),

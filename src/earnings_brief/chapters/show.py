@@ -178,7 +178,7 @@ def missing(ctx: Context, name: str, **values) -> None:
 def _missing_text(ctx: Context, name: str) -> str:
     return ctx.t(
         f"chapters.{ctx.notebook}.{name}.missing",
-        company=ctx.ds.company.name_en,
+        company=ctx.ds.company.name(ctx.lang),
         period=ctx.period,
         comparison=ctx.comparison,
     )
