@@ -144,3 +144,24 @@ def test_one_change_reads_in_the_singular_and_its_kind_comes_from_the_locale(ds)
     html = summary.changes_section(ds, [change])
     assert "One figure added, removed or changed" in html and "1 figures" not in html
     assert "<td>removed</td>" in html
+
+
+def test_chinese_tiles_and_cover(ds, frame):
+    zh = dataset.in_language(ds, "zh-Hant")
+    tiles = {
+        label: (value, change)
+        for label, value, change, _, _ in summary.tiles({}, frame, zh, "zh-Hant")
+    }
+    assert tiles["收入"] == ("37.7億元", "同比+10.8%")
+    assert tiles["生成式AI佔比"] == ("63.7%", "較FY2023 +28.9個百分點")
+    assert tiles["交付車輛"][0] == "逾167萬輛"
+    cover = summary.cover(zh, frame, "zh-Hant")
+    assert '商湯集團 <span lang="en">SenseTime Group</span>' in cover
+    assert "2025年3月26日公布" in cover
+    assert '<a href="brief.html" hreflang="en" lang="en">English edition</a>' in cover
+
+
+def test_the_english_cover_links_the_chinese_edition(ds, frame):
+    cover = summary.cover(ds, frame)
+    assert 'SenseTime Group <span lang="zh-Hant">商湯集團</span>' in cover
+    assert '<a href="brief.zh-Hant.html" hreflang="zh-Hant" lang="zh-Hant">繁體中文版</a>' in cover
