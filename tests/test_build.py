@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -188,7 +189,7 @@ def test_retention_bounds_editions(env):
     assert len(history.runs(brief_dir(env))) == 2
 
 
-def start(env, lock_timeout="60"):
+def start(env, lock_timeout="60", tmp=None):
     args = [
         sys.executable,
         str(SCRIPT),
@@ -197,7 +198,10 @@ def start(env, lock_timeout="60"):
         str(env["notebooks"]),
         lock_timeout,
     ]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    environ = {**os.environ, "TMPDIR": str(tmp)} if tmp else None
+    return subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ
+    )
 
 
 def test_concurrent_runs_do_not_interleave(env):
@@ -216,22 +220,34 @@ def test_second_run_exits_with_lock_code_when_it_cannot_wait(env):
         out, err = start(env, lock_timeout="0").communicate(timeout=60)
     assert "another run holds the lock" in err and f"pid {os.getpid()}" in err
     assert not (brief_dir(env) / "brief.html").exists()
+    (gave_up,) = history.runs(brief_dir(env))
+    assert gave_up["status"] == "gave up on lock (4)"
+    assert "another run holds the lock" in gave_up["error"]
 
 
-def test_run_killed_mid_execution_is_followed_by_a_run_that_succeeds(env):
+def test_run_killed_mid_execution_is_followed_by_a_run_that_succeeds(env, tmp_path):
+    tmp = tmp_path / "tmp"  # the system's temporary folder, for these runs only
+    tmp.mkdir()
     make_notebooks(env["notebooks"], delay=30.0)
-    killed = start(env)
+    killed = start(env, tmp=tmp)
     for line in killed.stdout:
         if line.startswith("revenue: started"):
             break
+    left = brief_dir(env) / "runs"
+    deadline = time.monotonic() + 30
+    while not list(left.glob("*/kernels/kernel-*.json")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(left.glob("*/kernels/kernel-*.json")), "no kernel started"
     os.kill(killed.pid, signal.SIGKILL)
     killed.wait()
     make_notebooks(env["notebooks"])
-    out, err = start(env, lock_timeout="30").communicate(timeout=120)
+    out, err = start(env, lock_timeout="30", tmp=tmp).communicate(timeout=120)
     assert "published" in out, err
     assert "recovered a stale lock" in out and f"pid {killed.pid}" in out
     statuses = [r["status"] for r in history.runs(brief_dir(env))]
     assert statuses == ["incomplete (killed or still running)", "published"]
+    # No connection file (it holds the kernel's key) or socket outlives the runs.
+    assert not list(brief_dir(env).rglob("kernels")) and list(tmp.iterdir()) == []
 
 
 def test_real_notebooks_and_assembler_on_the_fixture_dataset(env):
