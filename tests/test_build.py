@@ -1,3 +1,4 @@
+import errno
 import json
 import os
 import signal
@@ -20,7 +21,7 @@ from run_fixtures import (
 )
 
 from earnings_brief import build, history, lock, pipeline
-from earnings_brief.errors import DataError
+from earnings_brief.errors import DataError, StorageError
 
 SCRIPT = Path(__file__).with_name("run_fixtures.py")
 
@@ -157,6 +158,21 @@ def test_assembly_failure_exits_5_and_publishes_nothing(env):
         run(env, assemble=broken)
     assert caught.value.exit_code == 5 and "template missing" in caught.value.one_line()
     assert documents(env) == before
+
+
+def test_a_full_disk_while_writing_the_pdf_exits_6_and_publishes_nothing(env):
+    run(env)
+    before = documents(env)
+    edit_first_figure(env, "1401")
+
+    def full(_html, pdf_path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(pdf_path))
+
+    with pytest.raises(StorageError) as caught:
+        run(env, render_pdf=full)
+    assert caught.value.exit_code == 6 and "no space left" in caught.value.one_line()
+    assert documents(env) == before
+    assert history.runs(brief_dir(env))[-1]["status"] == "failed (6)"
 
 
 def test_bad_data_is_a_data_error_before_any_kernel(env):

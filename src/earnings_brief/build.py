@@ -391,6 +391,8 @@ def _assemble(run_dir, staging, ds, parameters, meta, diff, options, log, assemb
         log(f"rendered brief.pdf in {time.perf_counter() - started:.1f} s")
     except Exception as err:
         log(traceback.format_exc().rstrip(), console=False)
+        if storage_failure(err):
+            raise  # a full disk is not the assembler's fault: exit 6, not 5
         text = err.one_line() if isinstance(err, BriefError) else f"{type(err).__name__}: {err}"
         raise AssemblyError(f"assembly failed, nothing published: {text}") from None
 
