@@ -280,3 +280,33 @@ def test_real_notebooks_and_assembler_on_the_fixture_dataset(env):
     section = section[: section.index("</div>")]
     assert "1,313" in section or "1313" in section
     assert f"{int(old):,}" in section or old in section
+
+
+def test_the_same_inputs_give_byte_identical_documents_across_hash_seeds(tmp_path):
+    """Two cold builds of the bundled brief, into different folders with different
+    PYTHONHASHSEED: brief.html, brief.pdf and figures.json must be the same bytes."""
+    built = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out-{seed}"
+        environ = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+        done = subprocess.run(
+            [sys.executable, "-m", "earnings_brief", "build", "--out", str(out)],
+            env={**environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True,
+            timeout=600, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        brief = out / "sensetime" / "FY2024"
+        (edition,) = history.editions(brief)
+        built.append(
+            {
+                name: path.read_bytes()
+                for name, path in {
+                    "brief.html": brief / "brief.html",
+                    "brief.pdf": brief / "brief.pdf",
+                    "figures.json": edition / build.FIGURES,
+                }.items()
+            }
+        )
+    first, second = built
+    assert all(first[name] for name in first)
+    assert [n for n in first if first[n] != second[n]] == []

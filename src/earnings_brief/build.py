@@ -194,7 +194,8 @@ def _build(options, checked, run_id, run_dir, log, executor, assemble, render_pd
 
     meta = _run_meta(run_id, inputs, record, previous)
     staging = run_dir / "staging"
-    _assemble(run_dir, staging, ds, parameters, meta, diff, options, log, assemble, render_pdf)
+    shown = _reproducible(meta)
+    _assemble(run_dir, staging, ds, parameters, shown, diff, options, log, assemble, render_pdf)
     timings["total"] = round(time.perf_counter() - started, 2)
     manifest = pipeline.manifest(
         inputs, record, company=options.company, period=options.period,
@@ -411,6 +412,15 @@ def _run_meta(run_id: str, inputs: pipeline.Inputs, record: dict, previous: Path
         "versions": inputs.versions,
         "notebooks": record,
     }
+
+
+# What differs between two runs of the same inputs; the manifest and the run log keep it, the
+# brief does not, so that the same inputs give byte-identical documents.
+RUN_ONLY = ("run_id", "edition", "previous_edition", "generated_at", "host", "notebooks")
+
+
+def _reproducible(meta: dict) -> dict:
+    return {k: v for k, v in meta.items() if k not in RUN_ONLY}
 
 
 def _code_version() -> str:
