@@ -118,3 +118,8 @@ def test_the_cli_skips_the_iri_grammar_and_notebooks_still_validate():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
+
+
+def test_history_refuses_a_path_for_a_name(tmp_path, capsys):
+    code = cli.main(["history", "--company", "../..", "--out", str(tmp_path)])
+    assert code == 2 and "is not a company name" in capsys.readouterr().err

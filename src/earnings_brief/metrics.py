@@ -265,6 +265,7 @@ def _prior_from_growth(book: _Book, period: str, comparison: str) -> bool:
         if (
             per != period
             or prior is None
+            or not prior["value"]  # growth from zero is undefined
             or metric.endswith(GROWTH_SUFFIX)
             or now["dimension"] in ("ratio", "points")
             or now["value"] < 0
@@ -350,8 +351,9 @@ def _complete_items(book: _Book, metric: str, segment: str, others: list[str]) -
     return []
 
 
-def _segments(book: _Book) -> set[str]:
-    return {k[1] for k in book.rows}
+def _segments(book: _Book) -> list[str]:
+    # Sorted: a set's order follows PYTHONHASHSEED, and so would the order of derived rows.
+    return sorted({k[1] for k in book.rows})
 
 
 def _ratio_unit(r: Ratio, num: dict, den: dict) -> tuple[str, str]:
