@@ -206,9 +206,10 @@ def _cancel_watch(event_name: str, handle: _KernelHandle):
     if not event_name or worker_name() == LOCAL:
         yield
         return
-    from distributed import Event
+    from distributed import Event, get_client
 
-    event, finished = Event(event_name), threading.Event()
+    # Bound here, in the task's thread: the watcher's thread has no client of its own.
+    event, finished = Event(event_name, client=get_client()), threading.Event()
 
     def watch() -> None:
         while not finished.is_set():

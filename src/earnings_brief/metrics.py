@@ -229,8 +229,10 @@ def _prior_from_growth(book: _Book, period: str, comparison: str) -> bool:
     return changed
 
 
-def _segments(book: _Book) -> set[str]:
-    return {k[1] for k in book.rows}
+def _segments(book: _Book) -> list[str]:
+    """In a fixed order: a set's order changes with each process's hash seed, and so would the
+    order of derived rows in the appendix."""
+    return sorted({k[1] for k in book.rows})
 
 
 def _ratio_unit(r: Ratio, num: dict, den: dict) -> tuple[str, str]:

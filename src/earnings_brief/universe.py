@@ -55,8 +55,12 @@ def select(data_dir: Path, only: list[str] | None = None) -> list[tuple[str, str
     return [names[name] for name in dict.fromkeys(only)]
 
 
-def build_all(template: build.BuildOptions, briefs, executor, echo=print) -> list[BriefOutcome]:
-    """Build ``briefs`` over one shared executor, each in a thread; Ctrl-C stops them all."""
+def build_all(
+    template: build.BuildOptions, briefs, executor, echo=print, *, assemble=None, render_pdf=None
+) -> list[BriefOutcome]:
+    """Build ``briefs`` over one shared executor, each in a thread; Ctrl-C stops them all.
+
+    ``assemble`` and ``render_pdf`` default to jobs on ``executor`` (see ``build.build``)."""
     outcomes: dict[tuple[str, str], BriefOutcome] = {}
     lock = threading.Lock()
 
@@ -73,8 +77,8 @@ def build_all(template: build.BuildOptions, briefs, executor, echo=print) -> lis
             result = build.build(
                 options,
                 executor=executor,
-                assemble=executor.assembler(),
-                render_pdf=executor.pdf_renderer(),
+                assemble=assemble or executor.assembler(),
+                render_pdf=render_pdf or executor.pdf_renderer(),
                 echo=say(company, period),
             )
             outcomes[company, period] = BriefOutcome(company, period, result.status)
