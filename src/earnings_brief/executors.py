@@ -14,6 +14,8 @@ its notebook would not be what the recorded input hash describes.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import os
 import sys
@@ -21,7 +23,7 @@ import tempfile
 import threading
 import uuid
 from concurrent.futures import Executor, Future, InvalidStateError
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,7 +122,20 @@ def _execute(task: NotebookTask, root: Path, output: Path, log: Path) -> pipelin
     kernel = _KernelHandle()
     manager = _captured_kernel_manager(log, notebook.parent, kernel)
     with _papermill_log(log), _cancel_watch(task.cancel_event, kernel):
+        return contextvars.Context().run(_with_own_loop, job, manager)
+
+
+def _with_own_loop(job: pipeline.Job, manager: type) -> pipeline.Outcome:
+    """Run in an empty context (see the caller), and close the event loop papermill's kernel
+    client made for it: jupyter_core keeps that loop in a context variable, so a job that
+    inherited another thread's context (an in-process Dask worker) found that loop running,
+    and a long-lived worker would keep one open loop per job."""
+    try:
         return pipeline.execute(job, kernel_manager_class=manager)
+    finally:
+        with suppress(RuntimeError):
+            asyncio.get_event_loop_policy().get_event_loop().close()
+        asyncio.set_event_loop(None)
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> Path:
