@@ -864,12 +864,13 @@ TEXT_LIMITS = {
     "publisher": 120,
     "name_en": 80,
     "name_zh": 40,
+    "url": 500,  # the appendix breaks a link anywhere
 }
 TEXT_MAX = 80
 # Longest unbroken word (a run without spaces outside CJK text, which wraps anywhere): longer
-# ones run off a PDF page. Fields that hold a path, a link or a hash are exempt.
+# ones run off a PDF page. Fields that hold a path, a link, a hash or a figure reference are exempt.
 WORD_MAX = 60
-WORD_EXEMPT = {"file", "url", "sha256"}
+WORD_EXEMPT = {"file", "url", "sha256", "left", "right"}
 _WORD = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

@@ -352,7 +352,8 @@ def _complete_items(book: _Book, metric: str, segment: str, others: list[str]) -
 
 
 def _segments(book: _Book) -> list[str]:
-    # Sorted: a set's order follows PYTHONHASHSEED, and so would the order of derived rows.
+    """In a fixed order: a set's order changes with each process's hash seed, and so would the
+    order of derived rows in the appendix."""
     return sorted({k[1] for k in book.rows})
 
 
