@@ -14,12 +14,18 @@ OUT ?= outputs
 # Editions to build and check: each language is a folder in src/earnings_brief/locales/.
 LANGUAGES ?= en zh-Hant
 
-.PHONY: report check test lint lab bench system clean
+.PHONY: report reports check test lint lab bench system clean
 
 report: $(READY) $(SYSTEM)
 	@set -e; for lang in $(LANGUAGES); do \
 	  $(PY) -m earnings_brief build --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)" --out "$(OUT)" --language "$$lang"; \
 	done
+
+# Every brief under $(DATA_DIR) and outputs/index.html; EXECUTOR=dask SCHEDULER=tcp://host:8786
+# runs the notebooks on a Dask cluster (docs/cluster.md).
+EXECUTOR ?= local
+reports: $(READY) $(SYSTEM)
+	@$(PY) -m earnings_brief build --all --data-dir "$(DATA_DIR)" --out "$(OUT)" --executor "$(EXECUTOR)" $(if $(SCHEDULER),--scheduler "$(SCHEDULER)")
 
 check: $(READY)
 	@$(PY) -m earnings_brief check --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)" $(foreach lang,$(LANGUAGES),--language "$(lang)")

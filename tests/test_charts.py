@@ -371,3 +371,11 @@ def test_img_carries_a_path_svg_for_screens_and_a_text_svg_for_paper():
     assert not text_element.search(screen) and "商湯集團" not in screen  # paths: no font needed
     assert text_element.search(paper) and "商湯集團" in paper  # words stay words in the PDF
     assert plt.get_fignums() == []
+
+
+def test_dollar_signs_in_labels_are_drawn_as_text_not_tex():
+    """A segment named '$\\badcmd{x}$' once failed a notebook; '$\\frac{a}{b}$' drew a fraction."""
+    frame = _bars([3.0, 5.0])
+    frame["label"] = [r"$\badcmd{x}$", r"$\frac{a}{b}$"]
+    paper = charts.svg(charts.bars(frame), text_as_paths=False).decode()
+    assert r"$\badcmd{x}$" in paper and r"$\frac{a}{b}$" in paper

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ def nw_dir(tmp_path) -> Path:
 
 
 def st_file(root: Path, name: str) -> Path:
-    return root / "sensetime" / "FY2024" / name
+    return Path(os.path.normpath(root / "sensetime" / "FY2024" / name))
 
 
 def nw_file(root: Path, name: str) -> Path:
@@ -514,6 +515,149 @@ EDITS = [
         Names(None, "label", expected="FY2024", message="differs from its folder"),
     ),
 ]
+
+
+# Values that once loaded and were published wrong, or failed the build late (issue 11).
+VALUE_EDITS = [
+    *[
+        Edit(
+            f"ambiguous-number-{bad}",
+            "figures.csv",
+            "revenue,,,FY2024,37.7,",
+            f'revenue,,,FY2024,"{bad}",',
+            Names(2, "value", expected="37.7 or 23,000", message=f"'{bad}' is not a number"),
+        )
+        for bad in ("37,7", "23_000", "1,2345", "1e3", "12,34.5", ",123", "0x1F")
+    ],
+    Edit(
+        "decimal-comma-gets-a-hint",
+        "figures.csv",
+        "revenue,,,FY2024,37.7,",
+        'revenue,,,FY2024,"37,7",',
+        Names(2, "value", expected="a plain number", message="a decimal comma? write 37.7"),
+    ),
+    Edit(
+        "money-beyond-any-company",
+        "figures.csv",
+        "revenue,,,FY2024,37.7,",
+        f"revenue,,,FY2024,1{'0' * 40},",
+        Names(2, "value", expected="at most 1e+15 RMB", message="is out of range"),
+    ),
+    Edit(
+        "share-above-100",
+        "figures.csv",
+        "revenue_share,generative_ai,,FY2024,63.7,",
+        "revenue_share,generative_ai,,FY2024,163.7,",
+        Names(after("163.7"), "value", expected="0 to 100 %", message="share of 163.7 %"),
+    ),
+    Edit(
+        "growth-of-minus-100",
+        "figures.csv",
+        "revenue_growth,,,FY2024,10.8,",
+        "revenue_growth,,,FY2024,-100,",
+        Names(3, "value", expected="above -100 %", message="a fall of 100 %"),
+    ),
+    *[
+        Edit(
+            f"unreal-as-of-{bad}",
+            "figures.csv",
+            "23000,PFLOPS,more_than,2025-03",
+            f"23000,PFLOPS,more_than,{bad}",
+            Names(after(bad), "as_of", expected="a real date", message=f"bad date '{bad}'"),
+        )
+        for bad in ("2025-99", "2025-00", "2025-02-30", "0000-01")
+    ],
+    *[
+        Edit(
+            f"unreal-fact-date-{bad}",
+            "facts.csv",
+            "thor_uniad,roadmap,smart_auto,2025-Q4",
+            f"thor_uniad,roadmap,smart_auto,{bad}",
+            Names(after("thor_uniad"), "date", expected="a real date", message=f"bad date '{bad}'"),
+        )
+        for bad in ("2025-13-45", "2025-13", "2025-Q5", "9999-01-01")
+    ],
+    Edit(
+        "unreal-source-date",
+        "sources.toml",
+        'date = ""',
+        'date = "2025-13-45"',
+        Names(None, "tmtpost.date", expected="a real date", message="bad date '2025-13-45'"),
+    ),
+    Edit(
+        "unreal-fiscal-year-end",
+        "../company.toml",
+        'fiscal_year_end = "12-31"',
+        'fiscal_year_end = "02-30"',
+        Names(None, "fiscal_year_end", expected="MM-DD", message="bad date '02-30'"),
+    ),
+    Edit(
+        "word-too-long-to-wrap",
+        "figures.csv",
+        "revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,",
+        f"revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,{'x' * 3000}",
+        Names(2, "note", expected="at most 300", message="3000 characters"),
+    ),
+    Edit(
+        "word-too-long-within-limits",
+        "figures.csv",
+        "revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,",
+        f"revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,see {'x' * 61}",
+        Names(2, "note", expected="words of at most 60", message="a word of 61 characters"),
+    ),
+    Edit(
+        "fact-text-too-long",
+        "facts.csv",
+        "Chief financial officer,財務總監,tmtpost",
+        f"{'word ' * 4200},財務總監,tmtpost",
+        Names(before("person_wang_zheng"), "text", expected="at most 1000", message="20999"),
+    ),
+    Edit(
+        "segment-name-too-long",
+        "../company.toml",
+        'name_en = "Generative AI"',
+        f'name_en = "{"Generative " * 10}"',
+        Names(None, "segments.generative_ai.name_en", expected="at most 80", message="110"),
+    ),
+    Edit(
+        "control-character",
+        "figures.csv",
+        "revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,",
+        "revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,a\x07b",
+        Names(2, "note", expected="printable text", message="control character"),
+    ),
+]
+
+
+@pytest.mark.parametrize("edit", VALUE_EDITS, ids=[e.id for e in VALUE_EDITS])
+def test_a_value_that_could_mislead_or_fail_later_is_refused_at_load(st_dir, edit):
+    test_one_edit_is_named_in_the_error(st_dir, edit)
+
+
+@pytest.mark.parametrize(("written", "value"), [("23,000", 23000), ("1,234,567.5", 1234567.5)])
+def test_a_comma_between_groups_of_three_is_a_thousands_separator(written, value):
+    assert dataset.parse_number(written) == value
+
+
+def test_a_toml_file_with_a_byte_order_mark_loads(st_dir):
+    """Notepad saves UTF-8 with a byte-order mark; TOML itself does not allow one."""
+    for name in ("period.toml", "sources.toml", "../company.toml"):
+        path = st_file(st_dir, name)
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load("sensetime", "FY2024", st_dir).company.name_en
+
+
+def test_dollar_signs_and_cjk_text_are_plain_text(st_dir):
+    """'$' reaches charts and tables as text (charts turn mathtext off); CJK wraps anywhere."""
+    replace(
+        st_file(st_dir, "../company.toml"),
+        'name_en = "Generative AI"',
+        r'name_en = "$\\frac{a}{b}$"',
+    )
+    path = st_file(st_dir, "facts.csv")
+    replace(path, "Chief financial officer,財務總監,tmtpost", f"{'財' * 900},財務總監,tmtpost")
+    ds = load("sensetime", "FY2024", st_dir)
+    assert ds.company.segments["generative_ai"].name_en == r"$\frac{a}{b}$"
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=[e.id for e in EDITS])
