@@ -110,7 +110,9 @@ def test_no_code_prompts_noise_or_nan(brief):
 
 def test_nothing_reaches_the_network(brief):
     for attr in re.findall(r'\b(?:src|href)\s*=\s*"([^"]*)"', brief):
-        edition = re.fullmatch(r"brief(\.[A-Za-z-]+)?\.html", attr)  # the other editions, beside it
+        edition = re.fullmatch(
+            r"brief(\.[A-Za-z-]+)?\.(html|pdf)", attr
+        )  # the other editions, beside it
         assert attr.startswith(("data:", "#")) or edition, attr
     assert "<link" not in brief and "<script" not in brief and "@import" not in brief
     assert "url(" not in brief

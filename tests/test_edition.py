@@ -40,7 +40,8 @@ def _visible(fragment: str) -> str:
 
 def test_the_page_is_chinese_and_links_the_english_edition(html):
     assert '<html lang="zh-Hant">' in html
-    assert '<a href="brief.html" hreflang="en" lang="en">English edition</a>' in html
+    link = '<a href="brief.html" hreflang="en" lang="en" data-print-href="brief.pdf">'
+    assert link + "English edition</a>" in html
     assert '<span lang="en">SenseTime Group</span>' in html
 
 

@@ -9,7 +9,7 @@ import pytest
 from executed_fixtures import build_brief
 
 from earnings_brief import dataset
-from earnings_brief.pdf import PdfError, render_pdf
+from earnings_brief.pdf import PdfError, for_print, render_pdf
 
 pypdf = pytest.importorskip("pypdf")
 POPPLER = shutil.which("pdftotext") and shutil.which("pdffonts")
@@ -139,3 +139,8 @@ def test_for_print_puts_each_charts_text_variant_in_src_whatever_the_attribute_o
     assert out.count('src="data:image/svg+xml;base64,PAPER"') == 1
     assert 'src="data:x;base64,PAPER2"' in out and 'alt="b"' in out
     assert '<img src="data:image/png;base64,PLAIN" alt="c">' in out  # no variant: unchanged
+
+
+def test_for_print_links_the_other_editions_pdf():
+    html = '<p><a href="brief.html" hreflang="en" data-print-href="brief.pdf">English</a></p>'
+    assert for_print(html) == '<p><a href="brief.pdf" hreflang="en">English</a></p>'

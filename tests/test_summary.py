@@ -158,10 +158,12 @@ def test_chinese_tiles_and_cover(ds, frame):
     cover = summary.cover(zh, frame, "zh-Hant")
     assert '商湯集團 <span lang="en">SenseTime Group</span>' in cover
     assert "2025年3月26日公布" in cover
-    assert '<a href="brief.html" hreflang="en" lang="en">English edition</a>' in cover
+    link = '<a href="brief.html" hreflang="en" lang="en" data-print-href="brief.pdf">'
+    assert link + "English edition</a>" in cover
 
 
 def test_the_english_cover_links_the_chinese_edition(ds, frame):
     cover = summary.cover(ds, frame)
     assert 'SenseTime Group <span lang="zh-Hant">商湯集團</span>' in cover
-    assert '<a href="brief.zh-Hant.html" hreflang="zh-Hant" lang="zh-Hant">繁體中文版</a>' in cover
+    link = '<a href="brief.zh-Hant.html" hreflang="zh-Hant" lang="zh-Hant"'
+    assert link + ' data-print-href="brief.zh-Hant.pdf">繁體中文版</a>' in cover

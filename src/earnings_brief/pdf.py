@@ -97,7 +97,8 @@ _SRC = re.compile(r'\ssrc="[^"]*"')
 
 
 def for_print(html: str) -> str:
-    """The HTML with each chart's print variant as its ``src``: faster, and its text selectable."""
+    """The HTML with each chart's print variant as its ``src`` (faster, and its text selectable)
+    and each link's print target as its ``href``."""
 
     def swap(tag: re.Match) -> str:
         text = tag.group(0)
@@ -107,7 +108,11 @@ def for_print(html: str) -> str:
         rest = _SRC.sub("", text.replace(variant.group(0), ""))
         return f'<img src="{variant.group(1)}"{rest[len("<img") :]}'
 
-    return _IMG.sub(swap, html)
+    return _PRINT_HREF.sub(r'href="\2"\1', _IMG.sub(swap, html))
+
+
+# A link whose printed target differs (the other edition's PDF rather than its HTML).
+_PRINT_HREF = re.compile(r'href="[^"]*"([^>]*?) data-print-href="([^"]*)"')
 
 
 # System font folders: the print CSS takes a few punctuation glyphs from a local() font face.

@@ -425,9 +425,10 @@ def company_names(c, lang: str) -> str:
 
 def edition_links(lang: str) -> str:
     """Links to the brief in every other language, each named in its own language; the editions
-    are published side by side (publish.edition_file)."""
+    are published side by side (publish.edition_file), and the PDF links to the other PDF."""
     links = [
-        f'<a href="{edition_file(other, "html")}" hreflang="{other}" lang="{other}">'
+        f'<a href="{edition_file(other, "html")}" hreflang="{other}" lang="{other}"'
+        f' data-print-href="{edition_file(other, "pdf")}">'
         f"{esc(t('brief.edition_name', other))}</a>"
         for other in languages()
         if other != lang
