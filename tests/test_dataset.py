@@ -987,3 +987,10 @@ def test_facts_without_a_text_zh_column_still_load(st_dir):
         csv.writer(f, lineterminator="\n").writerows([r[:at] + r[at + 1 :] for r in rows])
     ds = load("sensetime", "FY2024", st_dir)
     assert len(dataset.untranslated(ds)) == len(ds.facts)
+
+
+def test_chinese_edition_reads_the_sources_in_chinese(st):
+    source = dataset.in_language(st, "zh-Hant").sources["tmtpost"]
+    assert source.publisher == "鈦媒體AGI"
+    assert source.date_note.startswith("未註明日期") and "2025年3月26日" in source.date_note
+    assert st.sources["tmtpost"].publisher == "TMTPost AGI (鈦媒體AGI)"

@@ -132,7 +132,8 @@ class Source:
     file: str = ""
     sha256: str = ""
     url: str = ""
-    description_zh: str = ""  # the Chinese edition's description, date note and coverage
+    publisher_zh: str = ""  # the Chinese edition's publisher, description, date note, coverage
+    description_zh: str = ""
     date_note_zh: str = ""
     covers_zh: str = ""
 
@@ -874,6 +875,7 @@ TEXT_LIMITS = {
     "name_en": 80,
     "name_zh": 40,
     "text_zh": 1000,  # the Chinese edition's texts (end of this module)
+    "publisher_zh": 120,
     "note_zh": 300,
     "description_zh": 300,
     "covers_zh": 300,
@@ -974,7 +976,8 @@ def _fiscal_year_end(table: dict, path: Path) -> str:
 # --- Chinese texts ---------------------------------------------------------------------------
 # Facts, figures' and claims' notes and sources may carry a Chinese text beside the English one:
 # optional columns (facts.csv text_zh, figures.csv and claims.csv note_zh) and source fields
-# (description_zh, date_note_zh, covers_zh). The Chinese edition reads them; the English never.
+# (publisher_zh, description_zh, date_note_zh, covers_zh). The Chinese edition reads them; the
+# English never.
 
 CHINESE_COLUMNS = {"facts.csv": ("text", "text_zh"), "figures.csv": ("note", "note_zh")}
 CHINESE_COLUMNS["claims.csv"] = ("note", "note_zh")
@@ -1032,5 +1035,5 @@ def in_language(ds: Dataset, lang: str) -> Dataset:
 
 
 def _source_in_chinese(source: Source) -> Source:
-    fields = ("description", "date_note", "covers")
+    fields = ("publisher", "description", "date_note", "covers")
     return replace(source, **{f: getattr(source, f"{f}_zh") or getattr(source, f) for f in fields})
