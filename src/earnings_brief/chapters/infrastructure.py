@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import blocks, charts, narrative, tables
+from .. import blocks, charts, formatting, narrative, tables
 from ..notebook import Context
 from .show import (
     change_variant,
@@ -69,7 +69,10 @@ def compute_capacity(ctx: Context) -> None:
     frame, cited = compare_frame(
         ctx, [group_item(ctx, "compute_capacity")], text=lambda r: quantity(ctx, r)
     )
-    frame["series"] = [r["as_of"] or r["period"] for _, r in cited.iterrows()]
+    frame["series"] = [
+        formatting.date(r["as_of"], ctx.lang) if r["as_of"] else r["period"]
+        for _, r in cited.iterrows()
+    ]
     if growth is not None:
         cited = pd.concat([cited, pd.DataFrame([growth])])
     fig = compare_chart(ctx, frame)
@@ -82,7 +85,7 @@ def compute_capacity(ctx: Context) -> None:
         variant=change_variant(g),
         capacity=quantity(ctx, now),
         growth=narrative.magnitude(g, ctx.lang),
-        as_of=now["as_of"] or ctx.period,
+        as_of=formatting.date(now["as_of"], ctx.lang) if now["as_of"] else ctx.period,
         note=ctx.t("charts.data_note", note=now["note"]) if now["note"] else "",
     )
     record_row("compute_capacity", now, as_of=now["as_of"], label_key="brief.tile.compute_capacity")
