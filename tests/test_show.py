@@ -18,6 +18,11 @@ label_en = "Units shipped"
 kind = "count"
 noun_en = "units"
 topic = "segments.kpis"
+
+[metrics.selling_expense_to_revenue]
+label_en = "Selling expenses to revenue"
+kind = "ratio"
+topic = "revenue.costs"
 """
 ROWS = [
     row("revenue", "200", "HKD m"),
@@ -33,6 +38,8 @@ ROWS = [
     row("revenue", "50", "HKD m", segment="licensing"),
     row("revenue", "60", "HKD m", segment="licensing", period="FY2024"),
     row("units_shipped", "2.9", "units m", segment="chips"),
+    row("selling_expense_to_revenue", "17.2", "%"),
+    row("selling_expense_to_revenue", "21.1", "%", period="FY2024"),
 ]
 
 
@@ -100,3 +107,18 @@ def test_topic_rows_follow_catalog_order(mini):
     found = show.topic_rows(ctx, "revenue.profit")
     assert list(found["metric"]) == ["net_profit", "adjusted_ebitda"]
     assert show.chapter_has_data(ctx) and not show.chapter_has_data(mini("auto"))
+
+
+def test_further_figures_lists_what_no_block_showed_as_stated(mini, shown):
+    """A dataset's own metric on a topic no section shows still reaches the reader, once."""
+    ctx = mini("revenue")
+    for block in revenue.BLOCKS:
+        getattr(revenue, block)(ctx)
+    before = len(shown)
+    show.further_figures(ctx)
+    markup = text(shown[before:])
+    assert "Further figures" in markup
+    assert "Selling expenses to revenue" in markup and "21.1%" in markup and "17.2%" in markup
+    assert "Revenue growth" not in markup  # the revenue block's title gives it
+    assert "Net profit" not in markup  # the profit table above showed it
+    assert "derived" not in markup  # figures as stated only
