@@ -757,6 +757,7 @@ def test_a_conflicting_row_is_flagged_and_never_used(tmp_path):
     assert c["status"] == "flag" and c["recomputed"] == pytest.approx(200e6)
     gross = metrics.lookup(frame, "gross_profit")
     assert gross["inputs"] == ("gross_margin FY2025", "revenue FY2025")
+    assert appendix.figures_table(ds, frame).count("conflicting statement, not used") == 1
 
 
 def test_a_value_derived_from_a_lower_bound_keeps_more_than(tmp_path):

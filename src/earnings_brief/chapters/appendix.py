@@ -194,6 +194,13 @@ def _name_cell(ds: Dataset, row: Mapping, lang: str, note: str = "", *, keyed=Tr
     return f'<td class="eb-name">{name}{key}{note}</td>'
 
 
+def _basis_key(row: Mapping) -> str:
+    """'derived', 'reported', or 'conflicting' for a second statement that is never used."""
+    if row.get("qualifier") == "conflicting":
+        return "conflicting"
+    return "derived" if row["basis"] == "derived" else "reported"
+
+
 def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
     """Every figure, reported then derived; derived rows list the figures they came from."""
     rows = []
@@ -215,7 +222,7 @@ def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
             + _cell(row["period"])
             + _cell(show_value(row, lang), num=True)
             + _cell(written)
-            + _cell(t(f"brief.appendix.{'derived' if derived else 'reported'}", lang))
+            + _cell(t(f"brief.appendix.{_basis_key(row)}", lang))
             + f'<td class="eb-origin">{origin_html}</td>'
             + "</tr>"
         )
