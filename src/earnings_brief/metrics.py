@@ -594,7 +594,11 @@ def _claim_checks(frame: pd.DataFrame, ds: Dataset) -> list[dict]:
     for c in ds.claims.to_dict("records"):
         left = lookup(frame, *parse_reference(c["left"]), c["period"]).to_dict()
         right = lookup(frame, *parse_reference(c["right"]), c["period"]).to_dict()
-        ok = _RELATIONS[c["relation"]](left["value"], right["value"])
+        # Within rounding (and a range's ends): the claim holds if some values both figures
+        # allow satisfy it, e.g. 'A > B' when A's high end exceeds B's low end.
+        greater = c["relation"] in (">", ">=")
+        a, b = (left["hi"], right["lo"]) if greater else (left["lo"], right["hi"])
+        ok = _RELATIONS[c["relation"]](a, b)
         checks.append(
             {
                 "id": f"claim-{c['id']}",
