@@ -93,9 +93,46 @@ def test_blocks_follow_the_contract(executed, name, variant):
         )
         assert '<span class="eb-label"></span>' in block
         assert '<span class="eb-title">' in block and '<span class="eb-subtitle">' in block
-        assert '<p class="eb-source">Source: ' in block
+        analysis = '<span class="eb-analysis-label">Analysis</span>' in block
+        assert ('<p class="eb-source">Source: ' in block) != analysis
+        assert ('<p class="eb-analysis">' in block) == analysis
     ids = re.findall(r'<figure class="eb-block" data-kind="\w+" id="([^"]+)"', html)
     assert len(ids) == len(set(ids))
+
+
+def test_the_sensitivity_is_labelled_analysis_and_not_attributed_to_the_source(executed):
+    """The brief's own extrapolation of management's remark: an Analysis label, its inputs and
+    assumptions, and no Source line; management's stated cases keep theirs."""
+    html = _html(executed[("infrastructure", "defaults")])
+    blocks = re.findall(r"<figure\b[^>]*\beb-block\b.*?</figure>", html, flags=re.S)
+    analysis = [b for b in blocks if "eb-analysis-label" in b]
+    assert len(analysis) == 1
+    (block,) = analysis
+    assert "Source:" not in block and 'class="eb-source"' not in block
+    line = re.search(r'<p class="eb-analysis">(.*?)</p>', block, re.S)[1]
+    assert line.startswith("The brief&#x27;s own illustration")
+    assert "Inputs: management&#x27;s stated cases" in line and "TMTPost AGI" in line
+    assert "Assumptions:" in line and "13.0% at a 15% lead" in line
+    stated = next(b for b in blocks if 'id="infrastructure-sensitivity-stated"' in b)
+    assert '<p class="eb-source">Source: TMTPost AGI' in stated
+
+
+def test_each_fact_is_said_once_across_the_chapters_and_the_outlook(executed):
+    """Strategy, views and explanations appear once, as whole sentences, never as
+    'Strategy: … Strategy: …' assembled from fields."""
+    import html as html_lib
+
+    from earnings_brief import dataset
+    from earnings_brief.chapters import outlook
+
+    ds = dataset.load("sensetime", "FY2024")
+    chapters = "\n".join(_html(executed[(name, "defaults")]) for name in NOTEBOOKS)
+    text = html_lib.unescape(chapters + outlook.render(ds))
+    assert "Strategy:" not in text and "Management's view —" not in text
+    for fact in ds.facts.to_dict("records"):
+        if fact["kind"] in ("strategy", "view", "explanation", "roadmap"):
+            words = html_lib.unescape(fact["text"])[1:40]
+            assert text.count(words) <= 1, fact["id"]
 
 
 def test_defaults_show_charts_and_tables_for_every_chapter(executed):

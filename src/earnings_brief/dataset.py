@@ -72,8 +72,9 @@ FACT_STATUSES = {"", "done", "expected"}
 RELATIONS = {">", "<", ">=", "<="}
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-_AS_OF = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
-_FACT_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?|-Q[1-4]|-H[12])?$")
+_AS_OF = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})(-(?P<day>\d{2}))?$")
+_FACT_DATE = re.compile(r"^(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2}))?|-Q[1-4]|-H[12])?$")
+_SOURCE_DATE = re.compile(r"^(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2}))?)?$")
 # A range as sources print it: '107-108' (low-high, each may carry a sign).
 _RANGE = re.compile(r"^(?P<lo>[+-]?[\d,]*\.?\d+)\s*[-–~]\s*(?P<hi>[+-]?[\d,]*\.?\d+)$")
 _REFERENCE = re.compile(
@@ -111,6 +112,7 @@ class Period:
     comparison: str
     results_date: date | None
     sources: tuple[str, ...]
+    revised: date | None = None  # when the data was last corrected; dates the edition stamp
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,46 @@ def dataset_files(company: str, period: str, data_dir: Path | str | None = None)
 
 def load(company: str, period: str, data_dir: Path | str | None = None) -> Dataset:
     """Load and validate one dataset; raise DataError with file, line, field and expectation."""
+    root = locate(company, period, data_dir)
+    folder = root / company / period
+    comp = _company(root / company / "company.toml")
+    cat = metric_catalog.load(root / company / CATALOG_FILE)
+    per = _period(folder / "period.toml", period)
+    sources = _sources(folder / "sources.toml", per)
+    figures = _figures(folder / "figures.csv", comp, per, sources, cat)
+    facts = _facts(folder / "facts.csv", sources)
+    facts["topic"] = [_shown_segment(t, figures) for t in facts["topic"]]
+    claims = _claims(folder / "claims.csv", per, sources, figures)
+    files = [
+        root / company / "company.toml",
+        *cat.files[1:],
+        *(folder / n for n in _PERIOD_FILES if (folder / n).exists()),
+    ]
+    return Dataset(root, comp, per, sources, figures, facts, claims, files, cat)
+
+
+# A company or period is a folder name, never a path: no separator, no "..", no leading dot.
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+NAME_MAX = 64
+
+
+def check_name(kind: str, value: str) -> None:
+    """Refuse a company or period that is not a plain folder name (say ``../../victim``)."""
+    if not NAME.match(value) or ".." in value or len(value) > NAME_MAX:
+        raise DataError(
+            f"'{value}' is not a {kind} name",
+            field=kind,
+            expected=f"a folder name of letters, digits, '_', '-' or '.' (at most {NAME_MAX})",
+        )
+
+
+def locate(company: str, period: str, data_dir: Path | str | None = None) -> Path:
+    """The data directory, once it holds this company and period; reads nothing else.
+
+    The build calls this before it takes a lock or creates a folder, so bad names touch nothing.
+    """
+    check_name("company", company)
+    check_name("period", period)
     root = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
     if not root.is_dir():
         raise DataError(
@@ -232,21 +274,7 @@ def load(company: str, period: str, data_dir: Path | str | None = None) -> Datas
             field="period",
             expected=f"one of {_listing(known[company])}",
         )
-    folder = root / company / period
-    comp = _company(root / company / "company.toml")
-    cat = metric_catalog.load(root / company / CATALOG_FILE)
-    per = _period(folder / "period.toml", period)
-    sources = _sources(folder / "sources.toml", per)
-    figures = _figures(folder / "figures.csv", comp, per, sources, cat)
-    facts = _facts(folder / "facts.csv", sources)
-    facts["topic"] = [_shown_segment(t, figures) for t in facts["topic"]]
-    claims = _claims(folder / "claims.csv", per, sources, figures)
-    files = [
-        root / company / "company.toml",
-        *cat.files[1:],
-        *(folder / n for n in _PERIOD_FILES if (folder / n).exists()),
-    ]
-    return Dataset(root, comp, per, sources, figures, facts, claims, files, cat)
+    return root
 
 
 CATALOG_FILE = "catalog.toml"
@@ -262,7 +290,8 @@ def _toml(path: Path) -> dict:
     if not path.is_file():
         raise DataError("file not found", file=path, expected="a TOML file")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Notepad starts a UTF-8 file with a byte-order mark, which TOML does not allow.
+        table = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as err:
         line = re.search(r"line (\d+)", str(err))
         raise DataError(
@@ -270,6 +299,8 @@ def _toml(path: Path) -> dict:
         ) from None
     except UnicodeDecodeError:
         raise DataError("not UTF-8 text", file=path, expected="a UTF-8 encoded file") from None
+    _check_toml_text(table, path)
+    return table
 
 
 def _require(table: dict, key: str, path: Path, kind: type = str, where: str = ""):
@@ -320,7 +351,7 @@ def _company(path: Path) -> Company:
         ticker=_require(t, "ticker", path),
         exchange=str(t.get("exchange", "")),
         currency=_require(t, "currency", path),
-        fiscal_year_end=str(t.get("fiscal_year_end", "12-31")),
+        fiscal_year_end=_fiscal_year_end(t, path),
         segments=segments,
         brands=named(t.get("brands", {}), "brands"),
     )
@@ -373,11 +404,12 @@ def _period(path: Path, label: str) -> Period:
         raise DataError(
             "period ends before it starts", file=path, field="end", expected=f"a date after {start}"
         )
-    results = t.get("results_date")
-    if results is not None and not isinstance(results, date):
-        raise DataError(
-            "not a date", file=path, field="results_date", expected="a TOML date like 2025-03-26"
-        )
+    results, revised = t.get("results_date"), t.get("revised")
+    for name, value in (("results_date", results), ("revised", revised)):
+        if value is not None and not isinstance(value, date):
+            raise DataError(
+                "not a date", file=path, field=name, expected="a TOML date like 2025-03-26"
+            )
     sources = _require(t, "sources", path, list)
     return Period(
         written,
@@ -387,6 +419,7 @@ def _period(path: Path, label: str) -> Period:
         str(t.get("comparison", "")),
         results,
         tuple(sources),
+        revised,
     )
 
 
@@ -411,6 +444,13 @@ def _sources(path: Path, period: Period) -> dict[str, Source]:
 def _source(path: Path, sid: str, table: dict) -> Source:
     """One source: a publisher and a title or a description; everything else is optional."""
     _require(table, "publisher", path, str, sid)
+    if table.get("date") and not real_date(str(table["date"]), _SOURCE_DATE):
+        raise DataError(
+            f"bad date '{table['date']}'",
+            file=path,
+            field=f"{sid}.date",
+            expected="empty or a real date as YYYY-MM-DD (put anything else in date_note)",
+        )
     if not (table.get("title") or table.get("description")):
         raise DataError(
             "no title or description", file=path, field=f"{sid}.title", expected="either field"
@@ -464,7 +504,10 @@ def _rows(
                 line=line,
                 expected="one value per column; quote text that holds a comma",
             )
-        rows.append((line, {k: v.strip() for k, v in zip(header, values, strict=True)}))
+        row = {k: v.strip() for k, v in zip(header, values, strict=True)}
+        for key, value in row.items():
+            check_text(value, key, path, line)
+        rows.append((line, row))
     return rows
 
 
@@ -518,21 +561,15 @@ def _figures(
                 expected=f"one of {_listing(sorted(periods))}",
             )
         bounds = _range(r["value"], path, line)
-        try:
-            number = float(r["value"].replace(",", "")) if bounds is None else sum(bounds) / 2
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise DataError(
-                f"'{r['value']}' is not a number",
-                file=path,
-                line=line,
-                field="value",
-                expected="a plain number such as 37.7, in the row's unit",
-            )
+        if bounds is None:
+            number = parse_number(r["value"], file=path, line=line)
+        else:
+            number = sum(bounds) / 2
         noun = cat.noun(r["metric"])
         unit = parse_unit(r["unit"], file=path, line=line, currency=company.currency, noun=noun)
         _check_unit(r["metric"], unit, cat, path, line)
+        for end in bounds or (number,):
+            _check_bounds(end, unit, r["metric"], path, line)
         _check_sign(
             r["metric"], r["value"], number if bounds is None else bounds[0], cat, path, line
         )
@@ -544,13 +581,13 @@ def _figures(
                 field="qualifier",
                 expected="empty or one of " + ", ".join(q for q in QUALIFIERS if q),
             )
-        if r["as_of"] and not _AS_OF.match(r["as_of"]):
+        if r["as_of"] and not real_date(r["as_of"], _AS_OF):
             raise DataError(
                 f"bad date '{r['as_of']}'",
                 file=path,
                 line=line,
                 field="as_of",
-                expected="YYYY-MM or YYYY-MM-DD",
+                expected="a real date as YYYY-MM or YYYY-MM-DD",
             )
         _check_source(r["source"], sources, path, line)
         # Only a 'conflicting' statement may repeat a figure; another qualifier does not make
@@ -656,7 +693,7 @@ def _range(written: str, path: Path, line: int) -> tuple[float, float] | None:
     m = _RANGE.match(written.strip())
     if not m:
         return None
-    lo, hi = (float(m[k].replace(",", "")) for k in ("lo", "hi"))
+    lo, hi = (parse_number(m[k], file=path, line=line) for k in ("lo", "hi"))
     if lo >= hi:
         raise DataError(
             f"range '{written}' does not rise",
@@ -705,13 +742,13 @@ def _facts(path: Path, sources: dict) -> pd.DataFrame:
                 field="kind",
                 expected="one of " + ", ".join(sorted(FACT_KINDS)),
             )
-        if r["date"] and not _FACT_DATE.match(r["date"]):
+        if r["date"] and not real_date(r["date"], _FACT_DATE):
             raise DataError(
                 f"bad date '{r['date']}'",
                 file=path,
                 line=line,
                 field="date",
-                expected="YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Qn or YYYY-Hn",
+                expected="a real date as YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Qn or YYYY-Hn",
             )
         if r["status"] not in FACT_STATUSES:
             raise DataError(
@@ -799,3 +836,115 @@ def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) ->
     import pandas as pd
 
     return pd.DataFrame.from_records(records, columns=[*CLAIM_COLUMNS, "line"])
+
+
+# --- value checks: what passes here cannot fail the build later (limits in data/README.md) ------
+
+# A number as written: digits, an optional decimal point, commas only between groups of three.
+_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+# Largest magnitude per dimension, in base units: beyond it a figure is a typo, and charts fail.
+VALUE_MAX = {"money": 1e15, "ratio": 1e3}
+VALUE_MAX_OTHER = 1e12
+YEARS = (1900, 2199)
+# Longest text per field (characters); other fields get TEXT_MAX.
+TEXT_LIMITS = {
+    "text": 1000,
+    "note": 300,
+    "description": 300,
+    "covers": 300,
+    "date_note": 200,
+    "title": 200,
+    "publisher": 120,
+    "name_en": 80,
+    "name_zh": 40,
+    "url": 500,  # the appendix breaks a link anywhere
+}
+TEXT_MAX = 80
+# Longest unbroken word (a run without spaces outside CJK text, which wraps anywhere): longer
+# ones run off a PDF page. Fields that hold a path, a link, a hash or a figure reference are exempt.
+WORD_MAX = 60
+WORD_EXEMPT = {"file", "url", "sha256", "left", "right"}
+_WORD = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def parse_number(text: str, *, file: object = None, line: int | None = None) -> float:
+    """'1,234.5' → 1234.5. A comma must separate groups of three: '37,7' is refused, not 377."""
+    if not _NUMBER.match(text.strip()):
+        hint = " (a decimal comma? write 37.7)" if re.fullmatch(r"[+-]?\d+,\d{1,2}", text) else ""
+        raise DataError(
+            f"'{text}' is not a number{hint}",
+            file=file,
+            line=line,
+            field="value",
+            expected="a plain number such as 37.7 or 23,000, in the row's unit",
+        )
+    return float(text.replace(",", ""))
+
+
+def _check_bounds(number: float, unit, metric: str, path: Path, line: int) -> None:
+    value = to_base(number, unit)
+    if "share" in metric.split("_") and unit.dimension == "ratio" and not 0 <= value <= 1:
+        raise DataError(
+            f"share of {number:g} %", file=path, line=line, field="value", expected="0 to 100 %"
+        )
+    if metric.endswith("_growth") and value <= -1:
+        raise DataError(
+            f"a fall of {-number:g} %", file=path, line=line, field="value", expected="above -100 %"
+        )
+    limit = VALUE_MAX.get(unit.dimension, VALUE_MAX_OTHER)
+    if not math.isfinite(value) or abs(value) > limit:
+        raise DataError(
+            f"{number:g} {unit.base} is out of range",
+            file=path,
+            line=line,
+            field="value",
+            expected=f"at most {limit:g} {unit.base} in size (data/README.md)",
+        )
+
+
+def real_date(text: str, form: re.Pattern) -> bool:
+    """Whether ``text`` has the form and names a day, month or year that exists."""
+    m = form.match(text)
+    if not m or not YEARS[0] <= int(m["year"]) <= YEARS[1]:
+        return False
+    try:
+        date(int(m["year"]), int(m["month"] or 1), int(m["day"] or 1))
+    except ValueError:
+        return False
+    return True
+
+
+def check_text(value: str, key: str, path: Path, line: int | None = None, field: str = "") -> None:
+    """A text field: no control characters, within its length, no word too long to wrap."""
+    limit = TEXT_LIMITS.get(key, TEXT_MAX)
+    problem = None
+    if _CONTROL.search(value):
+        problem, expected = "control character", "printable text"
+    elif len(value) > limit:
+        problem, expected = f"{len(value)} characters", f"at most {limit}"
+    elif key not in WORD_EXEMPT:
+        word = max(_WORD.findall(value), key=len, default="")
+        if len(word) > WORD_MAX:
+            problem = f"a word of {len(word)} characters ('{word[:20]}…')"
+            expected = f"words of at most {WORD_MAX} characters"
+    if problem:
+        raise DataError(problem, file=path, line=line, field=field or key, expected=expected)
+
+
+def _check_toml_text(table: dict, path: Path, where: str = "") -> None:
+    for key, value in table.items():
+        name = f"{where}.{key}" if where else key
+        if isinstance(value, dict):
+            _check_toml_text(value, path, name)
+        elif isinstance(value, str):
+            check_text(value, key, path, field=name)
+
+
+def _fiscal_year_end(table: dict, path: Path) -> str:
+    text = str(table.get("fiscal_year_end", "12-31"))
+    if not real_date(f"2000-{text}", _SOURCE_DATE) or len(text) != 5:
+        raise DataError(
+            f"bad date '{text}'", file=path, field="fiscal_year_end", expected="MM-DD, e.g. 12-31"
+        )
+    return text

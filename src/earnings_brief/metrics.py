@@ -8,6 +8,7 @@ the source's own rounding.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from itertools import product
 
@@ -58,6 +59,7 @@ GROWTH_SUFFIX = "_growth"
 CHANGE_SUFFIX = "_change"
 # Figures that add up: a segment's revenue is the sum of its product lines' (items').
 ADDITIVE = {"money", "count"}
+_YEAR = re.compile(r"\d{4}")
 # Derived ratios that are only ever computed forwards (never used to back out a term).
 FORWARD_ONLY = {
     "rd_to_revenue",
@@ -215,25 +217,41 @@ def _span(row: dict) -> tuple[float, float]:
     return float(row["lo"]), float(row["hi"])
 
 
+def previous_period(label: str) -> str:
+    """The same period a year earlier ('FY2023' → 'FY2022', 'H1-2025' → 'H1-2024'); growth
+    rates are year on year, so a rate stated for the comparison period reaches one year back."""
+    years = list(_YEAR.finditer(label))
+    if not years:
+        return ""
+    m = years[-1]
+    return f"{label[: m.start()]}{int(m[0]) - 1}{label[m.end() :]}"
+
+
 def _prior_from_growth(book: _Book, period: str, comparison: str) -> bool:
-    """X[prior] = X[now] / (1 + growth[now]); growth[now] = X[now] / X[prior] - 1."""
+    """X[prior] = X[now] / (1 + growth[now]); growth[now] = X[now] / X[prior] - 1.
+
+    A growth rate may be stated for the period or for its comparison period (the source says
+    how the prior year itself moved); each backs out the value one period before its own."""
     changed = False
     for (metric, segment, item, per), g in list(book.rows.items()):
-        if per != period or not metric.endswith(GROWTH_SUFFIX) or g["basis"] != "reported":
+        if per not in (period, comparison) or not metric.endswith(GROWTH_SUFFIX):
+            continue
+        if g["basis"] != "reported":
             continue
         base = metric[: -len(GROWTH_SUFFIX)]
+        before = comparison if per == period else previous_period(per)
         now, prior = (
-            book.get((base, segment, item, period)),
-            book.get((base, segment, item, comparison)),
+            book.get((base, segment, item, per)),
+            book.get((base, segment, item, before)),
         )
         # A growth rate of a negative amount (a loss stated as a negative profit) says nothing
         # about the prior amount's sign, so none is derived from it.
-        if now is None or g["qualifier"] == "more_than" or now["value"] < 0:
+        if now is None or not before or g["qualifier"] == "more_than" or now["value"] < 0:
             continue
         if prior is None:
             factor = (1 + g["lo"], 1 + g["hi"])
             changed |= book.add(
-                (base, segment, item, comparison),
+                (base, segment, item, before),
                 _div(_span(now), factor),
                 now["value"] / (1 + g["value"]),
                 (now["unit"], now["dimension"]),
@@ -247,6 +265,7 @@ def _prior_from_growth(book: _Book, period: str, comparison: str) -> bool:
         if (
             per != period
             or prior is None
+            or not prior["value"]  # growth from zero is undefined
             or metric.endswith(GROWTH_SUFFIX)
             or now["dimension"] in ("ratio", "points")
             or now["value"] < 0
@@ -332,8 +351,10 @@ def _complete_items(book: _Book, metric: str, segment: str, others: list[str]) -
     return []
 
 
-def _segments(book: _Book) -> set[str]:
-    return {k[1] for k in book.rows}
+def _segments(book: _Book) -> list[str]:
+    """In a fixed order: a set's order changes with each process's hash seed, and so would the
+    order of derived rows in the appendix."""
+    return sorted({k[1] for k in book.rows})
 
 
 def _ratio_unit(r: Ratio, num: dict, den: dict) -> tuple[str, str]:

@@ -67,7 +67,7 @@ def _value(row) -> float | None:
 
 
 def overview(ctx: Context) -> None:
-    """Chapter heading and a paragraph on revenue and the company's strategy statements."""
+    """Chapter heading and a sentence on revenue."""
     chapter_heading(ctx)
     now, growth = ctx.row("revenue"), ctx.row("revenue_growth")
     if now is None:
@@ -83,9 +83,7 @@ def overview(ctx: Context) -> None:
             comparison=ctx.comparison,
         )
     ]
-    stated = facts(ctx, kinds=["strategy"], topics=["group"])
-    sentences += [narrative.fact_sentence(f, ctx.lang) for _, f in stated.iterrows()]
-    prose(*sentences)
+    prose(*sentences)  # the group's strategy is said once, in the outlook
     prior = ctx.row("revenue", period=ctx.comparison)
     _record_rows(
         ctx,
@@ -429,7 +427,8 @@ def _check_figure(ctx: Context, metric: str, segment: str, item: str, period: st
 
 def quality_flags(ctx: Context) -> None:
     """Reconciliation checks on this chapter's figures; flagged ones are spelt out first. The
-    table lists every check, or only the flagged ones when the ``checks_shown`` knob says so."""
+    table lists every check, or only the flagged ones when the ``checks_shown`` knob says so;
+    when none is flagged, one line says so and the appendix keeps the table."""
     section(ctx, "checks")
     checks = ctx.checks[
         ctx.checks["metric"].isin(CHAPTER_METRICS) & (ctx.checks["kind"] != "claim")
@@ -453,7 +452,7 @@ def quality_flags(ctx: Context) -> None:
     )
     only_flagged = ctx.params.knobs.get("checks_shown") == "flagged"
     listed = flagged if only_flagged else checks
-    if listed.empty:
+    if flagged.empty:  # nothing to say beyond one line: the appendix lists every check once
         prose(ctx.t("chapters.revenue.checks.none_flagged", total=len(checks)))
         return
     scale = chosen_scale(ctx) or None

@@ -264,9 +264,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
     )
     said = _segment_facts(ctx, seg)
     told = said[said["kind"].isin(["explanation", "strategy", "view"])]
-    prose(
-        *(narrative.fact_sentence(f, ctx.lang, named=f["topic"] != seg) for _, f in told.iterrows())
-    )
+    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in told.iterrows()))
     kpis = _kpi_rows(ctx, seg)
     multiples = kpis[kpis["dimension"] == "multiple"]
     if len(multiples):
@@ -292,11 +290,9 @@ def _segment_block(ctx: Context, seg: str) -> None:
             texts="kpi_multiples",
             segment=name,
             measure=_kpi_label(ctx, top),
-            value=quantity(ctx, top),
+            fold=ctx.t("chapters.segments.kpi_multiples.fold_value", number=f"{top['value']:g}"),
             comparison=ctx.comparison,
-            note=" ".join(
-                dict.fromkeys(ctx.t("charts.data_note", note=n) for n in multiples["note"] if n)
-            ),
+            note=_multiples_note(ctx, multiples),
         )
     others = kpis[kpis["dimension"] != "multiple"]
     if len(others):
@@ -313,6 +309,15 @@ def _segment_block(ctx: Context, seg: str) -> None:
     customers = said[said["kind"].isin(["customer", "partner"])]
     if len(customers):
         names_table(ctx, f"customers_{seg}", customers, texts="customers", segment=name)
+
+
+def _multiples_note(ctx: Context, multiples: pd.DataFrame) -> str:
+    """What each multiple measures, then, once for all, how a 'grew N-fold' (增長N倍) reads."""
+    measures = [f"{_kpi_label(ctx, r)}: {r['note'].split(';')[0]}" for _, r in multiples.iterrows()]
+    said = [ctx.t("charts.data_note", note="; ".join(m for m in measures if not m.endswith(": ")))]
+    if multiples["note"].str.contains("倍").any():
+        said.append(ctx.t("chapters.segments.kpi_multiples.fold", comparison=ctx.comparison))
+    return " ".join(said)
 
 
 def _kpi_label(ctx: Context, row) -> str:

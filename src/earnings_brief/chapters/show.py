@@ -282,11 +282,13 @@ def figure(
     variant: str = "title",
     texts: str = "",
     shown: Iterable[str] = (),
+    analysis: str = "",
     **values,
 ) -> None:
     """Show a chart as a numbered figure. Its words are under ``chapters.<notebook>.<texts or
     name>``; ``variant`` picks one of the block's finding-titles. ``shown`` are the periods the
-    chart draws: when that is one period, the subtitle names only it (``subtitle_one``)."""
+    chart draws: when that is one period, the subtitle names only it (``subtitle_one``).
+    ``analysis`` (its inputs and assumptions) shows the brief's own illustration, unsourced."""
     base = f"chapters.{ctx.notebook}.{texts or name}"
     title = ctx.t(f"{base}.{variant}", **values)
     periods = list(dict.fromkeys(shown))
@@ -294,7 +296,7 @@ def figure(
     values["shown"] = periods[0] if periods else ""
     body = charts.img(fig, alt=title)
     source = blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids)
-    if len(cited) and (cited["basis"] == "derived").any():
+    if not analysis and len(cited) and (cited["basis"] == "derived").any():
         note = " ".join(p for p in (note, ctx.t("charts.derived_note")) if p)
     _enter(ctx)
     _cite(cited)
@@ -308,6 +310,7 @@ def figure(
             source,
             note=note,
             lang=ctx.lang,
+            analysis=analysis,
         )
     )
 
