@@ -122,3 +122,13 @@ def test_further_figures_lists_what_no_block_showed_as_stated(mini, shown):
     assert "Revenue growth" not in markup  # the revenue block's title gives it
     assert "Net profit" not in markup  # the profit table above showed it
     assert "derived" not in markup  # figures as stated only
+
+
+def test_a_part_is_not_compared_with_its_whole(shown):
+    """R&D is part of operating expenses (its catalog parent): the spending block says so and
+    names the largest item among the rest."""
+    ctx = start("revenue")
+    assert show.top_level(ctx, ["rd_expense", "opex_ex_sbc", "capex"]) == ["opex_ex_sbc", "capex"]
+    revenue.spending(ctx)
+    markup = text(shown)
+    assert "R&amp;D expense is part of operating expenses excl. share-based pay." in markup

@@ -122,6 +122,25 @@ def metric_label(ctx: Context, metric: str) -> str:
     )
 
 
+def top_level(ctx: Context, metrics: list[str]) -> list[str]:
+    """The metrics that are not part of another one listed (R&D is part of operating
+    expenses): only these are compared with each other."""
+    return [m for m in metrics if ctx.ds.catalog.parent(m) not in metrics]
+
+
+def parts_note(ctx: Context, metrics: list[str]) -> str:
+    """'R&D expense is part of operating expenses …' for each metric shown with its parent."""
+    return " ".join(
+        ctx.t(
+            "chapters.common.part_of",
+            part=metric_label(ctx, m),
+            whole=blocks.mid_sentence(metric_label(ctx, ctx.ds.catalog.parent(m))),
+        )
+        for m in metrics
+        if ctx.ds.catalog.parent(m) in metrics
+    )
+
+
 def topic_table(ctx: Context, name: str, topic: str, *, exclude=(), heading=True) -> bool:
     """A catalog topic's group figures, each as stated, in both periods: measure, prior and now.
     Shows nothing and returns False when the data has none of them."""
