@@ -132,3 +132,9 @@ def test_a_part_is_not_compared_with_its_whole(shown):
     revenue.spending(ctx)
     markup = text(shown)
     assert "R&amp;D expense is part of operating expenses excl. share-based pay." in markup
+
+
+def test_a_segment_that_fell_reads_as_a_fall(shown):
+    segments.growth(start("segments"))
+    title = re.search(r'<span class="eb-title">(.*?)</span>', "\n".join(shown))[1]
+    assert title == "Generative AI grew 103.1%, the fastest; Vision AI fell 39.4%"
