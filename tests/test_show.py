@@ -138,3 +138,16 @@ def test_a_segment_that_fell_reads_as_a_fall(shown):
     segments.growth(start("segments"))
     title = re.search(r'<span class="eb-title">(.*?)</span>', "\n".join(shown))[1]
     assert title == "Generative AI grew 103.1%, the fastest; Vision AI fell 39.4%"
+
+
+def test_two_bounds_give_no_direction(shown):
+    """Revenue per vehicle is 'up to' in both years (deliveries are 'more than'): no 'fell'."""
+    from earnings_brief.chapters import auto
+
+    auto.revenue_per_vehicle(start("auto"))
+    title = re.search(r'<span class="eb-title">(.*?)</span>', "\n".join(shown))[1]
+    assert title == "Revenue per delivered vehicle of up to RMB 153 per vehicle"
+    exact, bound = {"value": 5.0, "qualifier": ""}, {"value": 3.0, "qualifier": "more_than"}
+    assert show.difference(exact, {"value": 3.0, "qualifier": ""}) == 2.0
+    assert show.difference(exact, bound) is None  # more than 3 may be more than 5
+    assert show.difference(exact, {"value": 3.0, "qualifier": "up_to"}) == 2.0  # at most 3

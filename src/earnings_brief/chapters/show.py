@@ -10,6 +10,7 @@ catalog) have no figure and no fact is its heading and one line.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import pandas as pd
@@ -52,8 +53,24 @@ def record_row(name: str, row, *, label_key: str, **meta) -> None:
 
 
 def difference(now, prior) -> float | None:
-    """How far a figure moved from its prior-period row; None when the prior is not given."""
-    return None if prior is None else now["value"] - prior["value"]
+    """How far a figure moved from its prior-period row; None when the prior is not given, or
+    when either is a bound ('more than', 'up to') that leaves the direction open."""
+    if prior is None:
+        return None
+    (a_lo, a_hi), (b_lo, b_hi) = _bounds(now), _bounds(prior)
+    bounded = math.inf in (a_hi, b_hi) or -math.inf in (a_lo, b_lo)
+    if bounded and a_lo <= b_hi and b_lo <= a_hi:  # the values they allow overlap
+        return None
+    return now["value"] - prior["value"]
+
+
+def _bounds(row) -> tuple[float, float]:
+    """The values a figure allows: a lower bound is open above, an upper bound below."""
+    value = float(row["value"])
+    return {
+        "more_than": (value, math.inf),
+        "up_to": (-math.inf, value),
+    }.get(row["qualifier"], (value, value))
 
 
 def change_variant(change: float | None) -> str:
