@@ -116,18 +116,6 @@ def chapter_has_data(ctx: Context) -> bool:
     return not facts(ctx, topics=[ctx.notebook]).empty
 
 
-def topic_rows(ctx: Context, topic: str, period: str | None = None) -> pd.DataFrame:
-    """The period's figures on a catalog topic ('revenue.profit'), in catalog order."""
-    order = ctx.ds.catalog.metrics_for_topic(topic)
-    f = ctx.frame
-    found = f[
-        f["metric"].isin(order)
-        & (f["period"] == (period or ctx.period))
-        & (f["qualifier"] != "conflicting")
-    ]
-    return found.sort_values("metric", key=lambda s: s.map(order.index), kind="stable")
-
-
 def metric_label(ctx: Context, metric: str) -> str:
     """A metric's name: the locale's word where the chapters' prose defines one, else the
     catalog's label (a dataset's own metrics are named by its catalog.toml)."""
