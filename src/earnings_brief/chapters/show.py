@@ -206,6 +206,10 @@ def _stated(ctx: Context, key: tuple[str, str, str], period: str):
     return row if row is not None and row["basis"] == "reported" else None
 
 
+def _capital(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
 def _chapter_of(ctx: Context, row) -> str:
     chapter = ctx.ds.catalog.topic(row["metric"]).split(".")[0]
     return "segments" if chapter == "revenue" and row["segment"] else chapter
@@ -224,7 +228,7 @@ def _periods_table(ctx: Context, name: str, keys: list[tuple[str, str, str]]) ->
         names = [
             metric_label(ctx, metric),
             ctx.segment_name(segment) if segment else "",
-            narrative.label("item", item, ctx.lang) if item else "",
+            _capital(narrative.label("item", item, ctx.lang)) if item else "",
         ]
         lines.append({"measure": " · ".join(n for n in names if n), **cells})
     first = ([r for r in cited if r["period"] == ctx.period] or cited)[0]  # the title's figure
