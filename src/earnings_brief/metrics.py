@@ -567,7 +567,7 @@ def _growth_checks(
     return checks
 
 
-def period_segments(frame: pd.DataFrame, period: str) -> list[str]:
+def _period_segments(frame: pd.DataFrame, period: str) -> list[str]:
     """The segments a period has: those with any usable figure in it, reported or derived."""
     rows = _usable(frame)
     return list(
@@ -583,7 +583,7 @@ def _sum_checks(frame: pd.DataFrame, periods: list[str]) -> list[dict]:
         total = lookup(frame, "revenue", "", "", period)
         if total is None or total.get("rule") == "sum_of_parts":
             continue  # a total made from its segments cannot check them
-        segments = period_segments(frame, period)
+        segments = _period_segments(frame, period)
         parts = [lookup(frame, "revenue", s, "", period) for s in segments]
         rows = [p.to_dict() for p in parts if p is not None]
         missing = tuple(s for s, p in zip(segments, parts, strict=True) if p is None)
