@@ -571,7 +571,7 @@ def _growth_checks(
     return checks
 
 
-def period_segments(frame: pd.DataFrame, period: str) -> list[str]:
+def _period_segments(frame: pd.DataFrame, period: str) -> list[str]:
     """The segments a period has: those with any usable figure in it, reported or derived."""
     rows = _usable(frame)
     return list(
@@ -587,7 +587,7 @@ def _sum_checks(frame: pd.DataFrame, periods: list[str]) -> list[dict]:
         total = lookup(frame, "revenue", "", "", period)
         if total is None or total.get("rule") == "sum_of_parts":
             continue  # a total made from its segments cannot check them
-        segments = period_segments(frame, period)
+        segments = _period_segments(frame, period)
         parts = [lookup(frame, "revenue", s, "", period) for s in segments]
         rows = [p.to_dict() for p in parts if p is not None]
         missing = tuple(s for s, p in zip(segments, parts, strict=True) if p is None)
@@ -619,7 +619,11 @@ def _claim_checks(frame: pd.DataFrame, ds: Dataset) -> list[dict]:
     for c in ds.claims.to_dict("records"):
         left = lookup(frame, *parse_reference(c["left"]), c["period"]).to_dict()
         right = lookup(frame, *parse_reference(c["right"]), c["period"]).to_dict()
-        ok = _RELATIONS[c["relation"]](left["value"], right["value"])
+        # Within rounding (and a range's ends): the claim holds if some values both figures
+        # allow satisfy it, e.g. 'A > B' when A's high end exceeds B's low end.
+        greater = c["relation"] in (">", ">=")
+        a, b = (left["hi"], right["lo"]) if greater else (left["lo"], right["hi"])
+        ok = _RELATIONS[c["relation"]](a, b)
         checks.append(
             {
                 "id": f"claim-{c['id']}",

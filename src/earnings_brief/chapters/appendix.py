@@ -203,7 +203,10 @@ def _name_cell(ds: Dataset, row: Mapping, lang: str, note: str = "") -> str:
 
 
 def _basis(ds: Dataset, row: Mapping, lang: str) -> str:
-    """'reported', or 'derived from' the figures it came from, in words."""
+    """'reported', 'derived from' the figures it came from, in words, or a conflicting
+    statement that is never used."""
+    if row.get("qualifier") == "conflicting":
+        return t("brief.appendix.conflicting", lang)
     if row["basis"] != "derived":
         return t("brief.appendix.reported", lang)
     inputs = t("brief.appendix.list_sep", lang).join(

@@ -30,6 +30,7 @@ TILES = (
     "largest_segment_share",
     "gross_margin",
     "net_loss",
+    "net_profit",  # a company that reports a profit gets its tile, as stated
     "compute_capacity",
     "vehicles_delivered",
 )
