@@ -189,12 +189,15 @@ def test_checks_name_their_inputs_in_words(html):
     assert "revenue[generative_ai]" not in table and "rd_expense FY2023" not in table
 
 
-def test_check_money_in_one_scale(html):
-    """Stated, recomputed and differences in money share one scale and precision."""
+def test_checks_read_as_the_brief_does(html):
+    """A stated figure reads as everywhere else ('42.9%', 'RMB 3.77 bn'); the recomputed value,
+    its range and the difference carry one digit more in the same unit, never 'RMB 3,770.0 m'."""
     table = _checks_table(html)
     money = re.findall(r"RMB [−\d,.]+(?: (?:bn|m))?", table)
-    assert money and all(m.endswith(" m") for m in money), money
-    assert "RMB −2.0 m" in table and "RMB 3,770.0 m" in table
+    assert money and all(re.fullmatch(r"RMB −?\d\.\d{2,3} bn|RMB \d{1,3} m", m) for m in money)
+    assert ">RMB 3.77 bn<" in table and "RMB 3.772 bn" in table and "RMB −0.002 bn" in table
+    assert ">42.9%<" in table and "42.97%" in table and "42.90%" not in table
+    assert "RMB 3,770.0 m" not in table
 
 
 def test_outlook_status_and_dates_read_as_the_timeline_does(ds):

@@ -290,7 +290,20 @@ def test_derived_ratios_carry_their_dimension(frame):
 def test_compute_prior_is_as_of_a_year_earlier(frame):
     r = derived_row(frame, "compute_capacity", period="FY2023")
     assert r["as_of"] == "2024-03"
-    assert r["qualifier"] == "approx"  # the input is 'more than 23,000'
+    assert r["qualifier"] == "more_than"  # '>23,000' over an exact 1.92 stays a lower bound
+
+
+@pytest.mark.parametrize(
+    ("metric", "segment", "period", "qualifier"),
+    [
+        ("vehicles_delivered", "smart_auto", "FY2023", "more_than"),  # >1.67 m / 1.292
+        ("revenue_per_vehicle", "smart_auto", "FY2024", "less_than"),  # RMB 256 m / >1.67 m
+        ("design_win_multiple", "smart_auto", "FY2024", "approx"),  # >11 m / >1.67 m
+        ("revenue", "", "FY2023", ""),  # exact inputs, exact result
+    ],
+)
+def test_bounds_survive_derivations_that_move_with_them(frame, metric, segment, period, qualifier):
+    assert derived_row(frame, metric, segment, period)["qualifier"] == qualifier
 
 
 def test_derived_units(frame):

@@ -142,7 +142,6 @@ class _Book:
         if key in self.rows:
             return False
         unit, dimension = like
-        approximate = any(i["qualifier"] not in (EXACT,) for i in inputs)
         row = {
             "metric": key[0],
             "segment": key[1],
@@ -153,7 +152,7 @@ class _Book:
             "dimension": dimension,
             "written": "",
             "written_unit": "",
-            "qualifier": "approx" if approximate else EXACT,
+            "qualifier": _qualifier(rule, inputs),
             "as_of": _as_of(inputs),
             "basis": "derived",
             "source": ",".join(sorted({s for i in inputs for s in i["source"].split(",")})),
@@ -167,6 +166,32 @@ class _Book:
         self.rows[key] = row
         self.added.append(row)
         return True
+
+
+# How a derived value moves with its second input (the first always moves it the same way):
+# X = a × b rises with b; every other rule divides by its second input.
+_RISES_WITH_SECOND = {"numerator_from_ratio"}
+_BOUNDS = {"more_than": 1, "up_to": -1, "less_than": -1}
+
+
+def _qualifier(rule: str, inputs: list[dict]) -> str:
+    """A bound survives a derivation that moves with it: '>23,000' over an exact 1.92 is
+    '>11,979', an exact amount over '>1.67 m' is less than the quotient; bounds pulling in
+    opposite directions, or any approximate input, make the result approximate."""
+    sides = set()
+    for position, row in enumerate(inputs):
+        q = row["qualifier"]
+        if q in (EXACT, CONFLICTING):
+            continue
+        if q not in _BOUNDS:
+            return "approx"
+        rises = position == 0 or rule in _RISES_WITH_SECOND
+        sides.add(_BOUNDS[q] * (1 if rises else -1))
+    if not sides:
+        return EXACT
+    if len(sides) > 1:
+        return "approx"
+    return "more_than" if sides == {1} else "less_than"
 
 
 def _as_of(inputs: list[dict]) -> str:

@@ -42,18 +42,22 @@ def amount(
     signed: bool | None = None,
     approximate: bool = False,
     scale: str | None = None,
+    digits: int | None = None,
 ) -> str:
     """One value in its dimension's style: 'RMB 3.77 bn', '63.7%', '6x', '1.67 m vehicles'.
 
     An ``approximate`` whole amount shows no decimals ('≈USD 100 bn'); ``scale`` ('bn', 'm')
-    fixes the scale of a money amount, which is otherwise picked from its size."""
+    fixes the scale of a money amount, which is otherwise picked from its size; ``digits`` is a
+    percentage's precision (one decimal unless told)."""
     if _missing(value):
         return t("format.na", lang)
     if dimension == "money":
         return formatting.money(value, unit or currency, lang, scale=scale, trim=approximate)
     if dimension == "ratio":
         signed = metric.endswith(SIGNED) if signed is None else signed
-        return formatting.percent(value, lang, signed=signed)
+        return formatting.percent(
+            value, lang, signed=signed, digits=1 if digits is None else digits
+        )
     if dimension == "multiple":
         return formatting.multiple(value, lang, digits=_digits(value))
     if dimension == "per_unit":
@@ -76,30 +80,54 @@ def amount(
     )
 
 
+def written_digits(row) -> int | None:
+    """The decimals the source wrote for a reported figure ('92' → 0, '10.8' → 1, '43.07' → 2);
+    None for a derived one, which takes the house precision."""
+    written = str(row.get("written") or "")
+    if not written or row.get("basis") == "derived":
+        return None
+    return len(written.partition(".")[2])
+
+
+def _duration(row, lang: str) -> str | None:
+    """A reported duration in the unit the source wrote it in ('3 years', not '36 months')."""
+    unit = str(row.get("written_unit") or "")
+    if row.get("basis") == "derived" or not has(f"narrative.unit.{unit}", lang):
+        return None
+    return t(f"narrative.unit.{unit}", lang, number=str(row["written"]).lstrip("+"))
+
+
 def quantity(
-    row: pd.Series | None,
+    row,
     *,
     currency: str = "",
     lang: str = "en",
     signed: bool | None = None,
     qualified: bool = True,
     scale: str | None = None,
+    digits: int | None = None,
 ) -> str:
-    """A figure (a row of the metrics frame) as text, with its qualifier: '>23,000 PFLOPS'."""
+    """A figure (a row of the metrics frame) as text, with its qualifier: '>23,000 PFLOPS', with
+    the precision the source wrote ('+92%', '≈40%', '95%') and in its unit ('>3 years')."""
     if row is None:
         return t("format.na", lang)
-    text = amount(
-        row["value"],
-        row["dimension"],
-        row["unit"],
-        row["metric"],
-        currency=currency,
-        lang=lang,
-        signed=signed,
-        approximate=formatting.approximate(row["qualifier"]),
-        scale=scale,
-    )
-    return f"{formatting.prefix(row['qualifier'], lang)}{text}" if qualified else text
+    qualifier = str(row.get("qualifier") or "")
+    text = _duration(row, lang) if row.get("dimension") == "duration" else None
+    if text is None:
+        text = amount(
+            row["value"],
+            row.get("dimension", ""),
+            str(row.get("unit", "")),
+            str(row.get("metric", "")),
+            currency=currency,
+            lang=lang,
+            signed=signed,
+            approximate=formatting.approximate(qualifier),
+            scale=scale,
+            digits=written_digits(row) if digits is None else digits,
+        )
+    prefix = formatting.prefix(qualifier, lang) if qualified else ""
+    return f"{prefix}{text.removeprefix('+') if prefix else text}"  # '>100%', not '>+100%'
 
 
 def percent_text(value: float | None, lang: str = "en", *, signed: bool = False) -> str:
@@ -117,9 +145,11 @@ def change_key(value: float | None, up: str = "up", down: str = "down", flat: st
     return up if value > 0 else down
 
 
-def magnitude(value: float | None, lang: str = "en") -> str:
+def magnitude(value: float | None, lang: str = "en", *, digits: int | None = None) -> str:
     """An unsigned percentage, for sentences that carry the direction in words."""
-    return t("format.na", lang) if _missing(value) else formatting.percent(abs(value), lang)
+    if _missing(value):
+        return t("format.na", lang)
+    return formatting.percent(abs(value), lang, digits=1 if digits is None else digits)
 
 
 def join(items: list[str], lang: str = "en") -> str:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from .. import blocks, formatting
+from .. import blocks, formatting, narrative
 from ..dataset import Dataset, Period, parse_reference
 from ..errors import ParameterError
 from ..i18n import has, t
@@ -67,29 +67,11 @@ def input_name(ds: Dataset, label: str, lang: str = "en") -> str:
 
 
 def show_value(row: Mapping, lang: str = "en", *, digits: int | None = None) -> str:
-    """In words from its base value, unit and dimension: 'RMB 3.77 bn', '>23,000 PFLOPS'."""
-    value, unit, dimension = row.get("value"), str(row.get("unit", "")), row.get("dimension", "")
+    """In words, as the chapters show it: 'RMB 3.77 bn', '>23,000 PFLOPS', '+92%', '>3 years'."""
+    value = row.get("value")
     if value is None or (isinstance(value, float) and value != value):
         return t("format.na", lang)
-    value = float(value)
-    qualifier = str(row.get("qualifier", "") or "")
-    if dimension == "money":
-        trim = formatting.approximate(qualifier)
-        text = formatting.money(value, unit, lang, digits=digits, trim=trim)
-    elif dimension == "ratio":
-        text = formatting.percent(value, lang, digits=1 if digits is None else digits)
-    elif dimension == "multiple":
-        text = formatting.multiple(value, lang, digits=0 if value == int(value) else 1)
-    elif dimension == "per_unit" and "/" in unit:
-        currency, noun = unit.split("/", 1)
-        money = formatting.money(value, currency, lang, scale="", digits=0)
-        text = t("brief.per_unit", lang, value=money, noun=noun.removesuffix("s"))
-    elif dimension == "duration":
-        text = t("brief.months", lang, number=f"{value:,.{0 if value == int(value) else 1}f}")
-    else:  # counts, compute and anything else: the number and its base unit
-        number = formatting.count(value, lang)
-        text = f"{number} {unit}".strip()
-    return formatting.prefix(qualifier, lang) + text
+    return narrative.quantity({**row, "value": float(value)}, lang=lang, digits=digits)
 
 
 def check_anchor(check_id: str) -> str:
@@ -242,29 +224,42 @@ def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
     )
 
 
-# Money in the checks table: one scale and precision in every row and column, so that stated,
-# recomputed and a difference read alike ('HKD 1,250.0 m', 'HKD −0.1 m', 'HKD 0.0 m').
-CHECK_MONEY_SCALE = "m"
-
-
-def check_value(frame: pd.DataFrame, check: Mapping, value, lang: str, *, change=False) -> str:
-    """A check's stated, recomputed or difference value, in the unit of the figure it checks."""
+def _checked_row(frame: pd.DataFrame, check: Mapping) -> Mapping | None:
+    """The figure a check is about, as the brief shows it elsewhere."""
     like = frame[
         (frame["metric"] == check["metric"])
         & (frame["segment"] == check["segment"])
         & (frame["item"] == check["item"])
+        & (frame["qualifier"] != "conflicting")
     ]
-    dimension = like["dimension"].iloc[0] if len(like) else ""
-    unit = like["unit"].iloc[0] if len(like) else ""
-    if value is None or value != value:
+    return like.iloc[0].to_dict() if len(like) else None
+
+
+def check_value(
+    frame: pd.DataFrame, check: Mapping, value, lang: str, *, change=False, stated=False
+) -> str:
+    """A check's value in the unit of the figure it checks. The stated value reads exactly as it
+    does elsewhere in the brief ('42.9%', 'RMB 3.77 bn'); the recomputed value, its range and the
+    difference carry one decimal more in the same unit ('42.97%', 'RMB 3.772 bn'), so that a
+    rounding difference shows."""
+    row = _checked_row(frame, check)
+    if value is None or value != value or row is None:
         return t("format.na", lang)
-    if dimension == "ratio":
+    if stated:
+        return show_value({**row, "value": float(value), "basis": "reported"}, lang)
+    finer = check.get("kind") != "claim"  # a claim compares two stated figures: no extra digit
+    if row["dimension"] == "ratio":
         if change:
-            return formatting.points(float(value), lang, digits=2)
-        return formatting.percent(float(value), lang, digits=2)
-    if dimension == "money":
-        return formatting.money(float(value), unit, lang, scale=CHECK_MONEY_SCALE, digits=1)
-    return show_value({"value": value, "unit": unit, "dimension": dimension}, lang)
+            return formatting.points(float(value), lang, digits=2 if finer else 1)
+        signed = str(row["metric"]).endswith(narrative.SIGNED)
+        return formatting.percent(float(value), lang, digits=2 if finer else 1, signed=signed)
+    if not finer:
+        return show_value({**row, "value": float(value), "qualifier": "", "basis": "derived"}, lang)
+    if row["dimension"] == "money":
+        scale = "bn" if abs(float(row["value"])) >= 1e9 else "m"
+        digits = 3 if scale == "bn" else 1
+        return formatting.money(float(value), row["unit"], lang, scale=scale, digits=digits)
+    return show_value({**row, "value": float(value), "qualifier": "", "basis": "derived"}, lang)
 
 
 def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: str = "en") -> str:
@@ -302,7 +297,7 @@ def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: s
             + _name_cell(ds, c, lang)
             + _cell(kind)
             + _cell(c["period"])
-            + _cell(check_value(frame, c, c["stated"], lang), num=True)
+            + _cell(check_value(frame, c, c["stated"], lang, stated=True), num=True)
             + recomputed
             + _cell(check_value(frame, c, c["difference"], lang, change=True), num=True)
             + f'<td class="eb-status-{c["status"]}">{esc(status)}</td>'
