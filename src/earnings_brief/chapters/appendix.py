@@ -256,7 +256,8 @@ def check_value(
     if not finer:
         return show_value({**row, "value": float(value), "qualifier": "", "basis": "derived"}, lang)
     if row["dimension"] == "money":
-        scale = "bn" if abs(float(row["value"])) >= 1e9 else "m"
+        size = float(value) if change else float(row["value"])  # a difference sets its own scale
+        scale = "bn" if abs(size) >= 1e9 else "m"
         digits = 3 if scale == "bn" else 1
         return formatting.money(float(value), row["unit"], lang, scale=scale, digits=digits)
     return show_value({**row, "value": float(value), "qualifier": "", "basis": "derived"}, lang)
