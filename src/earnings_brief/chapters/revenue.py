@@ -64,23 +64,13 @@ def _value(row) -> float | None:
 
 
 def overview(ctx: Context) -> None:
-    """Chapter heading and a sentence on revenue."""
+    """Chapter heading, and revenue recorded for the summary. No sentence: the first figure's
+    title says what revenue did, and the group's strategy is said once, in the outlook."""
     chapter_heading(ctx)
     now, growth = ctx.row("revenue"), ctx.row("revenue_growth")
     if now is None:
         missing(ctx, "overview")
         return
-    g = _value(growth)
-    sentences = [
-        ctx.t(
-            f"chapters.revenue.overview.{narrative.change_key(g)}",
-            revenue=quantity(ctx, now),
-            period=ctx.period,
-            growth=narrative.magnitude(g, ctx.lang),
-            comparison=ctx.comparison,
-        )
-    ]
-    prose(*sentences)  # the group's strategy is said once, in the outlook
     prior = ctx.row("revenue", period=ctx.comparison)
     _record_rows(
         ctx,
