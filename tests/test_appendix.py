@@ -134,6 +134,7 @@ def test_each_fact_is_said_once_in_the_outlook_or_its_chapter(ds):
         assert elsewhere not in html, elsewhere
     assert html.count("1+X organisation") == 1
     assert "Strategy:" not in html and " — " not in html
+    assert "2 further dated milestones of a segment are in its chapter" in html
     assert '<strong class="eb-kind">Strategy.</strong> The 1+X organisation' in html
 
 
