@@ -225,13 +225,16 @@ def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
 
 
 def _checked_row(frame: pd.DataFrame, check: Mapping) -> Mapping | None:
-    """The figure a check is about, as the brief shows it elsewhere."""
+    """The figure a check is about (in the check's period when the frame has it), as the brief
+    shows it elsewhere."""
     like = frame[
         (frame["metric"] == check["metric"])
         & (frame["segment"] == check["segment"])
         & (frame["item"] == check["item"])
         & (frame["qualifier"] != "conflicting")
     ]
+    same = like[like["period"] == check.get("period")]
+    like = same if len(same) else like
     return like.iloc[0].to_dict() if len(like) else None
 
 
