@@ -56,6 +56,14 @@ def test_analysis_block_is_labelled_and_carries_no_source_line():
     )
 
 
+def test_a_charts_alt_text_gets_the_measure_after_the_title():
+    img = '<img class="eb-chart" src="x" alt="Sales &amp; more: A 1.0; B 2.0">'
+    html = blocks.block("figure", "f", "Sales & more", "RMB bn", img, "Pub")
+    assert 'alt="Sales &amp; more (RMB bn): A 1.0; B 2.0"' in html
+    table = blocks.block("table", "t", "Sales", "RMB bn", '<table alt="Sales"></table>', "Pub")
+    assert 'alt="Sales"' in table  # tables are left alone
+
+
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError):
         blocks.block("chart", "x", "t", "s", "", "src")

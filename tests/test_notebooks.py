@@ -83,9 +83,10 @@ def test_runs_without_errors_or_warnings(executed, name, variant):
 def test_blocks_follow_the_contract(executed, name, variant):
     html = _html(executed[(name, variant)])
     blocks = re.findall(r"<figure\b[^>]*\beb-block\b.*?</figure>", html, flags=re.S)
-    # Every chapter shows blocks, except auto for the fixture company, which has no auto data and
-    # says so in one line (test_fixture_company_says_what_is_missing_in_one_line).
-    assert bool(blocks) == ((name, variant) != ("auto", "fixture")), len(blocks)
+    # Every chapter shows blocks, except auto and infrastructure for the fixture company, which
+    # has no data on them and says so in one line (test_fixture_company_says_what_is_missing…).
+    empty = {("auto", "fixture"), ("infrastructure", "fixture")}
+    assert bool(blocks) == ((name, variant) not in empty), len(blocks)
     for block in blocks:
         assert re.match(
             r'<figure class="eb-block" data-kind="(figure|table)" id="[a-z0-9-]+">', block
@@ -143,9 +144,15 @@ def test_defaults_show_charts_and_tables_for_every_chapter(executed):
 
 
 def test_fixture_company_says_what_is_missing_in_one_line(executed):
-    auto = _html(executed[("auto", "fixture")])
-    assert auto.count('class="eb-missing"') == 1
-    assert "Northwind" in auto and 'data-kind="figure"' not in auto
+    """A chapter without data is its heading and one line: no section headings, no line per
+    missing section; a chapter with data shows no "no data" line for its empty sections."""
+    for name in ("auto", "infrastructure"):
+        html = _html(executed[(name, "fixture")])
+        assert html.count('class="eb-missing"') == 1, name
+        assert "Northwind" in html and 'data-kind="figure"' not in html
+        assert 'class="eb-section"' not in html, name
+    for name in ("revenue", "segments"):
+        assert 'class="eb-missing"' not in _html(executed[(name, "fixture")]), name
     segments = _html(executed[("segments", "fixture")])
     assert "Cloud services" in segments and "Generative AI" not in segments
 

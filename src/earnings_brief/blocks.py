@@ -111,6 +111,8 @@ def block(
         if analysis
         else ""
     )
+    if kind == "figure":
+        body = alt_with_measure(body, title, subtitle)
     parts = [
         f'<figure class="eb-block" data-kind="{kind}" id="{esc(slug(block_id))}">',
         f'<figcaption class="eb-caption"><span class="eb-label"></span> {label}'
@@ -126,6 +128,15 @@ def block(
         parts.append(f'<p class="eb-source">{esc(t("blocks.source", lang, text=source))}</p>')
     parts.append("</figure>")
     return "\n".join(parts)
+
+
+def alt_with_measure(body: str, title: str, subtitle: str) -> str:
+    """A chart's alt text that starts with the block's title gets the subtitle (the measure and
+    unit) after it, so the values charts.img lists after the title can be read."""
+    if not subtitle:
+        return body
+    start = f'alt="{html.escape(title)}'
+    return body.replace(start, f"{start} ({html.escape(subtitle)})", 1)
 
 
 def chapter(name: str, text: str) -> str:

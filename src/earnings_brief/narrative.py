@@ -8,6 +8,7 @@ so that a fall never reads as a rise.
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -15,6 +16,7 @@ from . import formatting
 from .i18n import has, t
 
 SIGNED = ("_growth", "_change")
+_RANGE = re.compile(r"(?<=\d)[-–](?=\d)")  # the dash of a written range: '107-108'
 
 
 def _missing(value) -> bool:
@@ -58,6 +60,8 @@ def amount(
         return formatting.percent(
             value, lang, signed=signed, digits=1 if digits is None else digits
         )
+    if dimension == "points":
+        return formatting.points(value, lang)
     if dimension == "multiple":
         return formatting.multiple(value, lang, digits=_digits(value))
     if dimension == "per_unit":
@@ -86,7 +90,7 @@ def written_digits(row) -> int | None:
     written = str(row.get("written") or "")
     if not written or row.get("basis") == "derived":
         return None
-    return len(written.partition(".")[2])
+    return max(len(end.partition(".")[2]) for end in _RANGE.split(written))
 
 
 def _duration(row, lang: str) -> str | None:
@@ -94,7 +98,8 @@ def _duration(row, lang: str) -> str | None:
     unit = str(row.get("written_unit") or "")
     if row.get("basis") == "derived" or not has(f"narrative.unit.{unit}", lang):
         return None
-    return t(f"narrative.unit.{unit}", lang, number=str(row["written"]).lstrip("+"))
+    number = "–".join(_RANGE.split(str(row["written"]).lstrip("+")))  # '3-6' → '3–6'
+    return t(f"narrative.unit.{unit}", lang, number=number)
 
 
 def quantity(
@@ -112,10 +117,10 @@ def quantity(
     if row is None:
         return t("format.na", lang)
     qualifier = str(row.get("qualifier") or "")
-    text = _duration(row, lang) if row.get("dimension") == "duration" else None
-    if text is None:
-        text = amount(
-            row["value"],
+
+    def text_of(value: float, scale: str | None) -> str:
+        return amount(
+            value,
             row.get("dimension", ""),
             str(row.get("unit", "")),
             str(row.get("metric", "")),
@@ -126,8 +131,24 @@ def quantity(
             scale=scale,
             digits=written_digits(row) if digits is None else digits,
         )
+
+    ends = _range_ends(row)
+    text = _duration(row, lang) if row.get("dimension") == "duration" else None
+    if text is None and ends:  # a range as the source prints it, in one scale: 'RMB 107–108 m'
+        scale = scale or formatting.money_scale(max(abs(e) for e in ends))
+        text = formatting.span(text_of(ends[0], scale), text_of(ends[1], scale))
+    elif text is None:
+        text = text_of(row["value"], scale)
     prefix = formatting.prefix(qualifier, lang) if qualified else ""
     return f"{prefix}{text.removeprefix('+') if prefix else text}"  # '>100%', not '>+100%'
+
+
+def _range_ends(row) -> tuple[float, float] | None:
+    """A figure's range (low, high) when the source gave one, else None."""
+    lo, hi = row.get("range_lo"), row.get("range_hi")
+    if lo is None or hi is None or _missing(lo) or _missing(hi):
+        return None
+    return float(lo), float(hi)
 
 
 def percent_text(value: float | None, lang: str = "en", *, signed: bool = False) -> str:

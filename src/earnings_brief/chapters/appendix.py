@@ -39,18 +39,14 @@ def _named(namespace: str, key: str, lang: str) -> str:
     return t(name, lang) if has(name, lang) else _humanize(key)
 
 
-def metric_name(metric: str, lang: str = "en") -> str:
-    return _named("metric", metric, lang)
-
-
 def segment_name(ds: Dataset, segment: str) -> str:
-    seg = ds.company.segments.get(segment)
-    return seg.name_en if seg else _humanize(segment)
+    """The segment's name; a renamed one names its former name too."""
+    return ds.segment_name(segment) if segment in ds.company.segments else _humanize(segment)
 
 
 def figure_name(ds: Dataset, metric: str, segment: str = "", item: str = "", lang: str = "en"):
     """'Revenue growth · Generative AI · Productivity tools' (plain text)."""
-    parts = [metric_name(metric, lang)]
+    parts = [ds.catalog.label(metric, lang)]  # the reader's name from the metric catalog
     if segment:
         parts.append(segment_name(ds, segment))
     if item:
@@ -266,6 +262,41 @@ def check_value(
     return show_value({**row, "value": float(value), "qualifier": "", "basis": "derived"}, lang)
 
 
+def _range_text(frame: pd.DataFrame, check: Mapping, lang: str) -> str:
+    """The range the checked value must lie in to pass; an open end reads 'at least' / 'at most'."""
+    lo, hi = check.get("lo"), check.get("hi")
+    has_lo, has_hi = lo is not None and lo == lo, hi is not None and hi == hi
+    a = "brief.appendix."
+    if has_lo and has_hi:
+        lo_text, hi_text = check_value(frame, check, lo, lang), check_value(frame, check, hi, lang)
+        return t(a + "range_note", lang, lo=lo_text, hi=hi_text)
+    if has_lo:
+        return t(a + "range_at_least", lang, lo=check_value(frame, check, lo, lang))
+    if has_hi:
+        return t(a + "range_at_most", lang, hi=check_value(frame, check, hi, lang))
+    return ""
+
+
+def _check_detail(ds: Dataset, frame: pd.DataFrame, check: Mapping, lang: str) -> str:
+    """A claim's right side, or the segments a sum check has no figure for."""
+    if check["kind"] == "claim":
+        reference, _, _ = str(check["right"]).rpartition(" ")
+        metric, segment, item = parse_reference(reference) or (reference, "", "")
+        right = {**check, "metric": metric, "segment": segment, "item": item}
+        return t(
+            "brief.appendix.claim_right",
+            lang,
+            relation=t(f"brief.relation.{check['relation']}", lang),
+            figure=input_name(ds, check["right"], lang),
+            value=check_value(frame, right, check["right_value"], lang),
+        )
+    missing = check.get("missing")
+    if missing is not None and len(missing):
+        names = t("brief.appendix.list_sep", lang).join(segment_name(ds, s) for s in missing)
+        return t("brief.appendix.missing_parts", lang, names=names)
+    return ""
+
+
 def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: str = "en") -> str:
     """Each reconciliation check with pass or flag and the difference; rows are link targets."""
     a = "brief.appendix."
@@ -279,29 +310,31 @@ def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: s
             if has(f"brief.check_kind.{c['kind']}")
             else c["kind"]
         )
-        span = t(
-            a + "range_note",
-            lang,
-            lo=check_value(frame, c, c["lo"], lang),
-            hi=check_value(frame, c, c["hi"], lang),
-        )
+        span = _range_text(frame, c, lang)
+        span = f'<br><span class="eb-cell-note">{esc(span)}</span>' if span else ""
         recomputed = (
-            f'<td class="num">{esc(check_value(frame, c, c["recomputed"], lang))}'
-            f'<br><span class="eb-cell-note">{esc(span)}</span></td>'
+            f'<td class="num">{esc(check_value(frame, c, c["recomputed"], lang))}{span}</td>'
+            if c["kind"] != "claim"
+            else "<td></td>"  # a claim compares two figures; its right side is named in words
         )
+        stated = esc(check_value(frame, c, c["stated"], lang, stated=c.get("basis") != "derived"))
+        if c.get("basis") == "derived":  # a derived value is never shown as stated
+            stated += f'<br><span class="eb-cell-note">{esc(t(a + "derived", lang))}</span>'
         note = str(c.get("note") or "")
         inputs = t(a + "list_sep", lang).join(
             input_name(ds, i, lang) for i in c.get("inputs") or ()
         )
         inputs = f'<span class="eb-cell-note">{esc(inputs)}</span>' if inputs else ""
-        detail = "<br>".join(p for p in (esc(note), inputs) if p)
+        detail = "<br>".join(
+            p for p in (esc(note), esc(_check_detail(ds, frame, c, lang)), inputs) if p
+        )
         status = t(a + ("flag" if flagged else "pass"), lang)
         rows.append(
             f'<tr id="{esc(check_anchor(c["id"]))}"{" class=eb-flagged" if flagged else ""}>'
             + _name_cell(ds, c, lang)
             + _cell(kind)
             + _cell(c["period"])
-            + _cell(check_value(frame, c, c["stated"], lang, stated=True), num=True)
+            + _cell(stated, num=True, raw=True)
             + recomputed
             + _cell(check_value(frame, c, c["difference"], lang, change=True), num=True)
             + f'<td class="eb-status-{c["status"]}">{esc(status)}</td>'
@@ -339,7 +372,7 @@ def sources_table(ds: Dataset, lang: str = "en") -> str:
         rows.append(
             f'<tr id="{esc(source_anchor(s.id))}">'
             + _cell(s.publisher)
-            + _cell(" — ".join(p for p in (s.title, s.description) if p))
+            + _cell(" — ".join(p for p in (s.title, s.description, s.url) if p))
             + _cell(s.date or s.date_note or t("brief.source_undated", lang))
             + _cell(s.covers)
             + _cell(t(language, lang) if has(language, lang) else s.language)

@@ -12,9 +12,11 @@ from ..record import record
 from .show import (
     change_columns,
     chapter_heading,
+    display,
     facts,
     figure,
     measures_table,
+    metric_label,
     missing,
     money_scale,
     names_table,
@@ -29,14 +31,14 @@ from .show import (
 )
 
 REVENUE_METRICS = {"revenue", "revenue_growth", "revenue_share"}
-# Units that mark a segment's figures as the auto chapter's (deliveries, vehicle models).
-AUTO_UNITS = {"vehicles"}
 
 
 def auto_segments(ctx: Context) -> list[str]:
-    """Segments reported with vehicle figures: the auto chapter covers their operating KPIs."""
+    """Segments with figures the catalog assigns to the auto chapter (deliveries, vehicle
+    models): the auto chapter covers their operating KPIs."""
     f = ctx.frame
-    found = set(f.loc[f["unit"].isin(AUTO_UNITS) & (f["segment"] != ""), "segment"])
+    auto = f["metric"].map(lambda m: ctx.ds.catalog.topic(m).startswith("auto."))
+    found = set(f.loc[auto & (f["segment"] != ""), "segment"])
     return [s for s in ctx.segment_order if s in found]
 
 
@@ -255,7 +257,7 @@ def _segment_facts(ctx: Context, segment: str) -> pd.DataFrame:
 
 def _segment_block(ctx: Context, seg: str) -> None:
     name = ctx.segment_name(seg)
-    blocks.show(
+    display(
         blocks.section(
             ctx.block_id(f"kpis-{seg}"), ctx.t("chapters.segments.kpis.segment", segment=name)
         )
@@ -319,7 +321,7 @@ def _multiples_note(ctx: Context, multiples: pd.DataFrame) -> str:
 
 
 def _kpi_label(ctx: Context, row) -> str:
-    metric = narrative.label("metric", row["metric"], ctx.lang)
+    metric = metric_label(ctx, row["metric"])
     if row["item"]:
         return ctx.t(
             "chapters.segments.kpis.item_metric",

@@ -25,7 +25,6 @@ from .appendix import (
     check_anchor,
     check_value,
     figure_name,
-    metric_name,
     segment_name,
     show_value,
 )
@@ -140,7 +139,7 @@ def tiles(records: Mapping[str, dict], frame: pd.DataFrame, ds: Dataset, lang: s
             label = t("brief.tile.largest_share", lang, segment=segment_name(ds, rec["segment"]))
         else:
             key = f"brief.tile.{name}"
-            label = t(key, lang) if has(key, lang) else metric_name(name, lang)
+            label = t(key, lang) if has(key, lang) else ds.catalog.label(name, lang)
         if rec.get("as_of"):
             label = t("brief.tile.as_of", lang, label=label, date=formatting.date(rec["as_of"]))
         prior = rec.get("prior_period") or comparison
@@ -417,8 +416,9 @@ def flag_lines(checks: pd.DataFrame, frame: pd.DataFrame, ds: Dataset, lang: str
         if c["kind"] == "claim":
             text = t("brief.summary.flag_claim", lang, figure=name)
         else:
+            derived = c.get("basis") == "derived"  # a derived value is never called stated
             text = t(
-                "brief.summary.flag_line",
+                "brief.summary.flag_line" + ("_derived" if derived else ""),
                 lang,
                 figure=name,
                 stated=_flag_value(frame, c, c["stated"], lang),
