@@ -177,7 +177,7 @@ class _Book:
         return True
 
 
-_BOUNDS = {"more_than": 1, "up_to": -1}
+_BOUNDS = {"more_than": 1, "up_to": -1, "less_than": -1}
 
 
 def _derived_qualifier(inputs: list[dict], signs: tuple[int, ...]) -> str:
@@ -192,7 +192,8 @@ def _derived_qualifier(inputs: list[dict], signs: tuple[int, ...]) -> str:
         if bound is None or row["value"] < 0 or direction not in (0, bound * sign):
             return "approx"
         direction = bound * sign
-    return {0: EXACT, 1: "more_than", -1: "up_to"}[direction]
+    # A derived upper bound is 'less than' ('<'); 'up to' (可達) is what a source states.
+    return {0: EXACT, 1: "more_than", -1: "less_than"}[direction]
 
 
 def _is_range(row: dict) -> bool:

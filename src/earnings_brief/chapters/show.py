@@ -38,8 +38,9 @@ def quantity(ctx: Context, row, **kw) -> str:
 
 
 def record_row(name: str, row, *, label_key: str, **meta) -> None:
-    """Record a figure for the summary under ``name``: its value, unit, basis, period and
-    qualifier, and the ``label_key`` of the tile it belongs to."""
+    """Record a figure for the summary under ``name``: its value, unit, basis, period,
+    qualifier and the value as the source wrote it (its precision), and the ``label_key`` of the
+    tile it belongs to."""
     record(
         name,
         float(row["value"]),
@@ -47,6 +48,8 @@ def record_row(name: str, row, *, label_key: str, **meta) -> None:
         basis=row["basis"],
         period=row["period"],
         qualifier=row["qualifier"],
+        written=str(row.get("written") or ""),
+        written_unit=str(row.get("written_unit") or ""),
         label_key=label_key,
         **meta,
     )
