@@ -146,6 +146,8 @@ def test_for_print_puts_each_charts_text_variant_in_src_whatever_the_attribute_o
     assert out.count('src="data:image/svg+xml;base64,PAPER"') == 1
     assert 'src="data:x;base64,PAPER2"' in out and 'alt="b"' in out
     assert '<img src="data:image/png;base64,PLAIN" alt="c">' in out  # no variant: unchanged
+    phone = '<picture><source media="(max-width: 40rem)" srcset="data:x;base64,PHONE">'
+    assert "PHONE" not in for_print(phone + html + "</picture>")  # paper is not a phone
 
 
 # ---------------------------------------------------------------------------------------------

@@ -100,8 +100,13 @@ _PRINT_SRC = re.compile(r'\sdata-print-src="([^"]*)"')
 _SRC = re.compile(r'\ssrc="[^"]*"')
 
 
+_SOURCE = re.compile(r"<source\b[^>]*>")
+
+
 def for_print(html: str) -> str:
-    """The HTML with each chart's print variant as its ``src``: faster, and its text selectable."""
+    """The HTML with each chart's print variant as its ``src``: faster, and its text selectable.
+    The phone's ``<source>`` goes: paper is not a phone."""
+    html = _SOURCE.sub("", html)
 
     def swap(tag: re.Match) -> str:
         text = tag.group(0)
