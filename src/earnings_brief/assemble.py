@@ -5,8 +5,8 @@ order → build one nbformat notebook of code cells: the summary, the "what chan
 chapter's outputs, the outlook and the appendix → convert it once with nbconvert's HTMLExporter and
 the ``brief`` template (no inputs, prompts, markdown, streams or records) → number the figures and
 tables across the whole document → give each table a ``<caption>`` and a scrolling frame → keep
-heading levels without skips → mark every run of Chinese text ``lang="zh-Hant"`` → fill the table
-of contents from the chapter and section headings → check that nothing in it would reach the
+heading levels without skips → fill the table of contents from the chapter and section headings →
+mark every run of Chinese text ``lang="zh-Hant"`` → check that nothing in it would reach the
 network.
 """
 
@@ -79,8 +79,8 @@ def assemble_html(
     document = frame_tables(document)
     document = unique_ids(document)
     document = level_headings(document)
-    document = mark_chinese(document)
     document = fill_contents(document)
+    document = mark_chinese(document)  # last: the contents repeat the headings' words
     check_offline(document)
     return document
 
