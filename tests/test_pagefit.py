@@ -119,3 +119,12 @@ def test_a_caption_left_alone_at_a_pages_foot_moves_on_with_its_heading():
     assert _pages_of(plain, "Table s") == [1] and _pages_of(plain, "row 0") == [2]
     fitted = pagefit.fit_pages(_page(body), _layout)
     assert _pages_of(fitted, "Checks") == [2] and _pages_of(fitted, "Table s") == [2]
+
+
+def test_a_chapters_last_page_that_holds_little_comes_back_when_charts_can_shrink():
+    chapter = '<h2 class="eb-chapter" id="chapter-z">Next chapter</h2>'
+    body = _filler(100) + _figure("e", 100) + _table("small", 2) + chapter
+    plain = _layout(_page(body))
+    assert _pages_of(plain, "Table small") == [2] and _pages_of(plain, "Next chapter") == [3]
+    fitted = pagefit.fit_pages(_page(body), _layout)
+    assert _pages_of(fitted, "Table small") == [1] and _pages_of(fitted, "Next chapter") == [2]

@@ -9,6 +9,9 @@ where a page ends short of ``FILL`` before the next page's opening block (after 
 * otherwise the opening block's chart and the short page's own charts, the last first, shrink just
   enough for the block to come back, never under ``MIN_SCALE`` of their first height.
 
+A chapter's last page may end where it ends; but one that holds less than ``LAST_PAGE`` comes back
+whole to the page before when shrinking charts makes room for it.
+
 It also moves to the next page a table block whose caption was left alone at a page's foot (with
 the headings before it), which WeasyPrint allows when the first rows do not fit. Then it lays the
 brief out again. Chapters start on a new page, so every chapter's first gap is closed in one pass,
@@ -23,6 +26,7 @@ from collections.abc import Callable
 FILL = 0.8  # a page other than a chapter's last is filled to at least this share of its height
 MIN_SCALE = 0.75  # a chart shrinks to no less than this share of its height (8.5 pt → 6.4 pt)
 SLACK = 32  # CSS px: the margin above a heading or figure, dropped at a page's top, comes back
+LAST_PAGE = 0.35  # a chapter's last page filled less than this comes back if charts can shrink
 PASSES = 3
 SPLIT_ROWS = 3
 # What a pass may change: each chart (its height) and each table block (where it breaks).
@@ -56,24 +60,31 @@ def with_styles(html: str, styles: dict[str, str]) -> str:
 
 
 def adjustments(document, natural: dict[str, float]) -> dict[str, str]:
-    """{element key: inline style} for the first short page of each chapter and every stranded
-    caption; records each chart's first height in ``natural``."""
+    """{element key: inline style} for the first short page of each chapter, a chapter's last
+    page that holds little, and every stranded caption; records each chart's first height in
+    ``natural``."""
     pages = [_Page(page) for page in document.pages]
     for page in pages:
         for chart in _charts(page.root):
             natural.setdefault(_key(chart), chart.height)
     fixes: dict[str, str] = {}
     fixed_chapter = False
-    for here, after in zip(pages, pages[1:], strict=False):
+    for index, (here, after) in enumerate(zip(pages, pages[1:], strict=False)):
         stranded = here.stranded_caption()
         if stranded:
             fixes[stranded] = "break-before:page"
         if after.opens_chapter():
             fixed_chapter = False  # ``here`` is a chapter's last page: its gap is allowed
             continue
-        if fixed_chapter or here.fill() >= FILL:
+        ends = index + 2 == len(pages) or pages[index + 2].opens_chapter()
+        if fixed_chapter:
             continue
-        fix = _close_gap(here, after, natural)
+        if here.fill() < FILL:
+            fix = _close_gap(here, after, natural)
+        elif ends and after.fill() < LAST_PAGE:
+            fix = _bring_back(here, after, natural)
+        else:
+            continue
         if fix:
             fixes.update(fix)
             fixed_chapter = True
@@ -81,16 +92,32 @@ def adjustments(document, natural: dict[str, float]) -> dict[str, str]:
 
 
 def _close_gap(here: _Page, after: _Page, natural: dict[str, float]) -> dict[str, str]:
-    opening = after.opening({id(b.element) for b in here.root.descendants()})
+    """Bring the block ``after`` opens with back to ``here``: a long table breaks, or charts
+    shrink."""
+    opening = after.opening(here.elements())
     if opening is None:
         return {}
     room = here.limit - here.used() - SLACK
     rows = [b for b in opening.descendants() if b.element_tag == "tr"]
     if len(rows) > 2 * SPLIT_ROWS and _bottom(rows[SPLIT_ROWS]) - after.top <= room:
         return {_key(opening): "break-inside:auto"}
-    deficit = _bottom(opening) - after.top - room
+    return _shrink(_bottom(opening) - after.top - room, [opening, here.root], natural)
+
+
+def _bring_back(here: _Page, after: _Page, natural: dict[str, float]) -> dict[str, str]:
+    """Bring all of a chapter's short last page back to the page before, by shrinking charts,
+    when all of it started there (a table's last rows come back only with its first)."""
+    if not after.flow or id(after.flow[0].element) in here.elements():
+        return {}
+    room = here.limit - here.used() - SLACK
+    return _shrink(after.used() - after.top - room, [after.root, here.root], natural)
+
+
+def _shrink(deficit: float, boxes: list, natural: dict[str, float]) -> dict[str, str]:
+    """New heights for the charts in ``boxes`` (each box's from its last) that free ``deficit``
+    CSS px without one going under ``MIN_SCALE``; empty when they cannot."""
     plan = {}
-    for chart in [*_charts(opening), *reversed(_charts(here.root))]:
+    for chart in [c for box in boxes for c in reversed(_charts(box))]:
         take = min(deficit, chart.height - MIN_SCALE * natural[_key(chart)])
         if take > 0:
             plan[_key(chart)] = f"height:{chart.height - take:.1f}px;width:auto"
@@ -109,6 +136,9 @@ class _Page:
         self.limit = self.top + box.height
         self.root = next(b for b in box.children if b.element_tag == "html")
         self.flow = list(_flow(self.root))
+
+    def elements(self) -> set[int]:
+        return {id(b.element) for b in self.root.descendants()}
 
     def used(self) -> float:
         return max((_bottom(b) for b in self.flow), default=self.top)
