@@ -408,7 +408,10 @@ def test_the_phone_variant_wraps_long_labels_and_legends():
     assert any("\n" in text.get_text() for text in legend.get_texts())
     frame = _bars([1.0, 2.0])
     frame["label"] = ["short", "a label far longer than the phone allows"]
+    frame["text"] = ["1.0", "a value note far longer than the phone allows"]
     fig = charts._for_phone(charts.bars(frame))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels[0] == "short" and "\n" in labels[1]
+    values = [t.get_text() for t in fig.axes[0].texts]
+    assert "1.0" in values and any("\n" in v and "phone" in v for v in values)
     assert tuple(fig.get_size_inches())[0] == charts.PHONE_WIDTH

@@ -51,7 +51,7 @@ WIDTH = 6.4  # inches; the HTML column and the A4 text block both fit it
 # labels wrap at about this many characters.
 PHONE_WIDTH = 4.6
 PHONE_MEDIA = "(max-width: 40rem)"
-PHONE_WRAP = {"x": 11, "y": 20, "legend": 24}
+PHONE_WRAP = {"x": 11, "y": 20, "legend": 24, "over": 9, "beside": 28}
 PHONE_LEGEND_COLUMNS = 2
 
 _theme_applied = False
@@ -630,10 +630,13 @@ def img(fig: plt.Figure, alt: str) -> str:
 
 
 def _for_phone(fig: plt.Figure) -> plt.Figure:
-    """The figure narrowed to ``PHONE_WIDTH``, its long category labels wrapped onto lines and
-    its legend in at most two columns."""
+    """The figure narrowed to ``PHONE_WIDTH``, its long category labels, value labels and
+    annotations wrapped onto lines, and its legend in at most two columns."""
     fig.set_size_inches(PHONE_WIDTH, fig.get_size_inches()[1])
     for ax in fig.axes:
+        for text in ax.texts:  # a label over a column is as wide as its slot; one beside runs on
+            width = PHONE_WRAP["over" if text.get_horizontalalignment() == "center" else "beside"]
+            text.set_text(textwrap.fill(text.get_text(), width, break_long_words=False))
         legend = ax.get_legend()
         handles = _LEGENDS.get(legend) if legend is not None else None
         if handles:
