@@ -12,10 +12,16 @@ PERIOD ?= FY2024
 DATA_DIR ?= data
 OUT ?= outputs
 
-.PHONY: report check test lint lab bench system clean
+.PHONY: report reports check test lint lab bench system clean
 
 report: $(READY) $(SYSTEM)
 	@$(PY) -m earnings_brief build --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)" --out "$(OUT)"
+
+# Every brief under $(DATA_DIR) and outputs/index.html; EXECUTOR=dask SCHEDULER=tcp://host:8786
+# runs the notebooks on a Dask cluster (docs/cluster.md).
+EXECUTOR ?= local
+reports: $(READY) $(SYSTEM)
+	@$(PY) -m earnings_brief build --all --data-dir "$(DATA_DIR)" --out "$(OUT)" --executor "$(EXECUTOR)" $(if $(SCHEDULER),--scheduler "$(SCHEDULER)")
 
 check: $(READY)
 	@$(PY) -m earnings_brief check --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)"

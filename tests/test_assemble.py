@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from executed_fixtures import (
     CHAPTERS,
+    HOST,
     INPUT_CODE,
     PARAMS,
     RUN_META,
@@ -73,6 +74,23 @@ def test_figures_and_tables_numbered_across_the_document_with_sources(brief):
     assert '<span class="eb-label"></span>' not in brief
     for block in re.findall(r"<figure\b.*?</figure>", brief, re.DOTALL):
         assert re.search(r'<p class="eb-source">Source: \S', block)
+
+
+def test_no_path_host_hash_or_version_in_the_brief(brief):
+    """A client document: build detail stays in manifest.json and the run log."""
+    assert PARAMS["data_dir"] not in brief and "/home/" not in brief
+    assert HOST not in brief and RUN_META["generated_at"] not in brief
+    assert not re.search(r"\b[0-9a-f]{40,64}\b", brief)
+    assert not re.search(r"\b[0-9a-f]{12}…", brief)  # nor a shortened one
+    for name, version in RUN_META["versions"].items():
+        assert f"{name} {version}" not in brief
+    assert RUN_META["code_version"] not in brief and "earnings-brief 0." not in brief
+    assert "3.5 s" not in brief
+
+
+def test_no_code_keys_in_the_appendix(brief):
+    appendix = re.sub(r"<[^>]+>", " ", brief[brief.index('id="chapter-appendix"') :])
+    assert not re.findall(r"\b[a-z]+_[a-z_]+\b|\w\[[a-z_/]+\]", appendix)
 
 
 def test_no_code_prompts_noise_or_nan(brief):

@@ -415,3 +415,11 @@ def test_the_phone_variant_wraps_long_labels_and_legends():
     values = [t.get_text() for t in fig.axes[0].texts]
     assert "1.0" in values and any("\n" in v and "phone" in v for v in values)
     assert tuple(fig.get_size_inches())[0] == charts.PHONE_WIDTH
+
+
+def test_dollar_signs_in_labels_are_drawn_as_text_not_tex():
+    """A segment named '$\\badcmd{x}$' once failed a notebook; '$\\frac{a}{b}$' drew a fraction."""
+    frame = _bars([3.0, 5.0])
+    frame["label"] = [r"$\badcmd{x}$", r"$\frac{a}{b}$"]
+    paper = charts.svg(charts.bars(frame), text_as_paths=False).decode()
+    assert r"$\badcmd{x}$" in paper and r"$\frac{a}{b}$" in paper

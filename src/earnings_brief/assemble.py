@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import __version__, metrics
+from . import metrics
 from .chapters import appendix, outlook, summary
 from .dataset import Dataset
 from .errors import BriefError
@@ -157,7 +157,6 @@ def convert(nb: nbformat.NotebookNode, *, title: str, lang: str) -> str:
         "brief": {
             "title": title,
             "lang": lang,
-            "version": __version__,
             "css": CSS.read_text(encoding="utf-8"),
         }
     }

@@ -124,6 +124,8 @@ def apply_theme() -> None:
             "svg.fonttype": "path",
             "svg.hashsalt": "earnings-brief",
             "axes.unicode_minus": True,
+            # Labels come from data files: '$' is a dollar sign, never the start of TeX math.
+            "text.parse_math": False,
         },
     )
     _theme_applied = True
