@@ -24,8 +24,8 @@ import re
 from collections.abc import Callable
 
 FILL = 0.8  # a page other than a chapter's last is filled to at least this share of its height
-MIN_SCALE = 0.75  # a chart shrinks to no less than this share of its height (8.5 pt → 6.4 pt)
-SLACK = 32  # CSS px: the margin above a heading or figure, dropped at a page's top, comes back
+MIN_SCALE = 0.7  # a chart shrinks to no less than this share of its height (8.5 pt → 6 pt)
+SAFETY = 4  # CSS px kept free under what comes back, against rounding
 LAST_PAGE = 0.35  # a chapter's last page filled less than this comes back if charts can shrink
 PASSES = 3
 SPLIT_ROWS = 3
@@ -97,7 +97,7 @@ def _close_gap(here: _Page, after: _Page, natural: dict[str, float]) -> dict[str
     opening = after.opening(here.elements())
     if opening is None:
         return {}
-    room = here.limit - here.used() - SLACK
+    room = here.room_for(after)
     rows = [b for b in opening.descendants() if b.element_tag == "tr"]
     if len(rows) > 2 * SPLIT_ROWS and _bottom(rows[SPLIT_ROWS]) - after.top <= room:
         return {_key(opening): "break-inside:auto"}
@@ -109,8 +109,8 @@ def _bring_back(here: _Page, after: _Page, natural: dict[str, float]) -> dict[st
     when all of it started there (a table's last rows come back only with its first)."""
     if not after.flow or id(after.flow[0].element) in here.elements():
         return {}
-    room = here.limit - here.used() - SLACK
-    return _shrink(after.used() - after.top - room, [after.root, here.root], natural)
+    deficit = after.used() - after.top - here.room_for(after)
+    return _shrink(deficit, [after.root, here.root], natural)
 
 
 def _shrink(deficit: float, boxes: list, natural: dict[str, float]) -> dict[str, str]:
@@ -142,6 +142,14 @@ class _Page:
 
     def used(self) -> float:
         return max((_bottom(b) for b in self.flow), default=self.top)
+
+    def room_for(self, after: _Page) -> float:
+        """The space left under this page's content for what opens ``after``: the margin
+        between them, dropped at the top of a page, comes back (the larger of two, collapsed)."""
+        below = (self.flow[-1].margin_bottom or 0) if self.flow else 0
+        above = after.flow[0].style["margin_top"] if after.flow else None
+        above = above.value if above is not None and above.unit == "px" else 0
+        return self.limit - self.used() - max(below, above) - SAFETY
 
     def fill(self) -> float:
         return (self.used() - self.top) / (self.limit - self.top)
