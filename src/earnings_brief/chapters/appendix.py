@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import __version__, blocks, formatting
 from ..dataset import Dataset, figure_label, parse_reference
+from ..grouping import largest_items
 from ..i18n import has, t
 
 esc = html.escape
@@ -190,7 +191,8 @@ def _name_cell(ds: Dataset, row: Mapping, lang: str, note: str = "", *, keyed=Tr
 def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
     """Every figure, reported then derived; derived rows list the figures they came from."""
     rows = []
-    for row in frame.to_dict("records"):
+    listed, compact = _many_items(frame)
+    for row in listed.to_dict("records"):
         derived = row["basis"] == "derived"
         written = f"{row.get('written', '')} {row.get('written_unit', '')}".strip()
         if derived:
@@ -212,6 +214,7 @@ def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
             + f'<td class="eb-origin">{origin_html}</td>'
             + "</tr>"
         )
+    rows += [_items_row(ds, group, lang) for group in compact]
     a = "brief.appendix."
     headers = _headers(("figure", "period", "value", "written", "basis", "origin"), lang)
     reported = int((frame["basis"] == "reported").sum())
@@ -223,6 +226,41 @@ def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
         rows,
         blocks.source_text(frame[frame["basis"] == "reported"], ds.sources, lang),
         lang,
+    )
+
+
+def _many_items(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Rows listed one by one, and per metric, segment and period with many items, the items
+    beyond the largest few, listed compactly in one row each (5,000 items are 15 pages, not 180)."""
+    compact = []
+    for _key, group in frame[frame["item"] != ""].groupby(
+        ["metric", "segment", "period", "basis"], sort=False
+    ):
+        kept, left_out = largest_items(group)
+        if left_out:
+            compact.append(group.drop(kept.index))
+    dropped = [i for group in compact for i in group.index]
+    return frame.drop(dropped), compact
+
+
+def _items_row(ds: Dataset, group: pd.DataFrame, lang: str) -> str:
+    """One row for many items of one figure: 'Product 1 12k users; Product 2 9k users; …'."""
+    first = group.iloc[0]
+    name = esc(figure_name(ds, first["metric"], first["segment"], "", lang))
+    count = t("chapters.common.more_items_here", lang, count=f"{len(group):,}")
+    listing = "; ".join(
+        f"{esc(_named('item', r['item'], lang))} {esc(show_value(r, lang))}"
+        for r in group.to_dict("records")
+    )
+    sources = dict.fromkeys(s for v in group["source"] for s in str(v).split(",") if s)
+    origin = "; ".join(f'<a href="#{source_anchor(s)}">{esc(s)}</a>' for s in sources)
+    basis = "derived" if first["basis"] == "derived" else "reported"
+    # Name, period, value and written share one wide cell: the list then takes a third the pages.
+    return (
+        f'<tr class="eb-{basis}"><td class="eb-name" colspan="4">{name} {esc(first["period"])}'
+        f' <span class="eb-cell-note">({esc(count)})</span><br>{listing}</td>'
+        + _cell(t(f"brief.appendix.{basis}", lang))
+        + f'<td class="eb-origin">{origin}</td></tr>'
     )
 
 

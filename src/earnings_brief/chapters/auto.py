@@ -11,6 +11,7 @@ import re
 import pandas as pd
 
 from .. import charts, formatting, narrative
+from ..grouping import largest_items
 from ..notebook import Context
 from ..record import record
 from .segments import auto_segments
@@ -300,6 +301,7 @@ def roadmap(ctx: Context) -> None:
         names_table(ctx, "undated", undated)
     f = ctx.frame
     products = f[(f["segment"] == seg) & (f["item"] != "") & (f["period"] == ctx.period)]
+    products, _left_out = largest_items(products)  # the appendix lists the rest
     for item in dict.fromkeys(products["item"]):
         part = products[products["item"] == item]
         brand = ctx.ds.company.brands.get(item)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .. import blocks, charts, metrics, narrative, tables
 from ..formatting import points
+from ..grouping import largest_items
 from ..notebook import Context
 from ..record import record
 from .show import (
@@ -266,7 +267,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
         *(narrative.fact_sentence(f, ctx.lang, named=f["topic"] != seg) for _, f in told.iterrows())
     )
     kpis = _kpi_rows(ctx, seg)
-    multiples = kpis[kpis["dimension"] == "multiple"]
+    multiples, left_out = largest_items(kpis[kpis["dimension"] == "multiple"])
     if len(multiples):
         frame = pd.DataFrame(
             [
@@ -281,6 +282,10 @@ def _segment_block(ctx: Context, seg: str) -> None:
             ]
         )
         top = multiples.loc[multiples["value"].idxmax()]
+        said_notes = (ctx.t("charts.data_note", note=n) for n in multiples["note"] if n)
+        notes = list(dict.fromkeys(said_notes))
+        if left_out:
+            notes.append(_largest_note(ctx, multiples, left_out))
         fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
         figure(
             ctx,
@@ -292,9 +297,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
             measure=_kpi_label(ctx, top),
             value=quantity(ctx, top),
             comparison=ctx.comparison,
-            note=" ".join(
-                dict.fromkeys(ctx.t("charts.data_note", note=n) for n in multiples["note"] if n)
-            ),
+            note=" ".join(notes),
         )
     others = kpis[kpis["dimension"] != "multiple"]
     if len(others):
@@ -311,6 +314,11 @@ def _segment_block(ctx: Context, seg: str) -> None:
     customers = said[said["kind"].isin(["customer", "partner"])]
     if len(customers):
         names_table(ctx, f"customers_{seg}", customers, texts="customers", segment=name)
+
+
+def _largest_note(ctx: Context, shown: pd.DataFrame, left_out: int) -> str:
+    items = shown["item"].loc[shown["item"] != ""].nunique()
+    return ctx.t("chapters.common.largest_items", shown=items, count=f"{items + left_out:,}")
 
 
 def _kpi_label(ctx: Context, row) -> str:
