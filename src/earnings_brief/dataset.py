@@ -17,7 +17,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -324,6 +324,11 @@ def _period(path: Path, label: str) -> Period:
             f"label '{written}' differs from its folder", file=path, field="label", expected=label
         )
     start, end = _require(t, "start", path, date), _require(t, "end", path, date)
+    for key, value in (("start", start), ("end", end), ("results_date", t.get("results_date"))):
+        if isinstance(value, datetime):  # a TOML date-time is a date too, but not comparable
+            raise DataError(
+                "a date with a time", file=path, field=key, expected="a TOML date like 2025-03-26"
+            )
     if end <= start:
         raise DataError(
             "period ends before it starts", file=path, field="end", expected=f"a date after {start}"
@@ -395,7 +400,8 @@ def _rows(
     # A StringIO keeps line breaks inside quoted fields (splitlines() would drop them and join
     # '3<newline>7' into 37); line_num still counts physical lines.
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    records = _records(reader, path)
+    header = next(records, None)
     if header is None:
         raise DataError(
             "empty file", file=path, line=1, expected="a header row " + ",".join(columns)
@@ -411,7 +417,7 @@ def _rows(
                 expected="header " + ",".join(columns),
             )
     rows = []
-    for values in reader:
+    for values in records:
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue
@@ -427,6 +433,19 @@ def _rows(
             check_text(value, key, path, line)
         rows.append((line, row))
     return rows
+
+
+def _records(reader, path: Path):
+    """The reader's records; a malformed one (a field over csv's 128 KiB limit) is a DataError."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise DataError(
+                f"unreadable CSV: {err}", file=path, line=reader.line_num, expected="a CSV file"
+            ) from None
 
 
 def _check_source(value: str, sources: dict, path: Path, line: int) -> None:
