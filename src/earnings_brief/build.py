@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import changes, history, lock, pipeline, publish
-from .errors import BriefError, ParameterError, storage_failure
+from .errors import BriefError, ParameterError, StorageError, storage_failure
 from .params import NOTEBOOKS
 
 DEFAULT_KEEP = 10
@@ -116,6 +116,14 @@ def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=Non
 @contextmanager
 def _locked(brief_dir: Path, options: BuildOptions, started: float, echo):
     """Hold the brief's lock; a run that gives up waiting still appears in the history."""
+    try:
+        brief_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # /proc, say, refuses with "no such file": still the machine's no
+        raise StorageError(
+            f"cannot create the output folder: {err.strerror}",
+            file=brief_dir,
+            expected="a writable output folder",
+        ) from None
     waiting = lock.acquire(
         brief_dir / ".lock",
         timeout=options.lock_timeout,
