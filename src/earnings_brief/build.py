@@ -238,14 +238,16 @@ def validate(options: BuildOptions) -> Checked:
 
     A run rejected here takes no lock, creates no folder and prunes nothing.
     """
-    from .dataset import locate
+    from .dataset import comparison, locate, read_period
 
     data_dir = locate(options.company, options.period, options.data_dir)
+    period = read_period(options.company, options.period, data_dir)
     _check_options(options)
     out = Path(options.out).expanduser().resolve()
     brief_dir = out / options.company / options.period
     _check_out(out, brief_dir, data_dir)
     parameters = _parameters(options, data_dir)
+    comparison(str(parameters.get("comparison_period") or ""), period)
     inputs = _inputs(options, data_dir, parameters)
     return Checked(brief_dir, data_dir, parameters, inputs)
 

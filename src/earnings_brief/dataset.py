@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import DataError
+from .errors import DataError, ParameterError
 from .units import parse_unit, rounding_half_width, to_base
 
 # pandas is imported where frames are built, so dataset_files() stays cheap for the build's
@@ -238,6 +238,22 @@ def locate(company: str, period: str, data_dir: Path | str | None = None) -> Pat
             expected=f"one of {_listing(known[company])}",
         )
     return root
+
+
+def read_period(company: str, period: str, data_dir: Path) -> Period:
+    """period.toml alone, checked (cheap: no CSV, no pandas), for the build's first checks."""
+    return _period(Path(data_dir) / company / period / "period.toml", period)
+
+
+def comparison(requested: str, period: Period) -> str:
+    """The comparison period a brief uses: the requested one, which must be period.toml's."""
+    if requested and requested != period.comparison:
+        raise ParameterError(
+            f"no figures for comparison period '{requested}'",
+            field="comparison_period",
+            expected=f"empty or '{period.comparison}' (the comparison in period.toml)",
+        )
+    return requested or period.comparison
 
 
 _PERIOD_FILES = ("period.toml", "sources.toml", "figures.csv", "facts.csv", "claims.csv")
