@@ -1,7 +1,8 @@
 """The build command: one idempotent step from a dataset to a published brief.
 
-lock → hash inputs → up to date? stop → load and validate → run changed notebooks → assemble HTML
-and PDF in staging → publish atomically → keep the edition → prune. The up-to-date path imports
+check names, folders, options and parameters (nothing written yet) → lock → hash inputs → up to
+date? stop → load and validate → run changed notebooks → assemble HTML and PDF in staging →
+publish atomically → keep the edition → prune. The up-to-date path imports
 neither pandas nor papermill, so a scheduled no-change run takes well under a second.
 """
 
