@@ -279,7 +279,7 @@ def _check_options(options: BuildOptions) -> None:
 
 def _check_out(out: Path, brief_dir: Path, data_dir: Path) -> None:
     """The output folder is a folder (or can become one) and stays apart from the data."""
-    if out == data_dir or _inside(out, data_dir) or _inside(data_dir, brief_dir):
+    if _inside(out, data_dir) or _inside(data_dir, brief_dir):
         raise ParameterError(
             "the output folder overlaps the data directory",
             file=out,
@@ -294,7 +294,7 @@ def _check_out(out: Path, brief_dir: Path, data_dir: Path) -> None:
 
 
 def _inside(path: Path, folder: Path) -> bool:
-    return folder in path.parents
+    return path == folder or folder in path.parents
 
 
 def _parameters(options: BuildOptions, data_dir: Path) -> dict:
