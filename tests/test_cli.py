@@ -123,3 +123,33 @@ def test_the_cli_skips_the_iri_grammar_and_notebooks_still_validate():
 def test_history_refuses_a_path_for_a_name(tmp_path, capsys):
     code = cli.main(["history", "--company", "../..", "--out", str(tmp_path)])
     assert code == 2 and "is not a company name" in capsys.readouterr().err
+
+
+def test_universe_options_parse():
+    args = cli.parser().parse_args(
+        ["build", "--only", "sensetime/FY2024, northwind/H1-2025", "--executor", "dask",
+         "--scheduler", "tcp://10.0.0.5:8786"]
+    )  # fmt: skip
+    assert args.only == ["sensetime/FY2024", "northwind/H1-2025"]
+    assert (args.all, args.executor, args.scheduler) == (False, "dask", "tcp://10.0.0.5:8786")
+    assert cli.parser().parse_args(["build", "--all"]).all
+
+
+def test_only_needs_company_slash_period(capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["build", "--only", "sensetime"])
+    assert caught.value.code == 2
+    assert "COMPANY/PERIOD" in capsys.readouterr().err
+
+
+def test_universe_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    data = str(FIXTURES / "data")
+    code = cli.main(["build", "--only", "acme/FY2024", "--data-dir", data, "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0
+    assert "unknown brief 'acme/FY2024'" in err and f"{COMPANY}/{PERIOD}" in err
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    out = str(tmp_path)
+    code = cli.main(["build", "--all", "--executor", "dask", "--data-dir", data, "--out", out])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0 and "--executor dask needs a scheduler" in err

@@ -123,7 +123,7 @@ def makefile_targets() -> set[str]:
     return set(re.findall(r"^([A-Za-z][\w.-]*)\s*:(?!=)", text, flags=re.MULTILINE))
 
 
-@pytest.mark.parametrize("target", ["report", "test", "check", "lab"])
+@pytest.mark.parametrize("target", ["report", "reports", "test", "check", "lab"])
 def test_makefile_target(target):
     assert target in makefile_targets()
 
@@ -141,6 +141,15 @@ def test_makefile_recipes():
     assert lab and "jupyter lab" in lab[1] and "notebooks" in lab[1]
     test = re.search(r"^test:.*\n((?:\t.*\n)+)", text, flags=re.MULTILINE)
     assert test and "pytest" in test[1]
+
+
+def test_makefile_reports_builds_every_brief_on_the_chosen_executor():
+    text = (REPO / "Makefile").read_text(encoding="utf-8")
+    reports = re.search(r"^reports:.*\n((?:\t.*\n)+)", text, flags=re.MULTILINE)
+    assert reports, "no recipe for reports"
+    for part in ("earnings_brief build --all", "$(DATA_DIR)", "$(OUT)", "$(EXECUTOR)"):
+        assert part in reports[1]
+    assert re.search(r"^EXECUTOR \?= local$", text, flags=re.MULTILINE)
 
 
 def test_ci_runs_make_test():

@@ -96,7 +96,11 @@ def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=Non
     with _sigterm_as_interrupt(), _storage_errors(), _locked(brief_dir, options, started, echo):
         run_id, run_dir = history.new_run(brief_dir)
         log = RunLog(run_dir / LOG, echo)
-        log(f"run {run_id}: {options.company} {options.period} → {brief_dir}", console=False)
+        log(
+            f"run {run_id} on {socket.gethostname()}: "
+            f"{options.company} {options.period} → {brief_dir}",
+            console=False,
+        )  # the host is recorded here and not in the brief
         try:
             result = _build(options, checked, run_id, run_dir, log, executor, assemble, render_pdf)
         except KeyboardInterrupt:

@@ -85,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--notebooks", type=Path, default=None, help="folder of the notebooks")
     build.add_argument("--force", action="store_true", help="run every notebook again")
+    _universe_options(build)
     build.set_defaults(run=_build)
 
     hist = commands.add_parser("history", help="list the runs and editions of a brief")
@@ -106,6 +107,32 @@ def _brief_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--period", default="FY2024", help="period folder (default: FY2024)")
     command.add_argument("--data-dir", type=Path, default=None, help="data folder (default: data/)")
+
+
+def _universe_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--all", action="store_true", help="every brief under --data-dir, and the index"
+    )
+    command.add_argument(
+        "--only", type=_brief_list, default=None, metavar="COMPANY/PERIOD,…",
+        help="these briefs (comma-separated), and the index",
+    )  # fmt: skip
+    command.add_argument(
+        "--executor", choices=("local", "dask"), default="local",
+        help="where notebooks run: a local process pool (default) or a Dask cluster",
+    )  # fmt: skip
+    command.add_argument(
+        "--scheduler", default=None, metavar="tcp://HOST:8786",
+        help="the Dask scheduler (default: $DASK_SCHEDULER_ADDRESS)",
+    )  # fmt: skip
+
+
+def _brief_list(text: str) -> list[str]:
+    names = [n.strip().strip("/") for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n.count("/") != 1]
+    if not names or bad:
+        raise argparse.ArgumentTypeError(f"'{text}' is not COMPANY/PERIOD[,COMPANY/PERIOD…]")
+    return names
 
 
 def _parameter(text: str) -> tuple[str, object]:
@@ -132,7 +159,15 @@ def _build(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if args.notebooks:
         options.notebooks_dir = args.notebooks
-    build.build(options, echo=lambda line: print(line, flush=True))
+    echo = lambda line: print(line, flush=True)  # noqa: E731
+    if args.all or args.only or args.executor != "local":
+        from . import universe
+
+        only = args.only or (None if args.all else [f"{args.company}/{args.period}"])
+        return universe.run(
+            options, only=only, executor=args.executor, scheduler=args.scheduler, echo=echo
+        )
+    build.build(options, echo=echo)
     return 0
 
 

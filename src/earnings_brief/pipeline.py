@@ -437,8 +437,12 @@ def ipc_kernel_manager(folder: str) -> type:
     return IpcKernelManager
 
 
-def execute(job: Job) -> Outcome:
-    """Run one notebook with papermill (in a worker). Never raises for a notebook's own errors."""
+def execute(job: Job, *, kernel_manager_class: type | None = None) -> Outcome:
+    """Run one notebook with papermill (in a worker). Never raises for a notebook's own errors.
+
+    An empty ``job.cwd`` leaves the process's working directory alone (papermill would change
+    it for the whole process), for a ``kernel_manager_class`` that starts the kernel elsewhere.
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -451,12 +455,12 @@ def execute(job: Job) -> Outcome:
                 job.notebook,
                 job.output,
                 parameters=job.parameters,
-                cwd=job.cwd,
+                cwd=job.cwd or None,
                 kernel_name=job.kernel_name,
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=job.timeout,
-                kernel_manager_class=ipc_kernel_manager(str(kernels)),
+                kernel_manager_class=kernel_manager_class or ipc_kernel_manager(str(kernels)),
             )
             return _finished(job, "executed", started, attempts=attempt)
         except PapermillExecutionError as err:

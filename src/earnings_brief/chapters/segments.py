@@ -13,9 +13,11 @@ from ..record import record
 from .show import (
     change_columns,
     chapter_heading,
+    display,
     facts,
     figure,
     measures_table,
+    metric_label,
     missing,
     money_scale,
     names_table,
@@ -30,14 +32,14 @@ from .show import (
 )
 
 REVENUE_METRICS = {"revenue", "revenue_growth", "revenue_share"}
-# Units that mark a segment's figures as the auto chapter's (deliveries, vehicle models).
-AUTO_UNITS = {"vehicles"}
 
 
 def auto_segments(ctx: Context) -> list[str]:
-    """Segments reported with vehicle figures: the auto chapter covers their operating KPIs."""
+    """Segments with figures the catalog assigns to the auto chapter (deliveries, vehicle
+    models): the auto chapter covers their operating KPIs."""
     f = ctx.frame
-    found = set(f.loc[f["unit"].isin(AUTO_UNITS) & (f["segment"] != ""), "segment"])
+    auto = f["metric"].map(lambda m: ctx.ds.catalog.topic(m).startswith("auto."))
+    found = set(f.loc[auto & (f["segment"] != ""), "segment"])
     return [s for s in ctx.segment_order if s in found]
 
 
@@ -256,16 +258,14 @@ def _segment_facts(ctx: Context, segment: str) -> pd.DataFrame:
 
 def _segment_block(ctx: Context, seg: str) -> None:
     name = ctx.segment_name(seg)
-    blocks.show(
+    display(
         blocks.section(
             ctx.block_id(f"kpis-{seg}"), ctx.t("chapters.segments.kpis.segment", segment=name)
         )
     )
     said = _segment_facts(ctx, seg)
     told = said[said["kind"].isin(["explanation", "strategy", "view"])]
-    prose(
-        *(narrative.fact_sentence(f, ctx.lang, named=f["topic"] != seg) for _, f in told.iterrows())
-    )
+    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in told.iterrows()))
     kpis = _kpi_rows(ctx, seg)
     multiples, left_out = largest_items(kpis[kpis["dimension"] == "multiple"])
     if len(multiples):
@@ -282,8 +282,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
             ]
         )
         top = multiples.loc[multiples["value"].idxmax()]
-        said_notes = (ctx.t("charts.data_note", note=n) for n in multiples["note"] if n)
-        notes = list(dict.fromkeys(said_notes))
+        notes = [_multiples_note(ctx, multiples)]
         if left_out:
             notes.append(_largest_note(ctx, multiples, left_out))
         fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
@@ -295,7 +294,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
             texts="kpi_multiples",
             segment=name,
             measure=_kpi_label(ctx, top),
-            value=quantity(ctx, top),
+            fold=ctx.t("chapters.segments.kpi_multiples.fold_value", number=f"{top['value']:g}"),
             comparison=ctx.comparison,
             note=" ".join(notes),
         )
@@ -321,8 +320,17 @@ def _largest_note(ctx: Context, shown: pd.DataFrame, left_out: int) -> str:
     return ctx.t("chapters.common.largest_items", shown=items, count=f"{items + left_out:,}")
 
 
+def _multiples_note(ctx: Context, multiples: pd.DataFrame) -> str:
+    """What each multiple measures, then, once for all, how a 'grew N-fold' (增長N倍) reads."""
+    measures = [f"{_kpi_label(ctx, r)}: {r['note'].split(';')[0]}" for _, r in multiples.iterrows()]
+    said = [ctx.t("charts.data_note", note="; ".join(m for m in measures if not m.endswith(": ")))]
+    if multiples["note"].str.contains("倍").any():
+        said.append(ctx.t("chapters.segments.kpi_multiples.fold", comparison=ctx.comparison))
+    return " ".join(said)
+
+
 def _kpi_label(ctx: Context, row) -> str:
-    metric = narrative.label("metric", row["metric"], ctx.lang)
+    metric = metric_label(ctx, row["metric"])
     if row["item"]:
         return ctx.t(
             "chapters.segments.kpis.item_metric",

@@ -1,0 +1,142 @@
+"""outputs/index.html: every published brief, and a peer table for each period companies share.
+
+A brief is listed from what was published (its manifest: edition and date) and from its dataset
+(figures derived by ``metrics``, exactly as the brief derives them). When the dataset has changed
+since the edition, the row says so and shows no figure, so the index never shows a number the
+linked brief does not. Each peer cell links to the section of the brief that shows that figure,
+by the section's heading id (``<chapter>-<block>``, see docs/architecture.md) when the published
+HTML has it, else to the brief itself. The page is one file with its CSS, escaped by Jinja's
+autoescape, and written only when its bytes change: the same inputs give the same page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import pipeline, publish
+from .errors import BriefError
+from .i18n import t
+
+INDEX = "index.html"
+TEMPLATE = Path(__file__).with_name("templates") / "index" / "index.html.j2"
+# The comparable metrics of a peer table, with the heading id of the brief's section that shows
+# each one. The metric catalog's `peer` flag is meant to replace this list.
+PEER_METRICS = (
+    ("revenue", "revenue-revenue-vs-prior"),
+    ("revenue_growth", "revenue-revenue-vs-prior"),
+    ("gross_margin", "revenue-gross-profit"),
+    ("rd_to_revenue", "revenue-intensity"),
+    ("net_loss_to_revenue", "revenue-net-loss"),
+)
+HEADLINE = ("revenue", "revenue_growth")
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+@dataclass
+class Cell:
+    text: str
+    href: str
+    derived: bool = False
+
+
+@dataclass
+class Entry:
+    company: str
+    period: str
+    name: str
+    ticker: str
+    edition_date: str
+    html: str
+    pdf: str
+    current: bool
+    flags: int | None = None
+    cells: dict[str, Cell] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+
+def write(out: Path, data_dir: Path, briefs: Iterable[tuple[str, str]], lang: str = "en") -> Path:
+    """Write ``out/index.html`` for the published ``briefs``; return its path."""
+    entries = [e for c, p in briefs if (e := entry(Path(out), Path(data_dir), c, p, lang))]
+    page = render(entries, lang)
+    path = Path(out) / INDEX
+    if not path.is_file() or path.read_text(encoding="utf-8") != page:
+        publish.write_atomic(path, page)
+    return path
+
+
+def entry(out: Path, data_dir: Path, company: str, period: str, lang: str = "en") -> Entry | None:
+    """One published brief, or None when none is published."""
+    brief_dir = out / company / period
+    manifest = pipeline.read_manifest(brief_dir / publish.MANIFEST)
+    if not manifest or not all((brief_dir / d).is_file() for d in publish.DOCUMENTS):
+        return None
+    base = f"{company}/{period}/"
+    item = Entry(
+        company, period, company, "", str(manifest.get("generated_at", ""))[:10],
+        base + "brief.html", base + "brief.pdf", current=False,
+    )  # fmt: skip
+    try:
+        _figures(item, manifest, brief_dir, data_dir, lang)
+    except BriefError:  # the dataset no longer loads: list the brief, show no figure
+        item.current = False
+    return item
+
+
+def _figures(item: Entry, manifest: dict, brief_dir: Path, data_dir: Path, lang: str) -> None:
+    from . import metrics
+    from .dataset import dataset_files, load
+
+    ds = load(item.company, item.period, data_dir)
+    item.name, item.ticker = ds.company.name_en, ds.company.ticker
+    files = dataset_files(item.company, item.period, data_dir)
+    item.current = manifest.get("data_hash") == pipeline.files_hash(files)
+    if not item.current:
+        return
+    comparison = (manifest.get("parameters") or {}).get("comparison_period") or None
+    frame = metrics.derive(ds, comparison)
+    item.flags = int((metrics.reconcile(ds, frame)["status"] == "flag").sum())
+    ids = set(_ID.findall((brief_dir / "brief.html").read_text(encoding="utf-8")))
+    item.sources = sorted({s.publisher for s in ds.sources.values()})
+    for metric, anchor in PEER_METRICS:
+        row = metrics.lookup(frame, metric, "", "", item.period)
+        if row is not None:
+            href = item.html + (f"#{anchor}" if anchor in ids else "")
+            item.cells[metric] = Cell(_text(row, ds.company.currency, lang), href,
+                                      row["basis"] == "derived")  # fmt: skip
+
+
+def _text(row, currency: str, lang: str) -> str:
+    from .narrative import quantity
+
+    return quantity(row, currency=currency, lang=lang)
+
+
+def peer_groups(entries: list[Entry]) -> list[tuple[str, list[Entry]]]:
+    """Periods that two or more companies with current figures share, in period order."""
+    by_period: dict[str, list[Entry]] = {}
+    for e in entries:
+        if e.current:
+            by_period.setdefault(e.period, []).append(e)
+    return [(p, by_period[p]) for p in sorted(by_period) if len(by_period[p]) > 1]
+
+
+def render(entries: list[Entry], lang: str = "en") -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined
+    )
+    template = env.from_string(TEMPLATE.read_text(encoding="utf-8"))
+    entries = sorted(entries, key=lambda e: (e.name.lower(), e.period))
+    return template.render(
+        t=lambda key, **v: t(f"index.{key}", lang, **v),
+        lang=lang,
+        entries=entries,
+        groups=peer_groups(entries),
+        headline=HEADLINE,
+        peer=[m for m, _ in PEER_METRICS],
+        metric_name=lambda m: t(f"index.metric.{m}", lang),
+    )

@@ -1,0 +1,199 @@
+"""Jobs that carry their files, run on a real Dask scheduler with two worker processes and on an
+in-process LocalCluster; the results match a build on the local pool."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from run_fixtures import COMPANY, FIXTURES, OK, PERIOD, copy_data, fake_assemble, fake_pdf
+
+from earnings_brief import build, executors, pipeline, universe
+from earnings_brief.dataset import default_data_dir
+from earnings_brief.errors import ParameterError
+from earnings_brief.record import read_records
+
+DASK = Path(sys.executable).with_name("dask")
+REAL_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def task(**extra) -> executors.NotebookTask:
+    data = FIXTURES / "data"
+    fields = {
+        "name": "revenue",
+        "source": OK.read_text(),
+        "parameters": {"company": COMPANY, "period": PERIOD, "data_dir": "/nowhere/on/worker"},
+        "files": executors.dataset_payload(data, COMPANY, PERIOD),
+        "expect": executors.worker_versions(),
+    }
+    return executors.NotebookTask(**{**fields, **extra})
+
+
+def test_a_job_writes_its_own_dataset_and_returns_the_executed_notebook():
+    result = executors.run_notebook(task())
+    assert result.outcome.status == "executed", result.outcome.error
+    assert result.worker == "local" and result.versions == executors.worker_versions()
+    nb = json.loads(result.notebook)
+    tags = [c["metadata"].get("tags", []) for c in nb["cells"]]
+    injected = nb["cells"][next(i for i, t in enumerate(tags) if "injected-parameters" in t)]
+    assert "/nowhere/on/worker" not in "".join(injected["source"])  # the worker's own copy
+    shown = json.dumps([c.get("outputs") for c in nb["cells"]])
+    assert f"{COMPANY} {PERIOD} en" in shown
+
+
+def test_a_worker_with_other_versions_refuses_before_starting_a_kernel():
+    expect = {**executors.worker_versions(), "seaborn": "0.0.1"}
+    started = time.monotonic()
+    result = executors.run_notebook(task(expect=expect))
+    assert time.monotonic() - started < 5
+    assert result.outcome.status == "failed" and result.notebook == ""
+    assert "seaborn" in result.outcome.error and "(build host 0.0.1)" in result.outcome.error
+
+
+def test_job_files_cannot_leave_the_job_folder(tmp_path):
+    with pytest.raises(ValueError, match="outside its folder"):
+        executors.write_files(tmp_path / "data", {"../escape.txt": b"x"})
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_dask_needs_a_scheduler_address(monkeypatch):
+    monkeypatch.delenv(executors.SCHEDULER_ENV, raising=False)
+    with pytest.raises(ParameterError, match="--scheduler"):
+        executors.scheduler_address(None)
+    monkeypatch.setenv(executors.SCHEDULER_ENV, "tcp://10.0.0.1:8786")
+    assert executors.scheduler_address(None) == "tcp://10.0.0.1:8786"
+    assert executors.scheduler_address("tcp://h:1") == "tcp://h:1"
+
+
+def test_in_process_local_cluster_builds_and_records_its_worker(tmp_path):
+    from distributed import Client, LocalCluster
+
+    data = copy_data(tmp_path / "data")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name in ("revenue", "segments", "infrastructure", "auto"):
+        shutil.copy(OK, notebooks / f"{name}.ipynb")
+    options = build.BuildOptions(data_dir=data, out=tmp_path / "out", notebooks_dir=notebooks)
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        shared = executors.Shipping(executors.DaskBackend(client))
+        outcomes = universe.build_all(
+            options, [(COMPANY, PERIOD)], shared, lambda _: None,
+            assemble=fake_assemble, render_pdf=fake_pdf,
+        )  # fmt: skip
+        workers = set(client.scheduler_info()["workers"])
+    assert [o.status for o in outcomes] == ["built"], outcomes
+    manifest = json.loads((tmp_path / "out" / COMPANY / PERIOD / "manifest.json").read_text())
+    assert {nb["worker"] for nb in manifest["notebooks"].values()} <= workers
+
+
+# --- a real scheduler and two worker processes ---------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(command: list[str], cwd: Path) -> subprocess.Popen:
+    log = open(cwd / "process.log", "wb")  # noqa: SIM115  closed with the process
+    return subprocess.Popen(
+        command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+@pytest.fixture
+def scheduler(tmp_path):
+    """`dask scheduler` and two `dask worker`s, each in a folder of its own; always stopped."""
+    from distributed import Client
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    processes = []
+    try:
+        (tmp_path / "scheduler").mkdir()
+        processes.append(
+            _start(
+                [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":")[-1],
+                 "--no-dashboard"],
+                tmp_path / "scheduler",
+            )
+        )  # fmt: skip
+        for n in (1, 2):
+            folder = tmp_path / f"worker{n}"
+            folder.mkdir()
+            processes.append(
+                _start(
+                    [str(DASK), "worker", address, "--nthreads", "1", "--no-dashboard",
+                     "--local-directory", str(folder)],
+                    folder,
+                )
+            )  # fmt: skip
+        with Client(address, timeout="60s", set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=90)
+        yield address
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+
+
+def _comparable(html: str) -> str:
+    """The brief without what differs by run: the run table, edition ids, timestamps."""
+    html = re.sub(r'<figure[^>]*id="appendix-run-table".*?</figure>', "", html, flags=re.S)
+    html = re.sub(r"\d{8}T\d{6}\.\d{3}Z", "EDITION", html)
+    return re.sub(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00", "TIME", html)
+
+
+def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(tmp_path, scheduler):
+    data = tmp_path / "data"
+    shutil.copytree(default_data_dir() / "sensetime", data / "sensetime")
+    copy_data(tmp_path / "fixture")
+    shutil.copytree(tmp_path / "fixture" / COMPANY, data / COMPANY)
+    briefs = [("sensetime", "FY2024"), (COMPANY, PERIOD)]
+    results = {}
+    for kind in ("dask", "local"):
+        out = tmp_path / f"out-{kind}"
+        options = build.BuildOptions(data_dir=data, out=out, notebooks_dir=REAL_NOTEBOOKS)
+        with executors.open_executor(kind, scheduler=scheduler, workers=2) as shared:
+            outcomes = universe.build_all(options, briefs, shared, lambda _: None)
+        assert [o.status for o in outcomes] == ["built", "built"], outcomes
+        results[kind] = out
+
+    for company, period in briefs:
+        remote, local = briefs_of = [results[k] / company / period for k in ("dask", "local")]
+        manifest = json.loads((remote / "manifest.json").read_text())
+        workers = {nb["worker"] for nb in manifest["notebooks"].values()}
+        assert all(w.startswith("tcp://127.0.0.1:") for w in workers)
+        assert {nb["versions"]["pandas"] for nb in manifest["notebooks"].values()} == {
+            pipeline.package_versions()["pandas"]
+        }
+        for name in ("revenue", "segments", "infrastructure", "auto"):
+            nbs = [json.loads((d / "notebooks" / f"{name}.ipynb").read_text()) for d in briefs_of]
+            assert read_records(nbs[0]) == read_records(nbs[1])
+        assert _comparable((remote / "brief.html").read_text()) == _comparable(
+            (local / "brief.html").read_text()
+        )
+        assert (remote / "brief.pdf").read_bytes().startswith(b"%PDF")

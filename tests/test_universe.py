@@ -1,0 +1,187 @@
+"""Many briefs in one build: selection, one shared executor, failures kept apart, incremental
+runs, interrupts, and the summary. Fixture notebooks and a stand-in assembler keep it quick; the
+real assembler runs through Dask in test_executors.py."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from concurrent.futures import Executor
+
+import pytest
+from run_fixtures import COMPANY, PERIOD, copy_data, fake_assemble, fake_pdf, make_notebooks
+
+from earnings_brief import build, executors, pipeline, universe
+from earnings_brief.errors import ParameterError
+
+OTHER = "southwind"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "code_hash", lambda package_dir=None: "frozen")
+    data = copy_data(tmp_path / "data")
+    shutil.copytree(data / COMPANY, data / OTHER)
+    return {
+        "out": tmp_path / "out",
+        "data": data,
+        "notebooks": make_notebooks(tmp_path / "notebooks"),
+    }
+
+
+def options(env, **extra) -> build.BuildOptions:
+    return build.BuildOptions(
+        data_dir=env["data"], out=env["out"], notebooks_dir=env["notebooks"], **extra
+    )
+
+
+def build_universe(env, executor=None, briefs=None, assemble=fake_assemble, **extra):
+    briefs = briefs or universe.select(env["data"])
+    lines: list[str] = []
+    if executor is not None:
+        outcomes = universe.build_all(
+            options(env, **extra), briefs, executor, lines.append,
+            assemble=assemble, render_pdf=fake_pdf,
+        )  # fmt: skip
+        return outcomes, lines
+    with executors.open_executor("local", workers=2) as shared:
+        outcomes = universe.build_all(
+            options(env, **extra), briefs, shared, lines.append,
+            assemble=assemble, render_pdf=fake_pdf,
+        )  # fmt: skip
+    return outcomes, lines
+
+
+class NoJobs(Executor):
+    """A backend that must not be used: an up-to-date universe starts nothing."""
+
+    cancel_event = ""
+
+    def submit(self, *args, **kwargs):
+        raise AssertionError("an up-to-date brief started a job")
+
+    def cancel(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_select_lists_every_dataset_or_the_named_ones(env):
+    assert universe.select(env["data"]) == [(COMPANY, PERIOD), (OTHER, PERIOD)]
+    assert universe.select(env["data"], [f"{OTHER}/{PERIOD}"]) == [(OTHER, PERIOD)]
+    with pytest.raises(ParameterError, match=r"unknown brief 'acme/FY2024'.*northwind/H1-2025"):
+        universe.select(env["data"], ["acme/FY2024"])
+
+
+def test_every_brief_is_built_through_one_pool_then_nothing_runs_again(env):
+    outcomes, lines = build_universe(env)
+    assert [(o.name, o.status) for o in outcomes] == [
+        (f"{COMPANY}/{PERIOD}", "built"),
+        (f"{OTHER}/{PERIOD}", "built"),
+    ]
+    for company in (COMPANY, OTHER):
+        brief = env["out"] / company / PERIOD
+        html = (brief / "brief.html").read_text()
+        assert "revenue,segments,infrastructure,auto" in html
+        manifest = json.loads((brief / "manifest.json").read_text())
+        revenue = manifest["notebooks"]["revenue"]
+        assert revenue["status"] == "executed" and revenue["worker"] == "local"
+        assert revenue["versions"]["code_hash"] == "frozen"
+        executed = (brief / "notebooks" / "revenue.ipynb").read_text()
+        assert f"{company} {PERIOD} en" in executed  # the worker ran it with this brief's data
+    assert any(line.startswith(f"{OTHER}/{PERIOD}: revenue: started") for line in lines)
+
+    again, _ = build_universe(env, executors.Shipping(NoJobs()))
+    assert [o.status for o in again] == ["up to date", "up to date"]
+
+
+def test_one_failing_brief_does_not_stop_the_others(env):
+    def assemble(executed, ds, *args):
+        if ds.files[0].parent.name == OTHER:  # company.toml of the brief being assembled
+            raise RuntimeError("no room on the page")
+        return fake_assemble(executed, ds, *args)
+
+    outcomes, _ = build_universe(env, assemble=assemble)
+    status = {o.company: o for o in outcomes}
+    assert status[COMPANY].status == "built"
+    assert status[OTHER].status == "failed" and status[OTHER].exit_code == 5
+    assert "no room on the page" in status[OTHER].detail
+    assert not (env["out"] / OTHER / PERIOD / "brief.html").exists()
+    assert universe.exit_code(outcomes) == 5
+    assert universe.summary(outcomes) == [
+        "2 briefs: 1 built, 1 failed",
+        f"FAILED {OTHER}/{PERIOD}: {status[OTHER].detail}",
+    ]
+
+
+def test_a_worker_with_other_versions_is_an_error_not_a_rebuild(env):
+    backend = executors.LocalBackend(2)
+    shared = executors.Shipping(backend, expect={"code_hash": "frozen", "pandas": "0.0.1"})
+    try:
+        outcomes, _ = build_universe(env, shared, briefs=[(COMPANY, PERIOD)])
+    finally:
+        shared.shutdown()
+    (only,) = outcomes
+    assert only.status == "failed" and only.exit_code == 3
+    assert "worker local cannot run this notebook: pandas" in only.detail
+    assert "(build host 0.0.1)" in only.detail
+
+
+def test_kernel_output_goes_to_the_run_log_not_the_console(env, capfd):
+    notebook = env["notebooks"] / "auto.ipynb"
+    nb = json.loads(notebook.read_text())
+    nb["cells"].append(
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": "import os\nos.write(2, b'kernel noise on stderr\\n')"}
+    )  # fmt: skip
+    notebook.write_text(json.dumps(nb))
+    outcomes, lines = build_universe(env, briefs=[(COMPANY, PERIOD)])
+    assert outcomes[0].status == "built"
+    run_log = next((env["out"] / COMPANY / PERIOD / "editions").glob("*/run.log")).read_text()
+    assert "auto: kernel log from worker local" in run_log
+    assert "kernel noise on stderr" in run_log
+    console = capfd.readouterr()
+    assert "kernel noise" not in console.out + console.err
+    assert not any("kernel noise" in line for line in lines)
+
+
+def test_interrupt_stops_every_brief_and_publishes_nothing(env):
+    from run_fixtures import set_default
+
+    set_default(env["notebooks"] / "revenue.ipynb", "delay", 60.0)
+    backend = executors.LocalBackend(2)
+    shared = executors.Shipping(backend)
+    timer = threading.Timer(6.0, shared.interrupt)
+    started = time.monotonic()
+    timer.start()
+    try:
+        outcomes, _ = build_universe(env, shared)
+    finally:
+        timer.cancel()
+        shared.shutdown()
+    assert time.monotonic() - started < 40
+    assert [o.status for o in outcomes] == ["interrupted", "interrupted"]
+    assert universe.exit_code(outcomes) == 130
+    for company in (COMPANY, OTHER):
+        assert not (env["out"] / company / PERIOD / "brief.html").exists()
+        runs = list((env["out"] / company / PERIOD / "runs").glob("*/run.json"))
+        assert [json.loads(r.read_text())["status"] for r in runs] == ["interrupted"]
+
+
+def test_exit_code_and_summary():
+    ok = universe.BriefOutcome("a", "FY1", "built")
+    same = universe.BriefOutcome("b", "FY1", "up to date")
+    bad = universe.BriefOutcome("c", "FY1", "failed", "c: data", 2)
+    worse = universe.BriefOutcome("d", "FY1", "failed", "d: notebook", 3)
+    assert universe.exit_code([ok, same]) == 0
+    assert universe.exit_code([ok, bad, worse]) == 2
+    assert (
+        universe.exit_code([bad, universe.BriefOutcome("e", "FY1", "interrupted", "", 130)]) == 130
+    )
+    assert universe.summary([ok, same, worse]) == [
+        "3 briefs: 1 built, 1 up to date, 1 failed",
+        "FAILED d/FY1: d: notebook",
+    ]
