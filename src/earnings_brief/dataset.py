@@ -315,7 +315,7 @@ def _toml(path: Path) -> dict:
         ) from None
     except UnicodeDecodeError:
         raise DataError("not UTF-8 text", file=path, expected="a UTF-8 encoded file") from None
-    _check_toml_text(table, path)
+    check_toml_text(table, path)
     return table
 
 
@@ -974,11 +974,11 @@ def check_text(value: str, key: str, path: Path, line: int | None = None, field:
         raise DataError(problem, file=path, line=line, field=field or key, expected=expected)
 
 
-def _check_toml_text(table: dict, path: Path, where: str = "") -> None:
+def check_toml_text(table: dict, path: Path, where: str = "") -> None:
     for key, value in table.items():
         name = f"{where}.{key}" if where else key
         if isinstance(value, dict):
-            _check_toml_text(value, path, name)
+            check_toml_text(value, path, name)
         elif isinstance(value, str):
             check_text(value, key, path, field=name)
 
