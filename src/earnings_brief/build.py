@@ -283,14 +283,30 @@ def _check_options(options: BuildOptions) -> None:
 
 def _check_out(out: Path, brief_dir: Path, data_dir: Path) -> None:
     """The output folder is a folder (or can become one) and stays apart from the data."""
-    if _inside(out, data_dir) or _inside(data_dir, brief_dir):
+    check_out_folder(out, data_dir)
+    if _inside(data_dir, brief_dir):
         raise ParameterError(
             "the output folder overlaps the data directory",
             file=out,
             field="--out",
             expected=f"a folder outside {data_dir}",
         )
-    existing = next(p for p in (brief_dir, *brief_dir.parents) if p.exists())
+    check_out_folder(brief_dir, data_dir)
+
+
+def check_out_folder(out: Path, data_dir: Path) -> None:
+    """``out`` is a folder, or a path where one can be made, outside the data directory.
+
+    Called before anything is written: by the build, and by ``build --all`` for its index.
+    """
+    if _inside(out, data_dir):
+        raise ParameterError(
+            "the output folder overlaps the data directory",
+            file=out,
+            field="--out",
+            expected=f"a folder outside {data_dir}",
+        )
+    existing = next(p for p in (out, *out.parents) if p.exists())
     if not existing.is_dir():
         raise ParameterError(
             "not a folder", file=existing, field="--out", expected="a folder or a new path"
