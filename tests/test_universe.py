@@ -185,3 +185,14 @@ def test_exit_code_and_summary():
         "3 briefs: 1 built, 1 up to date, 1 failed",
         "FAILED d/FY1: d: notebook",
     ]
+
+
+@pytest.mark.parametrize("where", ["data", "data/northwind", "file"])
+def test_an_output_folder_in_the_data_or_on_a_file_is_refused_before_any_write(env, where):
+    (env["data"].parent / "file").write_text("not a folder")
+    env["out"] = env["data"].parent / where
+    before = sorted(p for p in env["data"].parent.rglob("*"))
+    with pytest.raises(ParameterError) as caught:
+        universe.run(options(env), echo=lambda _line: None)
+    assert caught.value.field == "--out"
+    assert sorted(p for p in env["data"].parent.rglob("*")) == before

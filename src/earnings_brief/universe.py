@@ -155,6 +155,7 @@ def run(
     template = replace(template, data_dir=data_dir)
     briefs = select(data_dir, only)
     out = Path(template.out).resolve()
+    build.check_out_folder(out, data_dir)  # before the index or the log touches the disk
     out.mkdir(parents=True, exist_ok=True)
     log = build.RunLog(out / LOG, echo)
     log(f"universe: {len(briefs)} briefs from {data_dir}, executor {executor}", console=False)
