@@ -228,7 +228,11 @@ def _cancel_watch(event_name: str, handle: _KernelHandle):
 
     def watch() -> None:
         while not finished.is_set():
-            if event.wait(timeout=1) and handle.process is not None:
+            try:
+                cancelled = event.wait(timeout=1)
+            except Exception:  # the worker is closing: nothing left to watch
+                return
+            if cancelled and handle.process is not None:
                 handle.process.kill()
                 return
 
@@ -332,7 +336,7 @@ class Shipping(Executor):
         def settle(done) -> None:
             try:
                 value = convert(done.result())
-            except BaseException as err:  # noqa: BLE001  carried to the waiting build
+            except BaseException as err:  # carried to the waiting build
                 _settle(outer, exception=err)
             else:
                 _settle(outer, value)
