@@ -124,6 +124,19 @@ def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=Non
         return result
 
 
+def up_to_date(options: BuildOptions) -> bool:
+    """Whether ``build`` would find the brief up to date (a hint: no lock is taken). Bad input
+    counts as not up to date, so that the build itself reports it."""
+    brief_dir = Path(options.out).resolve() / options.company / options.period
+    try:
+        data_dir = _data_dir(options)
+        inputs = _inputs(options, data_dir, _parameters(options, data_dir))
+    except BriefError:
+        return False
+    published = pipeline.read_manifest(brief_dir / publish.MANIFEST)
+    return not options.force and _up_to_date(inputs, published, brief_dir)
+
+
 def _build(options, brief_dir, run_id, run_dir, log, executor, assemble, render_pdf):
     started = time.perf_counter()
     data_dir = _data_dir(options)

@@ -151,6 +151,12 @@ def write_files(folder: Path, files: dict[str, bytes]) -> Path:
     return folder
 
 
+def warm_up() -> None:
+    """Import papermill on a worker before its first job, as the local pool does before it
+    forks: importing it (and nbformat) takes seconds in an environment with jupyter-server."""
+    import papermill  # noqa: F401
+
+
 def worker_name() -> str:
     """The Dask worker's address, or "local" in the build host's own pool."""
     if "distributed" not in sys.modules:  # not imported: not a Dask worker
@@ -436,6 +442,7 @@ class DaskBackend:
                 field="--scheduler",
                 expected="the address of a running scheduler, e.g. tcp://host:8786",
             ) from None
+        client.run(warm_up, wait=False)
         return cls(client, owned=True)
 
     def submit(self, fn, *args, **kwargs):
