@@ -203,7 +203,9 @@ def _comparable(html: str) -> str:
     return re.sub(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00", "TIME", html)
 
 
-def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(tmp_path, scheduler):
+def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(
+    tmp_path, scheduler, capfd
+):
     data = tmp_path / "data"
     shutil.copytree(default_data_dir() / "sensetime", data / "sensetime")
     copy_data(tmp_path / "fixture")
@@ -217,6 +219,8 @@ def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(tmp_pat
             outcomes = universe.build_all(options, briefs, shared, lambda _: None)
         assert [o.status for o in outcomes] == ["built", "built"], outcomes
         results[kind] = out
+    console = capfd.readouterr()
+    assert "distributed" not in console.out + console.err  # Dask's messages: the run's log
 
     for company, period in briefs:
         remote, local = briefs_of = [results[k] / company / period for k in ("dask", "local")]

@@ -151,12 +151,6 @@ def write_files(folder: Path, files: dict[str, bytes]) -> Path:
     return folder
 
 
-def warm_up() -> None:
-    """Import papermill on a worker before its first job, as the local pool does before it
-    forks: importing it (and nbformat) takes seconds in an environment with jupyter-server."""
-    import papermill  # noqa: F401
-
-
 def worker_name() -> str:
     """The Dask worker's address, or "local" in the build host's own pool."""
     if "distributed" not in sys.modules:  # not imported: not a Dask worker
@@ -289,7 +283,13 @@ def dataset_payload(data_dir: Path, company: str, period: str) -> dict[str, byte
 
 def notebook_task(job: pipeline.Job, expect: dict, cancel_event: str = "") -> NotebookTask:
     params = job.parameters
-    files = dataset_payload(Path(params["data_dir"]), params["company"], params["period"])
+    # A notebook that does not declare where its data is cannot load any: it gets no files.
+    located = {"data_dir", "company", "period"} <= set(params)
+    files = (
+        dataset_payload(Path(params["data_dir"]), params["company"], params["period"])
+        if located
+        else {}
+    )
     return NotebookTask(
         name=job.name, source=Path(job.notebook).read_text(encoding="utf-8"),
         parameters=params, files=files, expect=expect, timeout=job.timeout,
@@ -433,7 +433,7 @@ class DaskBackend:
     def connect(cls, address: str, *, log_path: Path | None = None) -> DaskBackend:
         from distributed import Client
 
-        _route_dask_logs(log_path)
+        _route_dask_logs(log_path)  # after the import, which installs distributed's handlers
         try:
             client = Client(address, timeout="30s", set_as_default=False)
         except OSError as err:
@@ -442,7 +442,6 @@ class DaskBackend:
                 field="--scheduler",
                 expected="the address of a running scheduler, e.g. tcp://host:8786",
             ) from None
-        client.run(warm_up, wait=False)
         return cls(client, owned=True)
 
     def submit(self, fn, *args, **kwargs):
@@ -464,13 +463,20 @@ class DaskBackend:
 
 
 def _route_dask_logs(log_path: Path | None) -> None:
-    """Dask's client-side messages go to the run's log, not the console."""
-    logger = logging.getLogger("distributed")
-    logger.propagate = False
-    if log_path is not None:
+    """Dask's client-side messages go to the run's log, not the console: distributed gives its
+    loggers stderr handlers of its own when it is imported, which this replaces."""
+    if log_path is None:
+        handler: logging.Handler = logging.NullHandler()
+    else:
         handler = logging.FileHandler(log_path, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    for name in ("distributed", "distributed.client"):
+        logger = logging.getLogger(name)
+        for old in list(logger.handlers):
+            if type(old) is logging.StreamHandler:
+                logger.removeHandler(old)
         logger.addHandler(handler)
+        logger.propagate = False
 
 
 def scheduler_address(given: str | None) -> str:
