@@ -33,8 +33,14 @@ lint: $(READY)
 	$(VENV)/bin/ruff check src tests notebooks
 	$(VENV)/bin/ruff format --check src tests
 
+# JupyterLab on this machine only; it prints the URL, with its token, to open. As root (how `make`
+# installs the system packages, and in containers) Jupyter refuses to start without --allow-root
+# and there is no browser to open. A busy port makes Jupyter take the next one and print that.
+LAB_PORT ?= 8888
+LAB_ARGS ?=
 lab: $(READY)
-	cd notebooks && ../$(VENV)/bin/jupyter lab
+	cd notebooks && ../$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+	  $$(if [ "$$(id -u)" = 0 ]; then echo --allow-root --no-browser; fi) $(LAB_ARGS)
 
 bench: $(READY) $(SYSTEM)
 	$(PY) scripts/bench.py

@@ -119,12 +119,27 @@ def write_chapters(folder: Path, **kwargs) -> list[Path]:
     return paths
 
 
+# What build.py hands the assembler (see build._run_meta): none of it may reach the brief.
+HOST = "builder-42.internal"
 RUN_META = {
-    "data_hash": "sha256:0123456789abcdef",
-    "code_version": "0.1.0+test",
+    "run_id": "20261129T120000.000Z",
+    "edition": "20261129T120000.000Z",
+    "previous_edition": None,
     "generated_at": "2026-11-29T12:00:00+00:00",
+    "host": HOST,
+    "brief_hash": "eb520b847fef89ef7b82abf8be953d4003e228be0a314381808ddee0435ba508",
+    "data_hash": "11ce234b388e90756a3de7ab86671f1034ab6dd35425d39b0f6866cc166d1578",
+    "code_hash": "6b693178497e0a441e9f935edda4ab583ed2e267831e5801e3b1a8788b052ea7",
+    "code_version": "0.1.0+1063d53",
+    "versions": {"python": "3.11.7", "pandas": "3.1.1", "weasyprint": "70.0"},
+    "notebooks": {"revenue": {"status": "executed", "seconds": 3.5}},
 }
-PARAMS = {"company": "sensetime", "period": "FY2024", "language": "en"}
+PARAMS = {
+    "company": "sensetime",
+    "period": "FY2024",
+    "data_dir": "/home/analyst/briefs/data",
+    "language": "en",
+}
 
 
 def build_brief(folder: Path, ds, *, changes=None, **kwargs) -> str:

@@ -5,16 +5,27 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from executed_fixtures import CHAPTERS, INPUT_CODE, build_brief, chapter_notebook
+from executed_fixtures import (
+    CHAPTERS,
+    HOST,
+    INPUT_CODE,
+    PARAMS,
+    RUN_META,
+    build_brief,
+    chapter_notebook,
+)
 
 from earnings_brief import dataset
 from earnings_brief.assemble import (
     AssemblyError,
     assemble_html,
     in_chapter_order,
+    level_headings,
+    mark_chinese,
     number_blocks,
     unique_ids,
 )
@@ -61,6 +72,23 @@ def test_figures_and_tables_numbered_across_the_document_with_sources(brief):
     assert '<span class="eb-label"></span>' not in brief
     for block in re.findall(r"<figure\b.*?</figure>", brief, re.DOTALL):
         assert re.search(r'<p class="eb-source">Source: \S', block)
+
+
+def test_no_path_host_hash_or_version_in_the_brief(brief):
+    """A client document: build detail stays in manifest.json and the run log."""
+    assert PARAMS["data_dir"] not in brief and "/home/" not in brief
+    assert HOST not in brief and RUN_META["generated_at"] not in brief
+    assert not re.search(r"\b[0-9a-f]{40,64}\b", brief)
+    assert not re.search(r"\b[0-9a-f]{12}…", brief)  # nor a shortened one
+    for name, version in RUN_META["versions"].items():
+        assert f"{name} {version}" not in brief
+    assert RUN_META["code_version"] not in brief and "earnings-brief 0." not in brief
+    assert "3.5 s" not in brief
+
+
+def test_no_code_keys_in_the_appendix(brief):
+    appendix = re.sub(r"<[^>]+>", " ", brief[brief.index('id="chapter-appendix"') :])
+    assert not re.findall(r"\b[a-z]+_[a-z_]+\b|\w\[[a-z_/]+\]", appendix)
 
 
 def test_no_code_prompts_noise_or_nan(brief):
@@ -287,3 +315,96 @@ def test_charts_stay_readable_on_a_phone_and_fill_the_column_on_a_desktop(brief,
     desktop = _image_widths(brief, tmp_path, 1280)
     assert desktop and all(abs(image - min(block, 736)) <= 1 for image, block in desktop)
     assert all(image > 320 for image, _ in desktop)
+
+
+class Reading(HTMLParser):
+    """What a screen reader relies on: Chinese text outside any zh element, heading levels, and
+    each table with or without a caption (a parser of its own, not the assembler's regexes)."""
+
+    VOID = {"br", "img", "meta", "link", "source", "hr", "input", "wbr", "col"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.langs: list[tuple[str, str]] = []
+        self.unmarked: list[str] = []
+        self.levels: list[int] = []
+        self.tables: list[bool] = []
+        self.in_body = False
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.in_body = self.in_body or tag == "body"
+        if tag in ("style", "script", "title"):
+            self.skip += 1
+        if tag == "table":
+            self.tables.append(False)
+        if tag == "caption" and self.tables:
+            self.tables[-1] = True
+        if re.fullmatch(r"h[1-6]", tag):
+            self.levels.append(int(tag[1]))
+        if tag not in self.VOID:
+            inherited = self.langs[-1][1] if self.langs else ""
+            self.langs.append((tag, attrs.get("lang") or inherited))
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script", "title"):
+            self.skip -= 1
+        while self.langs and self.langs.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data):
+        lang = self.langs[-1][1] if self.langs else ""
+        if self.in_body and not self.skip and not lang.startswith("zh"):
+            self.unmarked += re.findall(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+", data)
+
+
+def _read(document: str) -> Reading:
+    reading = Reading()
+    reading.feed(document)
+    return reading
+
+
+def test_every_chinese_run_is_marked_zh_hant(brief):
+    reading = _read(brief)
+    assert not reading.unmarked, reading.unmarked[:10]
+    assert brief.count('lang="zh-Hant"') >= 10  # the dataset's names and notes are in it
+    assert '<html lang="en">' in brief
+
+
+def test_chinese_runs_keep_their_numbers_and_leave_entities_and_attributes_alone():
+    html = (
+        '<html lang="en"><head><title>商湯</title></head><body>'
+        "<p>TMTPost AGI (鈦媒體AGI) wrote 研發支出41.31億元，增長19.2% &amp;上海 x</p>"
+        '<p lang="zh-Hant">商湯集團</p><img alt="商湯"></body></html>'
+    )
+    out = mark_chinese(html)
+    assert '(<span lang="zh-Hant">鈦媒體AGI</span>)' in out
+    assert '<span lang="zh-Hant">研發支出41.31億元，增長19.2%</span>' in out
+    assert '&amp;<span lang="zh-Hant">上海</span> x' in out
+    assert '<p lang="zh-Hant">商湯集團</p>' in out and '<img alt="商湯">' in out
+    assert "<title>商湯</title>" in out
+    assert not _read(out).unmarked
+
+
+def test_heading_levels_never_skip(brief):
+    levels = _read(brief).levels
+    assert levels and levels[0] == 1
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+    assert 4 not in levels  # the summary's sub-headings are h3 under its h2
+
+
+def test_a_skipped_heading_level_is_lifted():
+    html = (
+        '<h1>a</h1><h2 id="x">b</h2><h4 class="s">c</h4><h4>d</h4><h5>d1</h5><h3>d2</h3>'
+        "<h2>e</h2><h5>f</h5>"
+    )
+    assert level_headings(html) == (
+        '<h1>a</h1><h2 id="x">b</h2><h3 class="s">c</h3><h3>d</h3><h4>d1</h4><h3>d2</h3>'
+        "<h2>e</h2><h3>f</h3>"
+    )
+
+
+def test_every_table_has_a_caption(brief):
+    tables = _read(brief).tables
+    assert len(tables) >= 5 and all(tables), tables

@@ -44,6 +44,26 @@ def test_block_follows_the_contract_and_escapes():
     assert html.endswith("</figure>")
 
 
+def test_analysis_block_is_labelled_and_carries_no_source_line():
+    html = blocks.block(
+        "figure", "x", "Lead & margin", "%", "<img>", "Pub", analysis="Inputs: <stated>."
+    )
+    assert '<span class="eb-label"></span> <span class="eb-analysis-label">Analysis</span>' in html
+    assert "Source:" not in html and "eb-source" not in html
+    assert (
+        '<p class="eb-analysis">The brief&#x27;s own illustration, not a figure from the source. '
+        "Inputs: &lt;stated&gt;.</p>" in html
+    )
+
+
+def test_a_charts_alt_text_gets_the_measure_after_the_title():
+    img = '<img class="eb-chart" src="x" alt="Sales &amp; more: A 1.0; B 2.0">'
+    html = blocks.block("figure", "f", "Sales & more", "RMB bn", img, "Pub")
+    assert 'alt="Sales &amp; more (RMB bn): A 1.0; B 2.0"' in html
+    table = blocks.block("table", "t", "Sales", "RMB bn", '<table alt="Sales"></table>', "Pub")
+    assert 'alt="Sales"' in table  # tables are left alone
+
+
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError):
         blocks.block("chart", "x", "t", "s", "", "src")

@@ -1,8 +1,10 @@
+import errno
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from run_fixtures import (
 )
 
 from earnings_brief import build, history, lock, pipeline
-from earnings_brief.errors import DataError
+from earnings_brief.errors import DataError, StorageError
 
 SCRIPT = Path(__file__).with_name("run_fixtures.py")
 
@@ -158,6 +160,21 @@ def test_assembly_failure_exits_5_and_publishes_nothing(env):
     assert documents(env) == before
 
 
+def test_a_full_disk_while_writing_the_pdf_exits_6_and_publishes_nothing(env):
+    run(env)
+    before = documents(env)
+    edit_first_figure(env, "1401")
+
+    def full(_html, pdf_path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(pdf_path))
+
+    with pytest.raises(StorageError) as caught:
+        run(env, render_pdf=full)
+    assert caught.value.exit_code == 6 and "no space left" in caught.value.one_line()
+    assert documents(env) == before
+    assert history.runs(brief_dir(env))[-1]["status"] == "failed (6)"
+
+
 def test_bad_data_is_a_data_error_before_any_kernel(env):
     edit_first_figure(env, "lots")
     with pytest.raises(DataError) as caught:
@@ -201,7 +218,7 @@ def test_retention_bounds_editions(env):
     assert len(history.runs(brief_dir(env))) == 2
 
 
-def start(env, lock_timeout="60"):
+def start(env, lock_timeout="60", tmp=None):
     args = [
         sys.executable,
         str(SCRIPT),
@@ -210,7 +227,10 @@ def start(env, lock_timeout="60"):
         str(env["notebooks"]),
         lock_timeout,
     ]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    environ = {**os.environ, "TMPDIR": str(tmp)} if tmp else None
+    return subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ
+    )
 
 
 def test_concurrent_runs_do_not_interleave(env):
@@ -229,22 +249,34 @@ def test_second_run_exits_with_lock_code_when_it_cannot_wait(env):
         out, err = start(env, lock_timeout="0").communicate(timeout=60)
     assert "another run holds the lock" in err and f"pid {os.getpid()}" in err
     assert not (brief_dir(env) / "brief.html").exists()
+    (gave_up,) = history.runs(brief_dir(env))
+    assert gave_up["status"] == "gave up on lock (4)"
+    assert "another run holds the lock" in gave_up["error"]
 
 
-def test_run_killed_mid_execution_is_followed_by_a_run_that_succeeds(env):
+def test_run_killed_mid_execution_is_followed_by_a_run_that_succeeds(env, tmp_path):
+    tmp = tmp_path / "tmp"  # the system's temporary folder, for these runs only
+    tmp.mkdir()
     make_notebooks(env["notebooks"], delay=30.0)
-    killed = start(env)
+    killed = start(env, tmp=tmp)
     for line in killed.stdout:
         if line.startswith("revenue: started"):
             break
+    left = brief_dir(env) / "runs"
+    deadline = time.monotonic() + 30
+    while not list(left.glob("*/kernels/kernel-*.json")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(left.glob("*/kernels/kernel-*.json")), "no kernel started"
     os.kill(killed.pid, signal.SIGKILL)
     killed.wait()
     make_notebooks(env["notebooks"])
-    out, err = start(env, lock_timeout="30").communicate(timeout=120)
+    out, err = start(env, lock_timeout="30", tmp=tmp).communicate(timeout=120)
     assert "published" in out, err
     assert "recovered a stale lock" in out and f"pid {killed.pid}" in out
     statuses = [r["status"] for r in history.runs(brief_dir(env))]
     assert statuses == ["incomplete (killed or still running)", "published"]
+    # No connection file (it holds the kernel's key) or socket outlives the runs.
+    assert not list(brief_dir(env).rglob("kernels")) and list(tmp.iterdir()) == []
 
 
 def test_real_notebooks_and_assembler_on_the_fixture_dataset(env):
@@ -261,3 +293,33 @@ def test_real_notebooks_and_assembler_on_the_fixture_dataset(env):
     section = section[: section.index("</div>")]
     assert "1,313" in section or "1313" in section
     assert f"{int(old):,}" in section or old in section
+
+
+def test_the_same_inputs_give_byte_identical_documents_across_hash_seeds(tmp_path):
+    """Two cold builds of the bundled brief, into different folders with different
+    PYTHONHASHSEED: brief.html, brief.pdf and figures.json must be the same bytes."""
+    built = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out-{seed}"
+        environ = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+        done = subprocess.run(
+            [sys.executable, "-m", "earnings_brief", "build", "--out", str(out)],
+            env={**environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True,
+            timeout=600, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        brief = out / "sensetime" / "FY2024"
+        (edition,) = history.editions(brief)
+        built.append(
+            {
+                name: path.read_bytes()
+                for name, path in {
+                    "brief.html": brief / "brief.html",
+                    "brief.pdf": brief / "brief.pdf",
+                    "figures.json": edition / build.FIGURES,
+                }.items()
+            }
+        )
+    first, second = built
+    assert all(first[name] for name in first)
+    assert [n for n in first if first[n] != second[n]] == []

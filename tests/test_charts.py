@@ -94,13 +94,14 @@ def test_svg_is_self_contained_and_the_figure_is_closed():
     fig = charts.bars(_bars([1.0]))
     tag = charts.img(fig, alt='a "quoted" <alt>')
     assert plt.get_fignums() == []
-    assert 'alt="a &quot;quoted&quot; &lt;alt&gt;"' in tag
+    assert 'alt="a &quot;quoted&quot; &lt;alt&gt;: item 0 1.0"' in tag
     svg = base64.b64decode(re.search(r"base64,([^\"]+)", tag)[1]).decode()
     assert "<svg" in svg and "<text" not in svg and 'xlink:href="http' not in svg
     assert len(svg) < 100_000
 
 
-def test_every_chart_kind_renders():
+def _every_kind():
+    """(figure, the value labels it must draw, what its alt text must say) for each chart kind."""
     mix = pd.DataFrame(
         {
             "period": ["P0", "P1"],
@@ -150,20 +151,49 @@ def test_every_chart_kind_renders():
         }
     )
     points = pd.DataFrame({"x": [0.15], "y": [0.15], "text": ["15%"], "basis": "reported"})
-    figs = [
-        (charts.mix(mix), {"40%", "60%"}),
-        (charts.bridge(bridge), {"1", "+0.5", "1.5"}),
-        (charts.ranges(ranges), {"3–6", "60"}),
+    compare = pd.DataFrame(
+        {
+            "group": ["Group", "Group", "Gen AI", "Gen AI"],
+            "series": ["FY2023", "FY2024"] * 2,
+            "value": [3.41, 3.77, 1.18, 2.40],
+            "text": ["3.41", "3.77", "1.18", "2.40"],
+            "basis": "reported",
+            "color": charts.PALETTE[0],
+        }
+    )
+    return [
+        (charts.bars(_bars([2, -1])), {"2", "-1"}, ["item 0 2", "item 1 -1"]),
+        (
+            charts.compare(compare),
+            {"3.41", "2.40"},
+            ["Group: FY2023 3.41, FY2024 3.77", "Gen AI: FY2023 1.18, FY2024 2.40"],
+        ),
+        (charts.mix(mix), {"40%", "60%"}, ["P0: A 40%", "P1: A 60%"]),
+        (charts.bridge(bridge), {"1", "+0.5", "1.5"}, ["P0 1", "A +0.5", "P1 1.5"]),
+        (charts.ranges(ranges), {"3–6", "60"}, ["x 3–6", "y 60"]),
         (
             charts.timeline(timeline, status_labels={"done": "Done", "expected": "Expected"}),
             {"a · 2025-03", "b · 2025-Q4"},
+            ["a 2025-03 (Done)", "b 2025-Q4 (Expected)"],
         ),
-        (charts.sensitivity(lines, points, x_label="x", y_label="y"), {"15%"}),
+        (charts.sensitivity(lines, points, x_label="x", y_label="y"), {"15%"}, ["rule", "15%"]),
     ]
-    for fig, labels in figs:
+
+
+def test_every_chart_kind_renders():
+    for fig, labels, _ in _every_kind():
         drawn = {t.get_text() for ax in fig.axes for t in ax.texts}
         assert labels <= drawn, (labels, drawn)  # each chart labels every value it was given
         assert charts.svg(fig).startswith(b"<?xml")
+    assert plt.get_fignums() == []
+
+
+def test_alt_text_carries_the_values_each_chart_kind_draws():
+    for fig, _, said in _every_kind():
+        alt = re.search(r'alt="([^"]*)"', charts.img(fig, "Title")).group(1)
+        assert alt.startswith("Title: "), alt
+        for part in said:
+            assert part in alt, (part, alt)
     assert plt.get_fignums() == []
 
 
@@ -341,3 +371,11 @@ def test_img_carries_a_path_svg_for_screens_and_a_text_svg_for_paper():
     assert not text_element.search(screen) and "商湯集團" not in screen  # paths: no font needed
     assert text_element.search(paper) and "商湯集團" in paper  # words stay words in the PDF
     assert plt.get_fignums() == []
+
+
+def test_dollar_signs_in_labels_are_drawn_as_text_not_tex():
+    """A segment named '$\\badcmd{x}$' once failed a notebook; '$\\frac{a}{b}$' drew a fraction."""
+    frame = _bars([3.0, 5.0])
+    frame["label"] = [r"$\badcmd{x}$", r"$\frac{a}{b}$"]
+    paper = charts.svg(charts.bars(frame), text_as_paths=False).decode()
+    assert r"$\badcmd{x}$" in paper and r"$\frac{a}{b}$" in paper

@@ -120,6 +120,11 @@ def test_the_cli_skips_the_iri_grammar_and_notebooks_still_validate():
     assert done.stdout.strip() == "True"
 
 
+def test_history_refuses_a_path_for_a_name(tmp_path, capsys):
+    code = cli.main(["history", "--company", "../..", "--out", str(tmp_path)])
+    assert code == 2 and "is not a company name" in capsys.readouterr().err
+
+
 def test_universe_options_parse():
     args = cli.parser().parse_args(
         ["build", "--only", "sensetime/FY2024, northwind/H1-2025", "--executor", "dask",

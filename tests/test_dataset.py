@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ def nw_dir(tmp_path) -> Path:
 
 
 def st_file(root: Path, name: str) -> Path:
-    return root / "sensetime" / "FY2024" / name
+    return Path(os.path.normpath(root / "sensetime" / "FY2024" / name))
 
 
 def nw_file(root: Path, name: str) -> Path:
@@ -136,9 +137,11 @@ def test_counts(st):
     assert len(st.claims) == 4
     assert list(st.sources) == ["tmtpost"]
     assert st.period.sources == ("tmtpost",)
-    assert len(st.files) == 6
+    # the company's own catalog.toml is an input too: a label it changes must rebuild the brief
+    assert len(st.files) == 7
     assert {p.name for p in st.files} == {
         "company.toml",
+        "catalog.toml",
         "period.toml",
         "sources.toml",
         "figures.csv",
@@ -156,7 +159,9 @@ def test_metadata(st):
         "RMB",
         "12-31",
     )
-    assert list(c.segments) == ["generative_ai", "vision_ai", "smart_auto"]
+    # traditional_ai is FY2023's name for vision AI, declared last so colours keep their order
+    assert list(c.segments) == ["generative_ai", "vision_ai", "smart_auto", "traditional_ai"]
+    assert c.segments["traditional_ai"].renamed_to == "vision_ai"
     assert c.segments["smart_auto"].name_zh == "智能汽車(絕影)"
     assert c.brands["sensenova"].name_zh == "日日新"
     p = st.period
@@ -166,6 +171,7 @@ def test_metadata(st):
         "2024-12-31",
         "2025-03-26",
     )
+    assert p.revised is None  # optional; the edition stamp then falls back to the results date
     s = st.sources["tmtpost"]
     assert s.language == "zh-Hant"
     assert s.company == "sensetime"
@@ -224,10 +230,9 @@ def test_qualifiers_and_as_of(st):
     assert row(st, "compute_capacity")["qualifier"] == "more_than"
     assert row(st, "compute_capacity")["as_of"] == "2025-03"
     assert row(st, "long_term_customer_share", "vision_ai")["qualifier"] == "approx"
-    conflicting = st.figures[st.figures["qualifier"] == "conflicting"]
-    assert len(conflicting) == 1
-    assert conflicting.iloc[0]["metric"] == "rd_expense_growth"
-    assert conflicting.iloc[0]["value"] == pytest.approx(-0.137)
+    assert not (st.figures["qualifier"] == "conflicting").any()  # the source contradicts nothing
+    # "34.66億, down 13.7%" is FY2023's own change, not a second FY2024 figure
+    assert row(st, "rd_expense_growth", period="FY2023")["value"] == pytest.approx(-0.137)
 
 
 def test_net_loss_definition_is_stated_in_the_data(st):
@@ -279,7 +284,7 @@ def test_available():
 def test_available_ignores_folders_that_are_not_companies(st_dir):
     (st_dir / "notes").mkdir()
     (st_dir / "sensetime" / "drafts").mkdir()
-    assert available(st_dir) == {"sensetime": ["FY2024"]}
+    assert available(st_dir) == {"sensetime": ["FY2023", "FY2024"]}
 
 
 def test_load_from_a_user_named_directory(tmp_path, monkeypatch):
@@ -298,6 +303,7 @@ def test_dataset_files_lists_inputs(st_dir):
     files = dataset.dataset_files("sensetime", "FY2024", st_dir)
     assert files[0] == st_dir / "sensetime" / "company.toml"
     assert {p.name for p in files[1:]} == {
+        "catalog.toml",
         "period.toml",
         "sources.toml",
         "figures.csv",
@@ -400,6 +406,13 @@ EDITS = [
         ),
     ),
     Edit(
+        "revised-not-a-date",
+        "period.toml",
+        "results_date = 2025-03-26",
+        'results_date = 2025-03-26\nrevised = "April"',
+        Names(None, "revised", expected="a TOML date like 2025-03-26", message="not a date"),
+    ),
+    Edit(
         "unknown-source-in-period",
         "period.toml",
         'sources = ["tmtpost"]',
@@ -426,7 +439,7 @@ EDITS = [
         Names(
             after("revenue,robotics"),
             "segment",
-            expected="generative_ai, vision_ai, smart_auto from company.toml",
+            expected="generative_ai, vision_ai, smart_auto, traditional_ai from company.toml",
             message="unknown segment 'robotics'",
         ),
     ),
@@ -501,6 +514,149 @@ EDITS = [
         Names(None, "label", expected="FY2024", message="differs from its folder"),
     ),
 ]
+
+
+# Values that once loaded and were published wrong, or failed the build late (issue 11).
+VALUE_EDITS = [
+    *[
+        Edit(
+            f"ambiguous-number-{bad}",
+            "figures.csv",
+            "revenue,,,FY2024,37.7,",
+            f'revenue,,,FY2024,"{bad}",',
+            Names(2, "value", expected="37.7 or 23,000", message=f"'{bad}' is not a number"),
+        )
+        for bad in ("37,7", "23_000", "1,2345", "1e3", "12,34.5", ",123", "0x1F")
+    ],
+    Edit(
+        "decimal-comma-gets-a-hint",
+        "figures.csv",
+        "revenue,,,FY2024,37.7,",
+        'revenue,,,FY2024,"37,7",',
+        Names(2, "value", expected="a plain number", message="a decimal comma? write 37.7"),
+    ),
+    Edit(
+        "money-beyond-any-company",
+        "figures.csv",
+        "revenue,,,FY2024,37.7,",
+        f"revenue,,,FY2024,1{'0' * 40},",
+        Names(2, "value", expected="at most 1e+15 RMB", message="is out of range"),
+    ),
+    Edit(
+        "share-above-100",
+        "figures.csv",
+        "revenue_share,generative_ai,,FY2024,63.7,",
+        "revenue_share,generative_ai,,FY2024,163.7,",
+        Names(after("163.7"), "value", expected="0 to 100 %", message="share of 163.7 %"),
+    ),
+    Edit(
+        "growth-of-minus-100",
+        "figures.csv",
+        "revenue_growth,,,FY2024,10.8,",
+        "revenue_growth,,,FY2024,-100,",
+        Names(3, "value", expected="above -100 %", message="a fall of 100 %"),
+    ),
+    *[
+        Edit(
+            f"unreal-as-of-{bad}",
+            "figures.csv",
+            "23000,PFLOPS,more_than,2025-03",
+            f"23000,PFLOPS,more_than,{bad}",
+            Names(after(bad), "as_of", expected="a real date", message=f"bad date '{bad}'"),
+        )
+        for bad in ("2025-99", "2025-00", "2025-02-30", "0000-01")
+    ],
+    *[
+        Edit(
+            f"unreal-fact-date-{bad}",
+            "facts.csv",
+            "thor_uniad,roadmap,smart_auto,2025-Q4",
+            f"thor_uniad,roadmap,smart_auto,{bad}",
+            Names(after("thor_uniad"), "date", expected="a real date", message=f"bad date '{bad}'"),
+        )
+        for bad in ("2025-13-45", "2025-13", "2025-Q5", "9999-01-01")
+    ],
+    Edit(
+        "unreal-source-date",
+        "sources.toml",
+        'date = ""',
+        'date = "2025-13-45"',
+        Names(None, "tmtpost.date", expected="a real date", message="bad date '2025-13-45'"),
+    ),
+    Edit(
+        "unreal-fiscal-year-end",
+        "../company.toml",
+        'fiscal_year_end = "12-31"',
+        'fiscal_year_end = "02-30"',
+        Names(None, "fiscal_year_end", expected="MM-DD", message="bad date '02-30'"),
+    ),
+    Edit(
+        "word-too-long-to-wrap",
+        "figures.csv",
+        "revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,",
+        f"revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,{'x' * 3000}",
+        Names(2, "note", expected="at most 300", message="3000 characters"),
+    ),
+    Edit(
+        "word-too-long-within-limits",
+        "figures.csv",
+        "revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,",
+        f"revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,see {'x' * 61}",
+        Names(2, "note", expected="words of at most 60", message="a word of 61 characters"),
+    ),
+    Edit(
+        "fact-text-too-long",
+        "facts.csv",
+        "Chief financial officer,tmtpost",
+        f"{'word ' * 4200},tmtpost",
+        Names(before("person_wang_zheng"), "text", expected="at most 1000", message="20999"),
+    ),
+    Edit(
+        "segment-name-too-long",
+        "../company.toml",
+        'name_en = "Generative AI"',
+        f'name_en = "{"Generative " * 10}"',
+        Names(None, "segments.generative_ai.name_en", expected="at most 80", message="110"),
+    ),
+    Edit(
+        "control-character",
+        "figures.csv",
+        "revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,",
+        "revenue,,,FY2024,37.7,RMB 100m,,,tmtpost,a\x07b",
+        Names(2, "note", expected="printable text", message="control character"),
+    ),
+]
+
+
+@pytest.mark.parametrize("edit", VALUE_EDITS, ids=[e.id for e in VALUE_EDITS])
+def test_a_value_that_could_mislead_or_fail_later_is_refused_at_load(st_dir, edit):
+    test_one_edit_is_named_in_the_error(st_dir, edit)
+
+
+@pytest.mark.parametrize(("written", "value"), [("23,000", 23000), ("1,234,567.5", 1234567.5)])
+def test_a_comma_between_groups_of_three_is_a_thousands_separator(written, value):
+    assert dataset.parse_number(written) == value
+
+
+def test_a_toml_file_with_a_byte_order_mark_loads(st_dir):
+    """Notepad saves UTF-8 with a byte-order mark; TOML itself does not allow one."""
+    for name in ("period.toml", "sources.toml", "../company.toml"):
+        path = st_file(st_dir, name)
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load("sensetime", "FY2024", st_dir).company.name_en
+
+
+def test_dollar_signs_and_cjk_text_are_plain_text(st_dir):
+    """'$' reaches charts and tables as text (charts turn mathtext off); CJK wraps anywhere."""
+    replace(
+        st_file(st_dir, "../company.toml"),
+        'name_en = "Generative AI"',
+        r'name_en = "$\\frac{a}{b}$"',
+    )
+    path = st_file(st_dir, "facts.csv")
+    replace(path, "Chief financial officer,tmtpost", f"{'財' * 900},tmtpost")
+    ds = load("sensetime", "FY2024", st_dir)
+    assert ds.company.segments["generative_ai"].name_en == r"$\frac{a}{b}$"
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=[e.id for e in EDITS])
@@ -596,7 +752,7 @@ def test_unknown_period_lists_available(st_dir):
         st_dir.resolve() / "sensetime",
         line=None,
         field="period",
-        expected="one of FY2024, FY2025",
+        expected="one of FY2023, FY2024, FY2025",
         message="unknown period 'FY2022' for sensetime",
     )
 

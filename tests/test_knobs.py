@@ -68,10 +68,13 @@ def test_knobs_are_refused_where_not_declared():
         validate("infrastructure", money_scale="m")
 
 
-def test_checks_table_lists_only_the_flagged_checks(shown):
-    every = _run(revenue, "quality_flags", "revenue", shown)
+def test_checks_table_lists_only_the_flagged_checks(shown, conflicted):
+    data = str(conflicted.root)
+    every = _run(revenue, "quality_flags", "revenue", shown, data_dir=data)
     shown.clear()
-    flagged = _run(revenue, "quality_flags", "revenue", shown, checks_shown="flagged")
+    flagged = _run(
+        revenue, "quality_flags", "revenue", shown, checks_shown="flagged", data_dir=data
+    )
     assert len(_body_rows(every)) == 8
     rows = _body_rows(flagged)
     assert len(rows) == 1 and "R&amp;D growth FY2024" in rows[0] and ">flag<" in rows[0]
@@ -82,11 +85,18 @@ def test_checks_table_lists_only_the_flagged_checks(shown):
     assert "Only the flagged checks are listed; the appendix lists all 8." in flagged
 
 
-def test_revenue_money_in_millions(shown):
+def test_the_bundled_checks_all_pass(shown):
     html = _run(revenue, "quality_flags", "revenue", shown)
+    assert _body_rows(html) == [] and "<table" not in html  # the appendix has the table
+    assert "None of the 7 checks on these figures is flagged" in html
+
+
+def test_revenue_money_in_millions(shown, conflicted):
+    data = str(conflicted.root)  # a flag, so that the chapter lists its checks
+    html = _run(revenue, "quality_flags", "revenue", shown, data_dir=data)
     assert "RMB 3.77 bn" in html and "RMB 3,770 m" not in html
     shown.clear()
-    html = _run(revenue, "quality_flags", "revenue", shown, money_scale="m")
+    html = _run(revenue, "quality_flags", "revenue", shown, money_scale="m", data_dir=data)
     assert "RMB 3,770 m" in html and "RMB 3.77 bn" not in html
     shown.clear()
     html = _run(revenue, "revenue_vs_prior", "revenue", shown, money_scale="m")
@@ -148,6 +158,6 @@ def test_papermill_runs_the_revenue_notebook_with_injected_knobs(tmp_path):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
     html = "\n".join(o.get("data", {}).get("text/html", "") for o in outputs)
-    checks = html.split('id="revenue-checks"')[-1]
-    assert "RMB 3,770 m" in checks and "RMB 3.77 bn" not in checks
+    spending = html.split('id="revenue-spending"')[-1]
+    assert ">4,131<" in spending and ">4.13<" not in spending
     assert "Revenue of the group and each segment, FY2023 and FY2024, RMB m" in html

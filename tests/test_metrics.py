@@ -9,10 +9,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import mini_data as mini
 import pandas as pd
 import pytest
 
-from earnings_brief import metrics
+from earnings_brief import checks_cli, metrics, narrative
+from earnings_brief.chapters import appendix, summary
 from earnings_brief.dataset import Dataset, load
 
 REPO = Path(__file__).resolve().parents[1]
@@ -157,6 +159,13 @@ def check(checks: pd.DataFrame, check_id: str) -> pd.Series:
             ),
         ),
         (
+            "rd_expense",
+            "",
+            "FY2022",
+            RD_23 / (1 - 0.137),
+            ("rd_expense FY2023", "rd_expense_growth FY2023"),
+        ),
+        (
             "rd_to_revenue",
             "",
             "FY2024",
@@ -283,7 +292,7 @@ def test_derived_ratios_carry_their_dimension(frame):
 def test_compute_prior_is_as_of_a_year_earlier(frame):
     r = derived_row(frame, "compute_capacity", period="FY2023")
     assert r["as_of"] == "2024-03"
-    assert r["qualifier"] == "approx"  # the input is 'more than 23,000'
+    assert r["qualifier"] == "more_than"  # the input is 'more than 23,000': a lower bound too
 
 
 def test_derived_units(frame):
@@ -338,12 +347,15 @@ def test_lookup_prefers_reported_and_skips_conflicting(frame):
     assert metrics.lookup(frame, "revenue", "robotics", period="FY2024") is None
 
 
+CONFLICT = "rd_expense_growth,,,FY2024,-13.7,%,conflicting,,tmtpost,a second wording of the rise\n"
+
+
 def test_conflicting_rows_are_never_used_in_derivations(tmp_path):
-    """With only the conflicting −13.7 % statement left, R&D for 2023 is not backed out of it."""
+    """With only a conflicting statement of R&D growth left, R&D for 2023 is not backed out."""
     ds = copy_with(
         tmp_path,
         ("rd_expense,,,FY2023,34.66,RMB 100m,,,tmtpost,\n", ""),
-        ("rd_expense_growth,,,FY2024,19.2,%,,,tmtpost,\n", ""),
+        ("rd_expense_growth,,,FY2024,19.2,%,,,tmtpost,\n", CONFLICT),
     )
     frame = metrics.derive(ds)
     assert metrics.lookup(frame, "rd_expense", period="FY2023") is None
@@ -358,11 +370,10 @@ def test_conflicting_row_first_in_the_file(tmp_path):
     shutil.copytree(DATA / "sensetime", root / "sensetime")
     path = root / "sensetime" / "FY2024" / "figures.csv"
     lines = path.read_text("utf-8").splitlines()
-    conflicting = next(i for i, t in enumerate(lines) if ",conflicting," in t)
     main = next(i for i, t in enumerate(lines) if t.startswith("rd_expense_growth,,,FY2024,19.2"))
     prior = next(i for i, t in enumerate(lines) if t.startswith("rd_expense,,,FY2023"))
-    order = [lines[conflicting], lines[main]]
-    rest = [t for i, t in enumerate(lines) if i not in (conflicting, main, prior)]
+    order = [CONFLICT.strip(), lines[main]]
+    rest = [t for i, t in enumerate(lines) if i not in (main, prior)]
     path.write_text("\n".join(rest[:1] + order + rest[1:]) + "\n", encoding="utf-8")
     ds = load("sensetime", "FY2024", root)
     assert ds.figures.iloc[0]["qualifier"] == "conflicting"
@@ -370,6 +381,23 @@ def test_conflicting_row_first_in_the_file(tmp_path):
     r = derived_row(frame, "rd_expense", period="FY2023")
     assert r["value"] == pytest.approx(RD_24 / 1.192, rel=1e-12)
     assert metrics.value(frame, "rd_expense_growth", period="FY2024") == pytest.approx(0.192)
+
+
+def test_growth_stated_for_the_comparison_period_reaches_a_year_back(frame):
+    """'41.31億, up 19.2% on 2023's 34.66億, itself down 13.7%': FY2022 R&D is derived."""
+    r = derived_row(frame, "rd_expense", period="FY2022")
+    assert r["value"] == pytest.approx(34.66 * YI / (1 - 0.137), rel=1e-12)
+    assert r["basis"] == "derived" and r["rule"] == "prior_from_growth"
+    assert r["lo"] <= r["value"] <= r["hi"]
+    assert metrics.value(frame, "rd_expense_growth", period="FY2023") == pytest.approx(-0.137)
+
+
+@pytest.mark.parametrize(
+    ("label", "before"),
+    [("FY2023", "FY2022"), ("H1-2025", "H1-2024"), ("2024Q3", "2023Q3"), ("TTM", "")],
+)
+def test_previous_period(label, before):
+    assert metrics.previous_period(label) == before
 
 
 def test_more_than_growth_is_not_used_to_back_out_a_value(frame, tmp_path):
@@ -411,7 +439,6 @@ EXPECTED_CHECKS = {
     "segment_sum-revenue-FY2024": "pass",
     "segment_sum-revenue-FY2023": "pass",
     "growth-rd_expense_growth-FY2024": "pass",
-    "growth-rd_expense_growth-FY2024-conflicting": "flag",
     "claim-overseas_above_group": "pass",
     "claim-genai_largest_vs_vision": "pass",
     "claim-genai_largest_vs_auto": "pass",
@@ -422,15 +449,15 @@ EXPECTED_CHECKS = {
 def test_every_check_and_its_status(checks):
     assert list(checks.columns) == metrics.CHECK_COLUMNS
     assert dict(zip(checks["id"], checks["status"], strict=True)) == EXPECTED_CHECKS
-    assert (checks["status"] == "flag").sum() == 1
+    assert (checks["status"] == "flag").sum() == 0  # the source contradicts itself nowhere
 
 
-def test_rd_conflict_is_flagged(checks):
-    c = check(checks, "growth-rd_expense_growth-FY2024-conflicting")
+def test_a_conflicting_statement_is_flagged(conflicted):
+    """The flag mechanism for a real conflict: a second, different statement of a growth rate."""
+    c = check(metrics.reconcile(conflicted), "growth-rd_expense_growth-FY2024-conflicting")
     assert c["status"] == "flag"
     assert c["stated"] == pytest.approx(-0.137)
     assert c["recomputed"] == pytest.approx(RD_24 / RD_23 - 1, rel=1e-12)
-    assert c["difference"] == pytest.approx(-0.137 - (41.31 / 34.66 - 1), rel=1e-9)
     assert round(c["difference"], 4) == -0.3289
     assert c["inputs"] == ("rd_expense FY2024", "rd_expense FY2023")
     assert "13.7" in c["note"]
@@ -467,17 +494,24 @@ def test_segment_sum_within_rounding(checks):
     assert c["stated"] == pytest.approx(REVENUE_24)
     assert c["recomputed"] == pytest.approx((24.04 + 11.12 + 2.56) * YI, rel=1e-12)
     assert c["difference"] == pytest.approx(-0.02 * YI, rel=1e-6)  # 37.72 vs 37.7
-    assert c["lo"] == pytest.approx((24.035 + 11.115 + 2.555) * YI, rel=1e-12)
-    assert c["hi"] == pytest.approx((24.045 + 11.125 + 2.565) * YI, rel=1e-12)
+    # The range the stated total must lie in: the parts' rounding widened by the total's own
+    # (37.7 ± 0.05), so that pass means "inside the range shown".
+    assert c["lo"] == pytest.approx((24.035 + 11.115 + 2.555 - 0.05) * YI, rel=1e-12)
+    assert c["hi"] == pytest.approx((24.045 + 11.125 + 2.565 + 0.05) * YI, rel=1e-12)
+    assert c["lo"] <= c["stated"] <= c["hi"]
     assert c["status"] == "pass"
+    assert (c["basis"], c["missing"]) == ("reported", ())
     prior = check(checks, "segment_sum-revenue-FY2023")
     assert prior["stated"] == pytest.approx(REVENUE_23, rel=1e-12)
+    assert prior["basis"] == "derived"  # FY2023 revenue is implied by growth, never stated
     assert prior["recomputed"] == pytest.approx(GENAI_23 + VISION_23 + AUTO_23, rel=1e-9)
 
 
 def test_claims_hold(checks):
     c = check(checks, "claim-overseas_above_group")
-    assert (c["stated"], c["recomputed"]) == (pytest.approx(0.145), pytest.approx(0.108))
+    assert (c["stated"], c["right_value"]) == (pytest.approx(0.145), pytest.approx(0.108))
+    assert (c["relation"], c["right"]) == (">", "revenue_growth FY2024")
+    assert pd.isna(c["recomputed"]) and pd.isna(c["lo"])  # nothing else in those columns
     assert c["difference"] == pytest.approx(0.145 - 0.108)
     c = check(checks, "claim-cumulative_above_new")
     assert c["difference"] == pytest.approx(3.6e6 - 1.67e6)
@@ -526,23 +560,25 @@ def test_share_passes_only_within_the_rounding_of_its_inputs(tmp_path, checks):
     """
     c = check(checks, "share-revenue_share-generative_ai-FY2024")
     assert abs(c["difference"]) > 0.0005
-    assert c["lo"] == pytest.approx(24.035 / 37.75, rel=1e-12)
-    assert c["hi"] == pytest.approx(24.045 / 37.65, rel=1e-12)
+    # The range shown is the recomputed one widened by the stated 63.7 %'s own ± 0.05 pp.
+    assert c["lo"] == pytest.approx(24.035 / 37.75 - 0.0005, rel=1e-12)
+    assert c["hi"] == pytest.approx(24.045 / 37.65 + 0.0005, rel=1e-12)
+    assert c["lo"] <= c["stated"] <= c["hi"]
     assert c["status"] == "pass"
 
     # '37.70' narrows revenue to ± 0.005 億: the share can be as low as 24.035 / 37.705
     # = 63.745 %, still inside 63.7 ± 0.05 % (the margin is 0.005 pp, from 24.04's rounding).
     tighter = metrics.reconcile(copy_with(tmp_path / "a", ("FY2024,37.7,", "FY2024,37.70,")))
     c = check(tighter, "share-revenue_share-generative_ai-FY2024")
-    assert c["lo"] == pytest.approx(24.035 / 37.705, rel=1e-12)
-    assert c["lo"] < 0.6375
+    assert c["lo"] == pytest.approx(24.035 / 37.705 - 0.0005, rel=1e-12)
+    assert c["lo"] < c["stated"]
     assert c["status"] == "pass"
 
     # '37.700' leaves too little room: 24.035 / 37.7005 = 63.753 % > 63.75 %.
     exact = metrics.reconcile(copy_with(tmp_path / "b", ("FY2024,37.7,", "FY2024,37.700,")))
     c = check(exact, "share-revenue_share-generative_ai-FY2024")
-    assert c["lo"] == pytest.approx(24.035 / 37.7005, rel=1e-12)
-    assert c["lo"] > 0.6375
+    assert c["lo"] == pytest.approx(24.035 / 37.7005 - 0.0005, rel=1e-12)
+    assert c["lo"] > c["stated"]  # the stated share lies outside the range shown: flagged
     assert c["status"] == "flag"
     assert c["difference"] == pytest.approx(0.637 - 24.04 / 37.7, rel=1e-9)
 
@@ -612,3 +648,184 @@ def test_segment_mix_in_company_order(ds, frame):
     for period in ("FY2023", "FY2024"):
         total = mix[mix["period"] == period]["share"].sum()
         assert total == pytest.approx(1.0, abs=0.002)  # stated shares are rounded
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 8: derived values from parts and bounds; reconciliation that says what it compared
+
+
+def test_every_check_passes_exactly_when_its_value_lies_in_the_range_shown(checks):
+    for c in checks[checks["kind"] != "claim"].to_dict("records"):
+        inside = not c["stated"] < c["lo"] and not c["stated"] > c["hi"]  # NaN: an open end
+        conflicting = c["id"].endswith("-conflicting")
+        assert (c["status"] == "pass") == (inside and not conflicting), c["id"]
+
+
+def test_a_segment_prior_comes_from_its_product_lines(tmp_path):
+    """Chips' FY2024 revenue is not given; its two product lines' is (through their growth),
+    and in FY2025 the lines add up to the segment, so the list is complete."""
+    ds = mini.load(
+        tmp_path,
+        [
+            mini.row("revenue", "200", "HKD m"),
+            mini.row("revenue_growth", "-16.7", "%"),  # from 240 = 180 + 60
+            mini.row("revenue", "150", "HKD m", segment="chips"),
+            mini.row("revenue", "100", "HKD m", segment="chips", item="auto_chips"),
+            mini.row("revenue_growth", "25", "%", segment="chips", item="auto_chips"),
+            mini.row("revenue", "50", "HKD m", segment="chips", item="edge_chips"),
+            mini.row("revenue_growth", "-50", "%", segment="chips", item="edge_chips"),
+            mini.row("revenue", "50", "HKD m", segment="licensing"),
+            mini.row("revenue", "60", "HKD m", segment="licensing", period="FY2024"),
+        ],
+    )
+    frame = metrics.derive(ds)
+    chips = derived_row(frame, "revenue", "chips", "FY2024")
+    assert chips["value"] == pytest.approx(80e6 + 100e6)
+    assert chips["rule"] == "sum_of_parts"
+    assert set(chips["inputs"]) == {
+        "revenue[chips/auto_chips] FY2024",
+        "revenue[chips/edge_chips] FY2024",
+    }
+    bridge = metrics.revenue_bridge(frame, "FY2025", "FY2024", list(ds.company.segments))
+    assert list(bridge["segment"]) == ["chips", "licensing"]  # every segment the period has
+    assert bridge["change"].sum() == pytest.approx(200e6 - 240e6)
+    prior = check(metrics.reconcile(ds, frame), "segment_sum-revenue-FY2024")
+    assert prior["basis"] == "derived" and prior["status"] == "pass"
+
+
+def test_product_lines_that_do_not_add_up_give_no_segment_total(tmp_path):
+    ds = mini.load(
+        tmp_path,
+        [
+            mini.row("revenue", "150", "HKD m", segment="chips"),
+            mini.row("revenue", "100", "HKD m", segment="chips", item="auto_chips"),
+            mini.row("revenue_growth", "25", "%", segment="chips", item="auto_chips"),
+        ],
+    )
+    assert metrics.lookup(metrics.derive(ds), "revenue", "chips", period="FY2024") is None
+
+
+def test_a_derived_total_is_never_called_stated(tmp_path):
+    ds = mini.load(
+        tmp_path,
+        [
+            mini.row("revenue", "200", "HKD m"),
+            mini.row("revenue_growth", "25", "%"),
+            mini.row("revenue", "150", "HKD m", segment="chips"),
+            mini.row("revenue", "50", "HKD m", segment="licensing"),
+            mini.row("revenue", "100", "HKD m", segment="chips", period="FY2024"),
+            mini.row("revenue", "40", "HKD m", segment="licensing", period="FY2024"),
+        ],
+    )
+    checks = metrics.reconcile(ds)
+    prior = check(checks, "segment_sum-revenue-FY2024")
+    assert prior["basis"] == "derived"
+    assert prior["stated"] == pytest.approx(160e6) and prior["recomputed"] == pytest.approx(140e6)
+    assert prior["status"] == "flag"
+    text, _ = checks_cli.report(ds)
+    line = next(t for t in text.splitlines() if "revenue FY2024" in t)
+    assert "HKD 160.0 m (derived)" in line
+    html = appendix.checks_table(ds, metrics.derive(ds), checks)
+    assert "stated as" not in " ".join(
+        t for t, _ in summary.flag_lines(checks, metrics.derive(ds), ds)
+    )
+    assert "derived as HKD 160" in " ".join(
+        t for t, _ in summary.flag_lines(checks, metrics.derive(ds), ds)
+    )
+    row_html = html[html.index(appendix.check_anchor(prior["id"])) :].split("</tr>")[0]
+    assert "derived" in row_html
+
+
+def test_a_sum_check_uses_every_segment_and_names_the_missing_ones(tmp_path):
+    rows = [
+        mini.row("revenue", "200", "HKD m"),
+        mini.row("revenue", "150", "HKD m", segment="chips"),
+        mini.row("customers", "12", "customers", segment="licensing"),
+    ]
+    (c,) = metrics.reconcile(mini.load(tmp_path / "a", rows)).to_dict("records")
+    assert c["missing"] == ("licensing",)
+    assert c["recomputed"] == pytest.approx(150e6)
+    assert pd.isna(c["hi"]) and c["lo"] < 200e6  # the parts can only be at most the total
+    assert c["status"] == "pass"
+    over = [rows[0], mini.row("revenue", "250", "HKD m", segment="chips"), rows[2]]
+    ds = mini.load(tmp_path / "b", over)
+    (c,) = metrics.reconcile(ds).to_dict("records")
+    assert c["status"] == "flag"
+    html = appendix.checks_table(ds, metrics.derive(ds), metrics.reconcile(ds))
+    assert "No figure for Licensing" in html and "at least" in html
+    text, _ = checks_cli.report(ds)
+    assert "(no figure for licensing)" in text
+
+
+def test_a_claim_names_both_sides_and_leaves_recomputed_empty(ds, frame, checks):
+    html = appendix.checks_table(ds, frame, checks)
+    c = check(checks, "claim-genai_largest_vs_vision")
+    row_html = html[html.index(appendix.check_anchor(c["id"])) :].split("</tr>")[0]
+    assert "greater than Revenue · Vision AI FY2024: RMB 1,112.0 m" in row_html
+    assert "RMB 2,404.0 m" in row_html
+    assert "n/a" not in row_html and "range" not in row_html
+
+
+def test_a_conflicting_row_is_flagged_and_never_used(tmp_path):
+    ds = mini.load(
+        tmp_path,
+        [
+            mini.row("revenue", "200", "HKD m"),
+            mini.row("revenue", "200.0", "HKD m", qual="conflicting"),  # agrees, still flagged
+            mini.row("gross_margin", "40", "%"),
+        ],
+    )
+    frame = metrics.derive(ds)
+    assert metrics.lookup(frame, "revenue")["qualifier"] == ""
+    assert "200.0" not in set(frame.loc[frame["basis"] == "derived", "written"])
+    c = check(metrics.reconcile(ds, frame), "conflict-revenue-FY2025-conflicting")
+    assert c["status"] == "flag" and c["recomputed"] == pytest.approx(200e6)
+    gross = metrics.lookup(frame, "gross_profit")
+    assert gross["inputs"] == ("gross_margin FY2025", "revenue FY2025")
+
+
+def test_a_value_derived_from_a_lower_bound_keeps_more_than(tmp_path):
+    ds = mini.load(
+        tmp_path,
+        [
+            mini.row("revenue", "100", "HKD m"),
+            mini.row(
+                "vehicles_delivered", "167", "vehicles 10k", segment="chips", qual="more_than"
+            ),
+            mini.row("vehicles_delivered_growth", "29.2", "%", segment="chips"),
+            mini.row("revenue", "50", "HKD m", segment="chips"),
+        ],
+    )
+    frame = metrics.derive(ds)
+    prior = metrics.lookup(frame, "vehicles_delivered", "chips", period="FY2024")
+    assert prior["qualifier"] == "more_than"
+    assert narrative.quantity(prior).startswith(">")
+    per_vehicle = metrics.lookup(frame, "revenue_per_vehicle", "chips")
+    assert per_vehicle["qualifier"] == "up_to"  # revenue over more than 1.67 m: at most
+
+
+def test_a_pp_change_does_not_get_a_growth_rate(tmp_path):
+    ds = mini.load(
+        tmp_path,
+        [
+            mini.row("gross_margin", "40", "%"),
+            mini.row("gross_margin_change", "2", "pp"),
+            mini.row("gross_margin_change", "1", "pp", period="FY2024"),
+        ],
+    )
+    frame = metrics.derive(ds)
+    assert metrics.lookup(frame, "gross_margin_change_growth") is None
+
+
+def test_a_product_line_share_divides_its_own_revenue_by_the_group(tmp_path):
+    ds = mini.load(
+        tmp_path,
+        [
+            mini.row("revenue", "200", "HKD m"),
+            mini.row("revenue", "150", "HKD m", segment="chips"),
+            mini.row("revenue", "100", "HKD m", segment="chips", item="soc"),
+            mini.row("revenue_share", "50.0", "%", segment="chips", item="soc"),
+        ],
+    )
+    c = check(metrics.reconcile(ds), "share-revenue_share-chips-soc-FY2025")
+    assert c["recomputed"] == pytest.approx(0.5) and c["status"] == "pass"

@@ -65,8 +65,18 @@ def test_join_and_labels():
     assert narrative.label("metric", "some_new_metric") == "some new metric"
 
 
-def test_fact_sentence_carries_the_chinese_name():
+def test_fact_sentence_is_the_whole_fact_with_the_chinese_name_where_named():
     fact = pd.Series(
-        {"kind": "strategy", "name_en": "One base", "name_zh": "一基", "text": "Focus."}
+        {
+            "kind": "strategy",
+            "name_en": "One base, two wings",
+            "name_zh": "一基兩翼",
+            "text": "under the one base, two wings plan, apps focus on two tools.",
+        }
     )
-    assert narrative.fact_sentence(fact) == "Strategy: One base (一基). Focus."
+    assert narrative.fact_sentence(fact) == (
+        "Under the one base, two wings (一基兩翼) plan, apps focus on two tools."
+    )
+    plain = pd.Series({"kind": "view", "name_en": "Cheaper models", "name_zh": "", "text": "X b"})
+    assert narrative.fact_sentence(plain) == "X b."
+    assert "Strategy:" not in narrative.fact_sentence(fact)

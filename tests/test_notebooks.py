@@ -83,18 +83,56 @@ def test_runs_without_errors_or_warnings(executed, name, variant):
 def test_blocks_follow_the_contract(executed, name, variant):
     html = _html(executed[(name, variant)])
     blocks = re.findall(r"<figure\b[^>]*\beb-block\b.*?</figure>", html, flags=re.S)
-    # Every chapter shows blocks, except auto for the fixture company, which has no auto data and
-    # says so in one line (test_fixture_company_says_what_is_missing_in_one_line).
-    assert bool(blocks) == ((name, variant) != ("auto", "fixture")), len(blocks)
+    # Every chapter shows blocks, except auto and infrastructure for the fixture company, which
+    # has no data on them and says so in one line (test_fixture_company_says_what_is_missing…).
+    empty = {("auto", "fixture"), ("infrastructure", "fixture")}
+    assert bool(blocks) == ((name, variant) not in empty), len(blocks)
     for block in blocks:
         assert re.match(
             r'<figure class="eb-block" data-kind="(figure|table)" id="[a-z0-9-]+">', block
         )
         assert '<span class="eb-label"></span>' in block
         assert '<span class="eb-title">' in block and '<span class="eb-subtitle">' in block
-        assert '<p class="eb-source">Source: ' in block
+        analysis = '<span class="eb-analysis-label">Analysis</span>' in block
+        assert ('<p class="eb-source">Source: ' in block) != analysis
+        assert ('<p class="eb-analysis">' in block) == analysis
     ids = re.findall(r'<figure class="eb-block" data-kind="\w+" id="([^"]+)"', html)
     assert len(ids) == len(set(ids))
+
+
+def test_the_sensitivity_is_labelled_analysis_and_not_attributed_to_the_source(executed):
+    """The brief's own extrapolation of management's remark: an Analysis label, its inputs and
+    assumptions, and no Source line; management's stated cases keep theirs."""
+    html = _html(executed[("infrastructure", "defaults")])
+    blocks = re.findall(r"<figure\b[^>]*\beb-block\b.*?</figure>", html, flags=re.S)
+    analysis = [b for b in blocks if "eb-analysis-label" in b]
+    assert len(analysis) == 1
+    (block,) = analysis
+    assert "Source:" not in block and 'class="eb-source"' not in block
+    line = re.search(r'<p class="eb-analysis">(.*?)</p>', block, re.S)[1]
+    assert line.startswith("The brief&#x27;s own illustration")
+    assert "Inputs: management&#x27;s stated cases" in line and "TMTPost AGI" in line
+    assert "Assumptions:" in line and "13.0% at a 15% lead" in line
+    stated = next(b for b in blocks if 'id="infrastructure-sensitivity-stated"' in b)
+    assert '<p class="eb-source">Source: TMTPost AGI' in stated
+
+
+def test_each_fact_is_said_once_across_the_chapters_and_the_outlook(executed):
+    """Strategy, views and explanations appear once, as whole sentences, never as
+    'Strategy: … Strategy: …' assembled from fields."""
+    import html as html_lib
+
+    from earnings_brief import dataset
+    from earnings_brief.chapters import outlook
+
+    ds = dataset.load("sensetime", "FY2024")
+    chapters = "\n".join(_html(executed[(name, "defaults")]) for name in NOTEBOOKS)
+    text = html_lib.unescape(chapters + outlook.render(ds))
+    assert "Strategy:" not in text and "Management's view —" not in text
+    for fact in ds.facts.to_dict("records"):
+        if fact["kind"] in ("strategy", "view", "explanation", "roadmap"):
+            words = html_lib.unescape(fact["text"])[1:40]
+            assert text.count(words) <= 1, fact["id"]
 
 
 def test_defaults_show_charts_and_tables_for_every_chapter(executed):
@@ -106,9 +144,15 @@ def test_defaults_show_charts_and_tables_for_every_chapter(executed):
 
 
 def test_fixture_company_says_what_is_missing_in_one_line(executed):
-    auto = _html(executed[("auto", "fixture")])
-    assert auto.count('class="eb-missing"') == 1
-    assert "Northwind" in auto and 'data-kind="figure"' not in auto
+    """A chapter without data is its heading and one line: no section headings, no line per
+    missing section; a chapter with data shows no "no data" line for its empty sections."""
+    for name in ("auto", "infrastructure"):
+        html = _html(executed[(name, "fixture")])
+        assert html.count('class="eb-missing"') == 1, name
+        assert "Northwind" in html and 'data-kind="figure"' not in html
+        assert 'class="eb-section"' not in html, name
+    for name in ("revenue", "segments"):
+        assert 'class="eb-missing"' not in _html(executed[(name, "fixture")]), name
     segments = _html(executed[("segments", "fixture")])
     assert "Cloud services" in segments and "Generative AI" not in segments
 

@@ -101,19 +101,17 @@ def test_external_resource_fails(tmp_path):
 
 
 @needs_poppler
-def test_run_metadata_table_is_not_split_across_pages(tmp_path):
-    """A short two-column appendix table near a page's foot moves whole to the next page."""
+def test_sources_table_is_not_split_across_pages(tmp_path):
+    """The short sources table near a page's foot moves whole to the next page."""
     from pathlib import Path
 
+    from earnings_brief import dataset
     from earnings_brief.chapters import appendix
 
     css = Path(appendix.blocks.__file__).with_name("assets") / "brief.css"
     style = css.read_text(encoding="utf-8")
-    run = {f"field_{i}": f"value {i}" for i in range(12)}
-    table = appendix._pairs_table(
-        "appendix-run-table", "How this edition was built", "Field", run, "en"
-    )
-    filler = '<div style="height: 228mm"></div>'
+    table = appendix.sources_table(dataset.load("sensetime", "FY2024"))
+    filler = '<div style="height: 235mm"></div>'
     html = (
         f'<html lang="en"><head><meta charset="utf-8"><style>{style}</style></head><body>'
         f'<main class="eb-brief"><div class="eb-appendix">{filler}{table}</div></main>'
@@ -122,8 +120,8 @@ def test_run_metadata_table_is_not_split_across_pages(tmp_path):
     path = tmp_path / "t.pdf"
     render_pdf(html, path)
     pages = [_text(path, p) for p in range(1, len(pypdf.PdfReader(path).pages) + 1)]
-    first = next(i for i, text in enumerate(pages) if "Field 0" in text)
-    assert "Field 11" in pages[first] and "How this edition was built" in pages[first]
+    first = next(i for i, text in enumerate(pages) if "Sources, each described once" in text)
+    assert "Publisher" in pages[first] and "Chinese" in pages[first] and "Source:" in pages[first]
 
 
 def test_for_print_puts_each_charts_text_variant_in_src_whatever_the_attribute_order():

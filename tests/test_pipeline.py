@@ -1,7 +1,10 @@
 import json
 import pickle
 import shutil
+import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from run_fixtures import FAIL, OK, set_default
@@ -182,12 +185,60 @@ def test_only_kernel_start_failures_are_retried(tmp_path):
     assert outcome.status == "failed" and outcome.attempts == 1
 
 
-def test_kernels_use_ipc_sockets_with_a_path_each():
+def test_kernels_use_ipc_sockets_with_a_path_each(tmp_path):
     """Parallel kernels over TCP could pick the same port ("Address already in use")."""
-    import tempfile
-
-    manager = pipeline.ipc_kernel_manager()
+    manager = pipeline.ipc_kernel_manager(str(tmp_path))
     first, second = manager(), manager()
     assert first.transport == second.transport == "ipc"
     assert first.ip != second.ip
-    assert all(m.ip.startswith(tempfile.gettempdir()) for m in (first, second))
+    assert all(m.ip.startswith(str(tmp_path)) for m in (first, second))
+    assert all(Path(m.connection_file).parent == tmp_path for m in (first, second))
+
+
+def _kernel_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def test_kernel_files_live_in_the_run_folder_and_are_removed(tmp_path, monkeypatch):
+    """The connection file holds the kernel's HMAC key: never in the shared temporary folder."""
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    nb = tmp_path / "slow.ipynb"
+    shutil.copy(OK, nb)
+    set_default(nb, "delay", 3.0)
+    (job,) = jobs(tmp_path, {"revenue": nb})
+    kernels = pipeline.kernel_dir(job.output)
+    seen: list[str] = []
+    with ThreadPoolExecutor(1) as caller, ThreadPoolExecutor(1) as worker:
+        future = caller.submit(pipeline.run, [job], worker)
+        while not future.done():
+            seen = _kernel_files(kernels) or seen
+            time.sleep(0.1)
+    assert future.result()[0].status == "executed"
+    assert any(n.startswith("kernel-") and n.endswith(".json") for n in seen), seen
+    assert sum(n.startswith("k-") for n in seen) == 5, seen  # shell, iopub, stdin, control, hb
+    assert not kernels.exists() and list(private_tmp.iterdir()) == []
+
+
+def test_a_long_run_folder_gets_a_short_socket_link_that_goes_with_it(tmp_path):
+    deep = tmp_path / ("deep-" * 20)
+    deep.mkdir()
+    (job,) = jobs(deep, {"revenue": OK})
+    kernels = pipeline.kernel_dir(job.output)
+    base = pipeline.socket_base(kernels)
+    assert base != kernels and len(str(base)) + 21 <= pipeline.SOCKET_PATH_MAX
+    assert pipeline.execute(job).status == "executed"  # the kernel bound its sockets
+    pipeline.remove_kernel_dir(kernels)
+    assert not base.is_symlink() and not kernels.exists()
+
+
+def test_the_next_run_removes_what_a_killed_run_left(tmp_path):
+    runs = tmp_path / ("runs-" * 20)
+    left = [runs / run_id / pipeline.KERNELS for run_id in ("20250101T000000.00Z", "x")]
+    for folder in left:
+        base = pipeline.open_kernel_dir(folder)
+        (folder / "kernel-0123.json").write_text('{"key": "secret"}')
+    assert base.is_symlink()
+    assert pipeline.clean_kernels(runs) == sorted(left)
+    assert not any(f.exists() for f in left) and not base.is_symlink()

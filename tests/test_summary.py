@@ -54,9 +54,18 @@ def test_five_to_seven_number_led_takeaways(ds, frame):
     assert any("103.1%" in line and "Generative AI" in line for line in lines)
 
 
-def test_flags_link_to_the_appendix_check(ds, frame, checks):
-    flags = summary.flag_lines(checks, frame, ds)
-    assert len(flags) == (checks["status"] == "flag").sum() >= 1
+def test_the_bundled_dataset_has_no_flag(ds, frame, checks):
+    """The R&D sentence gives FY2024's rise and FY2023's own fall: no conflict, no flag."""
+    assert summary.flag_lines(checks, frame, ds) == []
+    assert "Every reconciliation check passed" in summary.render(ds, frame, checks, {})
+    assert "flag" not in set(checks["status"])
+
+
+def test_flags_link_to_the_appendix_check(conflicted):
+    frame = metrics.derive(conflicted)
+    checks = metrics.reconcile(conflicted, frame)
+    flags = summary.flag_lines(checks, frame, conflicted)
+    assert len(flags) == (checks["status"] == "flag").sum() == 1
     text, anchor = flags[0]
     assert "R&D" in text and "−13.7%" in text
     assert "+19.2%" in text and "−32.9 pp" in text  # the summary's one precision, signed growth

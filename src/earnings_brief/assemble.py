@@ -4,8 +4,9 @@ The recipe: read the executed notebooks (refusing any with an error output) → 
 order → build one nbformat notebook of code cells: the summary, the "what changed" section, each
 chapter's outputs, the outlook and the appendix → convert it once with nbconvert's HTMLExporter and
 the ``brief`` template (no inputs, prompts, markdown, streams or records) → number the figures and
-tables across the whole document → fill the table of contents from the chapter and section
-headings → check that nothing in it would reach the network.
+tables across the whole document → give each table a ``<caption>`` → keep heading levels without
+skips → mark every run of Chinese text ``lang="zh-Hant"`` → fill the table of contents from the
+chapter and section headings → check that nothing in it would reach the network.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import __version__, metrics
+from . import metrics
 from .chapters import appendix, outlook, summary
 from .dataset import Dataset
 from .errors import BriefError
@@ -74,7 +75,10 @@ def assemble_html(
     title = t("brief.title", lang, company=company.name_en, period=dataset.period.label)
     document = convert(merged, title=title, lang=lang)
     document = number_blocks(document, lang)
+    document = caption_tables(document)
     document = unique_ids(document)
+    document = level_headings(document)
+    document = mark_chinese(document)
     document = fill_contents(document)
     check_offline(document)
     return document
@@ -152,7 +156,6 @@ def convert(nb: nbformat.NotebookNode, *, title: str, lang: str) -> str:
         "brief": {
             "title": title,
             "lang": lang,
-            "version": __version__,
             "css": CSS.read_text(encoding="utf-8"),
         }
     }
@@ -190,6 +193,29 @@ def number_blocks(document: str, lang: str = "en") -> str:
     return _FIGURE_OR_LABEL.sub(fill, document)
 
 
+_TABLE_BLOCK = re.compile(r'<figure\b[^>]*\bdata-kind="table"[^>]*>.*?</figure>', re.DOTALL)
+_BLOCK_NAME = re.compile(
+    r'<span class="eb-label">(.*?)</span>\s*<span class="eb-title">(.*?)</span>', re.DOTALL
+)
+_TABLE_OPEN = re.compile(r"<table\b[^>]*>")
+
+
+def caption_tables(document: str) -> str:
+    """Give each block's table a ``<caption>`` ("Table 3 Title"), which screen readers announce
+    with the table; it is visually hidden because the figcaption above already shows it."""
+
+    def caption(match: re.Match) -> str:
+        text = match.group(0)
+        name = _BLOCK_NAME.search(text)
+        if name is None or "<caption" in text:
+            return text
+        words = f"{name.group(1)} {name.group(2)}".strip()
+        tag = f'<caption class="eb-visually-hidden">{words}</caption>'
+        return _TABLE_OPEN.sub(lambda m: m.group(0) + tag, text)
+
+    return _TABLE_BLOCK.sub(caption, document)
+
+
 _ID_ATTR = re.compile(r'(<[a-zA-Z][^>]*?\sid=")([^"]*)(")')
 
 
@@ -208,6 +234,87 @@ def unique_ids(document: str) -> str:
         return match.group(1) + new + match.group(3)
 
     return _ID_ATTR.sub(rename, document)
+
+
+_ANY_HEADING = re.compile(r"<h([1-6])\b([^>]*)>(.*?)</h\1>", re.DOTALL)
+
+
+def level_headings(document: str) -> str:
+    """Lift any heading that skips a level (h4s under an h2 become h3s), so a screen reader's
+    outline has no holes whatever level a chapter's code chose; siblings stay siblings."""
+    open_: list[tuple[int, int]] = []  # (written level, level given) of the enclosing headings
+
+    def lift(match: re.Match) -> str:
+        written = int(match.group(1))
+        while open_ and open_[-1][0] >= written:
+            open_.pop()
+        level = min(written, (open_[-1][1] if open_ else 0) + 1)
+        open_.append((written, level))
+        return f"<h{level}{match.group(2)}>{match.group(3)}</h{level}>"
+
+    return _ANY_HEADING.sub(lift, document)
+
+
+# Han, kana, bopomofo, CJK punctuation, full-width forms and the supplementary Han planes.
+CJK = (
+    "\u2e80-\u2fff\u3000-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\uff00-\uffef\U00020000-\U0002fa1f"
+)
+_HAS_CJK = re.compile(f"[{CJK}]")
+CJK_LANG = "zh-Hant"
+# A run is a word holding Chinese ("研發支出41.31億元", "鈦媒體AGI"): numbers and Latin letters
+# written inside it belong to it; the punctuation around it belongs to the English sentence.
+# Character references ("&amp;") are matched first so that a run never starts inside one.
+_RUN = re.compile(rf"&#?\w+;|[^\s<>&]*[{CJK}][^\s<>&]*")
+_EDGE = "()[],.;:!?'\""
+_TOKEN = re.compile(r"(<!--.*?-->|<[^>]*>)", re.DOTALL)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>")
+_LANG = re.compile(r"""\blang\s*=\s*["']?([^"'\s>]+)""")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+RAW_TEXT = {"style", "script", "title", "textarea"}
+
+
+def _wrap_runs(text: str) -> str:
+    def wrap(match: re.Match) -> str:
+        run = match.group(0)
+        core = run.strip(_EDGE)
+        if run.startswith("&") or not _HAS_CJK.search(core):
+            return run
+        start = run.index(core)
+        return f'{run[:start]}<span lang="{CJK_LANG}">{core}</span>{run[start + len(core) :]}'
+
+    return _RUN.sub(wrap, text)
+
+
+def mark_chinese(document: str) -> str:
+    """Wrap each run of Chinese in the body's text in ``<span lang="zh-Hant">`` unless an
+    enclosing element already says it is Chinese: the one place every string passes, whichever
+    module escaped it. Tags, attributes (alt text), styles and the head are left as they are."""
+    parts = _TOKEN.split(document)
+    stack: list[tuple[str, str]] = []  # (element, its language or the inherited one)
+    raw = None
+    in_body = False
+    for i, part in enumerate(parts):
+        if i % 2:  # a tag or a comment
+            tag = _TAG.match(part)
+            if not tag:
+                continue
+            closing, name = tag.group(1), tag.group(2).lower()
+            if raw:
+                raw = None if closing and name == raw else raw
+                continue
+            in_body = in_body or name == "body"
+            if closing:
+                while stack and stack.pop()[0] != name:
+                    pass
+            elif name in RAW_TEXT:
+                raw = name
+            elif name not in VOID and not tag.group(3).rstrip().endswith("/"):
+                own = _LANG.search(tag.group(3))
+                stack.append((name, own.group(1) if own else (stack[-1][1] if stack else "")))
+        elif in_body and not raw and not (stack and stack[-1][1].lower().startswith("zh")):
+            parts[i] = _wrap_runs(part)
+    return "".join(parts)
 
 
 _HEADING = re.compile(r"<(h2|h3)\b([^>]*)>(.*?)</\1>", re.DOTALL)

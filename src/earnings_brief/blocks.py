@@ -92,24 +92,49 @@ def block(
     *,
     note: str = "",
     lang: str = "en",
+    analysis: str = "",
 ) -> str:
     """One numbered figure or table. ``body`` is trusted HTML (an <img> or a <table> built here);
-    ``title``, ``subtitle``, ``note`` and ``source`` are plain text and get escaped."""
+    ``title``, ``subtitle``, ``note`` and ``source`` are plain text and get escaped.
+
+    ``analysis`` marks what the brief computes beyond the source (a sensitivity, a scenario): the
+    caption carries the "Analysis" label and, instead of a Source line that would attribute it to
+    the source, one line says it is the brief's own, with ``analysis`` (its inputs, cited, and its
+    assumptions)."""
     if kind not in KINDS:
         raise ValueError(f"block kind must be one of {KINDS}, not {kind!r}")
     esc = html.escape
+    label = (
+        f'<span class="eb-analysis-label">{esc(t("blocks.analysis_label", lang))}</span> '
+        if analysis
+        else ""
+    )
+    if kind == "figure":
+        body = alt_with_measure(body, title, subtitle)
     parts = [
         f'<figure class="eb-block" data-kind="{kind}" id="{esc(slug(block_id))}">',
-        f'<figcaption class="eb-caption"><span class="eb-label"></span> '
+        f'<figcaption class="eb-caption"><span class="eb-label"></span> {label}'
         f'<span class="eb-title">{esc(title)}</span> '
         f'<span class="eb-subtitle">{esc(subtitle)}</span></figcaption>',
         body,
     ]
     if note:
         parts.append(f'<p class="eb-note">{esc(note)}</p>')
-    parts.append(f'<p class="eb-source">{esc(t("blocks.source", lang, text=source))}</p>')
+    if analysis:
+        parts.append(f'<p class="eb-analysis">{esc(t("blocks.analysis", lang, text=analysis))}</p>')
+    else:
+        parts.append(f'<p class="eb-source">{esc(t("blocks.source", lang, text=source))}</p>')
     parts.append("</figure>")
     return "\n".join(parts)
+
+
+def alt_with_measure(body: str, title: str, subtitle: str) -> str:
+    """A chart's alt text that starts with the block's title gets the subtitle (the measure and
+    unit) after it, so the values charts.img lists after the title can be read."""
+    if not subtitle:
+        return body
+    start = f'alt="{html.escape(title)}'
+    return body.replace(start, f"{start} ({html.escape(subtitle)})", 1)
 
 
 def chapter(name: str, text: str) -> str:

@@ -7,6 +7,7 @@ neither pandas nor papermill, so a scheduled no-change run takes well under a se
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import signal
@@ -14,13 +15,13 @@ import socket
 import subprocess
 import time
 import traceback
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from . import changes, history, lock, pipeline, publish
-from .errors import BriefError, ParameterError
+from .errors import BriefError, ParameterError, storage_failure
 from .params import NOTEBOOKS
 
 DEFAULT_KEEP = 10
@@ -88,37 +89,29 @@ def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=Non
     ``executor`` is any concurrent.futures.Executor (default: a local process pool);
     ``assemble`` and ``render_pdf`` default to earnings_brief.assemble and earnings_brief.pdf.
     """
-    brief_dir = Path(options.out).resolve() / options.company / options.period
     started = time.perf_counter()
-    with (
-        _sigterm_as_interrupt(),
-        lock.acquire(
-            brief_dir / ".lock",
-            timeout=options.lock_timeout,
-            on_wait=lambda info: echo(f"waiting for the lock held by {lock.describe(info)}"),
-            on_stale=lambda info: echo(f"recovered a stale lock left by {_left_by(info)}"),
-        ),
-    ):
+    checked = validate(options)  # before anything touches the disk
+    brief_dir = checked.brief_dir
+    with _sigterm_as_interrupt(), _storage_errors(), _locked(brief_dir, options, started, echo):
         run_id, run_dir = history.new_run(brief_dir)
         log = RunLog(run_dir / LOG, echo)
-        log(f"run {run_id}: {options.company} {options.period} → {brief_dir}", console=False)
+        log(
+            f"run {run_id} on {socket.gethostname()}: "
+            f"{options.company} {options.period} → {brief_dir}",
+            console=False,
+        )  # the host is recorded here and not in the brief
         try:
-            result = _build(
-                options, brief_dir, run_id, run_dir, log, executor, assemble, render_pdf
-            )
+            result = _build(options, checked, run_id, run_dir, log, executor, assemble, render_pdf)
         except KeyboardInterrupt:
             _record(run_dir, started, "interrupted")
             log("interrupted: kernels stopped, the published brief is unchanged", console=False)
             raise Interrupted("interrupted; the published brief is unchanged") from None
-        except BriefError as err:
-            _record(run_dir, started, f"failed ({err.exit_code})", error=err.one_line())
-            log(f"failed: {err.one_line()}", console=False)
-            raise
-        except Exception as err:  # a bug: record it, then let the traceback show
-            _record(run_dir, started, "failed (bug)", error=f"{type(err).__name__}: {err}")
-            log(traceback.format_exc().rstrip(), console=False)
+        except Exception as err:
+            _failed(run_dir, started, log, err)
             raise
         finally:
+            # Last, so that a kernel still starting when its run was killed has gone too.
+            pipeline.clean_kernels(brief_dir / history.RUNS)
             history.prune(brief_dir, options.keep, current=run_dir)
         log(f"total {time.perf_counter() - started:.2f} s")
         return result
@@ -127,21 +120,61 @@ def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=Non
 def up_to_date(options: BuildOptions) -> bool:
     """Whether ``build`` would find the brief up to date (a hint: no lock is taken). Bad input
     counts as not up to date, so that the build itself reports it."""
-    brief_dir = Path(options.out).resolve() / options.company / options.period
     try:
-        data_dir = _data_dir(options)
-        inputs = _inputs(options, data_dir, _parameters(options, data_dir))
+        checked = validate(options)
     except BriefError:
         return False
-    published = pipeline.read_manifest(brief_dir / publish.MANIFEST)
-    return not options.force and _up_to_date(inputs, published, brief_dir)
+    published = pipeline.read_manifest(checked.brief_dir / publish.MANIFEST)
+    return not options.force and _up_to_date(checked.inputs, published, checked.brief_dir)
 
 
-def _build(options, brief_dir, run_id, run_dir, log, executor, assemble, render_pdf):
+@contextmanager
+def _locked(brief_dir: Path, options: BuildOptions, started: float, echo):
+    """Hold the brief's lock; a run that gives up waiting still appears in the history."""
+    waiting = lock.acquire(
+        brief_dir / ".lock",
+        timeout=options.lock_timeout,
+        on_wait=lambda info: echo(f"waiting for the lock held by {lock.describe(info)}"),
+        on_stale=lambda info: echo(f"recovered a stale lock left by {_left_by(info)}"),
+    )
+    with ExitStack() as held:
+        try:
+            held.enter_context(waiting)
+        except lock.LockHeld as err:
+            gave_up = history.new_run(brief_dir)[1]
+            _record(gave_up, started, "gave up on lock (4)", error=err.one_line())
+            raise
+        yield
+
+
+def _failed(run_dir: Path, started: float, log: RunLog, err: Exception) -> None:
+    """Record a failure in the run's folder, as far as the disk still lets us."""
+    failure = err if isinstance(err, BriefError) else storage_failure(err)
+    with suppress(OSError):
+        if failure is None:  # a bug: record it, then let the traceback show
+            _record(run_dir, started, "failed (bug)", error=f"{type(err).__name__}: {err}")
+            log(traceback.format_exc().rstrip(), console=False)
+        else:
+            _record(run_dir, started, f"failed ({failure.exit_code})", error=failure.one_line())
+            log(f"failed: {failure.one_line()}", console=False)
+
+
+@contextmanager
+def _storage_errors():
+    """A full or read-only disk is the machine's state, not a bug: one line and exit 6."""
+    try:
+        yield
+    except OSError as err:
+        failure = storage_failure(err)
+        if failure is None:
+            raise
+        raise failure from None
+
+
+def _build(options, checked, run_id, run_dir, log, executor, assemble, render_pdf):
     started = time.perf_counter()
-    data_dir = _data_dir(options)
-    parameters = _parameters(options, data_dir)
-    inputs = _inputs(options, data_dir, parameters)
+    brief_dir, data_dir = checked.brief_dir, checked.data_dir
+    parameters, inputs = checked.parameters, checked.inputs
     published = pipeline.read_manifest(brief_dir / publish.MANIFEST)
     if not options.force and _up_to_date(inputs, published, brief_dir):
         edition = published.get("edition")
@@ -176,7 +209,8 @@ def _build(options, brief_dir, run_id, run_dir, log, executor, assemble, render_
 
     meta = _run_meta(run_id, inputs, record, previous)
     staging = run_dir / "staging"
-    _assemble(run_dir, staging, ds, parameters, meta, diff, options, log, assemble, render_pdf)
+    shown = _reproducible(meta)
+    _assemble(run_dir, staging, ds, parameters, shown, diff, options, log, assemble, render_pdf)
     timings["total"] = round(time.perf_counter() - started, 2)
     manifest = pipeline.manifest(
         inputs, record, company=options.company, period=options.period,
@@ -196,12 +230,75 @@ def _build(options, brief_dir, run_id, run_dir, log, executor, assemble, render_
     return BuildResult("built", brief_dir, run_dir, executed, reused, diff)
 
 
-def _data_dir(options: BuildOptions) -> Path:
-    if options.data_dir:
-        return Path(options.data_dir).expanduser().resolve()
-    from .dataset import default_data_dir
+@dataclass(frozen=True)
+class Checked:
+    """What validation found: where the brief goes, the data, the parameters and their hashes."""
 
-    return default_data_dir()
+    brief_dir: Path
+    data_dir: Path
+    parameters: dict
+    inputs: pipeline.Inputs
+
+
+def validate(options: BuildOptions) -> Checked:
+    """Check names, folders, options and parameters; read files, write none (docs/operations.md).
+
+    A run rejected here takes no lock, creates no folder and prunes nothing.
+    """
+    from .dataset import locate
+
+    data_dir = locate(options.company, options.period, options.data_dir)
+    _check_options(options)
+    out = Path(options.out).expanduser().resolve()
+    brief_dir = out / options.company / options.period
+    _check_out(out, brief_dir, data_dir)
+    parameters = _parameters(options, data_dir)
+    inputs = _inputs(options, data_dir, parameters)
+    return Checked(brief_dir, data_dir, parameters, inputs)
+
+
+def _check_options(options: BuildOptions) -> None:
+    from . import i18n
+
+    if options.language not in i18n.languages():
+        raise ParameterError(
+            f"unknown language '{options.language}'",
+            field="language",
+            expected="one of " + ", ".join(i18n.languages()),
+        )
+    jobs = 1 if options.jobs is None else options.jobs
+    limits = {
+        "timeout": (options.timeout > 0, "a number of seconds above 0"),
+        "lock_timeout": (options.lock_timeout >= 0, "a number of seconds, 0 or more"),
+        "retries": (options.retries >= 0, "a whole number, 0 or more"),
+        "keep": (options.keep >= 1, "a whole number, 1 or more"),
+        "jobs": (jobs >= 1, "a whole number, 1 or more"),
+    }
+    for name, (ok, expected) in limits.items():
+        value = getattr(options, name)
+        if not ok or not math.isfinite(value or 0):
+            flag = f"--{name.replace('_', '-')}"
+            raise ParameterError(f"{value} is out of range", field=flag, expected=expected)
+
+
+def _check_out(out: Path, brief_dir: Path, data_dir: Path) -> None:
+    """The output folder is a folder (or can become one) and stays apart from the data."""
+    if out == data_dir or _inside(out, data_dir) or _inside(data_dir, brief_dir):
+        raise ParameterError(
+            "the output folder overlaps the data directory",
+            file=out,
+            field="--out",
+            expected=f"a folder outside {data_dir}",
+        )
+    existing = next(p for p in (brief_dir, *brief_dir.parents) if p.exists())
+    if not existing.is_dir():
+        raise ParameterError(
+            "not a folder", file=existing, field="--out", expected="a folder or a new path"
+        )
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return folder in path.parents
 
 
 def _parameters(options: BuildOptions, data_dir: Path) -> dict:
@@ -222,10 +319,6 @@ def _inputs(options: BuildOptions, data_dir: Path, parameters: dict) -> pipeline
     from . import params
     from .dataset import dataset_files
 
-    if not (data_dir / options.company / options.period).is_dir():
-        from .dataset import load
-
-        load(options.company, options.period, data_dir)  # raises the DataError that lists choices
     notebooks = {n: Path(options.notebooks_dir).resolve() / f"{n}.ipynb" for n in NOTEBOOKS}
     for path in notebooks.values():
         if not path.is_file():
@@ -257,6 +350,8 @@ def _execute(options, inputs, names, published, run_dir, log, executor):
         jobs, executor, slots=options.jobs, on_event=_progress(log), log_path=run_dir / LOG
     )
     failed = [o for o in outcomes if o.status == "failed"]
+    if failed and failed[0].errno:  # a full disk, say, is not the notebook's fault
+        raise storage_failure(OSError(failed[0].errno, "", failed[0].output))
     if failed:
         kept = ", ".join(str(Path(o.output)) for o in failed)
         log(f"failed notebook kept: {kept}", console=False)
@@ -312,6 +407,8 @@ def _assemble(run_dir, staging, ds, parameters, meta, diff, options, log, assemb
         log(f"rendered brief.pdf in {time.perf_counter() - started:.1f} s")
     except Exception as err:
         log(traceback.format_exc().rstrip(), console=False)
+        if storage_failure(err):
+            raise  # a full disk is not the assembler's fault: exit 6, not 5
         text = err.one_line() if isinstance(err, BriefError) else f"{type(err).__name__}: {err}"
         raise AssemblyError(f"assembly failed, nothing published: {text}") from None
 
@@ -330,6 +427,15 @@ def _run_meta(run_id: str, inputs: pipeline.Inputs, record: dict, previous: Path
         "versions": inputs.versions,
         "notebooks": record,
     }
+
+
+# What differs between two runs of the same inputs; the manifest and the run log keep it, the
+# brief does not, so that the same inputs give byte-identical documents.
+RUN_ONLY = ("run_id", "edition", "previous_edition", "generated_at", "host", "notebooks")
+
+
+def _reproducible(meta: dict) -> dict:
+    return {k: v for k, v in meta.items() if k not in RUN_ONLY}
 
 
 def _code_version() -> str:

@@ -15,6 +15,7 @@ import base64
 import glob
 import html
 import io
+import weakref
 from collections.abc import Iterable
 
 import matplotlib
@@ -46,6 +47,13 @@ DERIVED_HATCH = "////"
 WIDTH = 6.4  # inches; the HTML column and the A4 text block both fit it
 
 _theme_applied = False
+# What each chart shows, in words, for its alt text: a screen reader gets the values, not only the
+# title. Filled by each chart function, read (and dropped) by ``img``.
+_VALUES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _describe(fig: plt.Figure, items: Iterable[str]) -> None:
+    _VALUES[fig] = "; ".join(str(item) for item in items if str(item).strip())
 
 
 def _font_known(family: str) -> bool:
@@ -105,6 +113,8 @@ def apply_theme() -> None:
             "svg.fonttype": "path",
             "svg.hashsalt": "earnings-brief",
             "axes.unicode_minus": True,
+            # Labels come from data files: '$' is a dollar sign, never the start of TeX math.
+            "text.parse_math": False,
         },
     )
     _theme_applied = True
@@ -213,6 +223,7 @@ def bars(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
     ax.spines["left"].set_visible(False)
     ax.axvline(0, color=MUTED, lw=0.8)
     _legend(ax, frame, derived_label)
+    _describe(fig, (f"{r.label} {r.text}" for r in frame.itertuples()))
     return fig
 
 
@@ -260,7 +271,16 @@ def compare(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
     ax.set_xlim(-0.6 - pad, len(groups) - 0.4 + pad)
     _hide_value_axis(ax, "y")
     _legend(ax, frame, derived_label)
+    _describe(fig, _grouped(frame, "group", "series", "text"))
     return fig
+
+
+def _grouped(frame: pd.DataFrame, outer: str, inner: str, text: str) -> list[str]:
+    """'Generative AI: FY2023 1.18, FY2024 2.40' for each value of ``outer``, in order."""
+    return [
+        f"{key}: " + ", ".join(f"{getattr(r, inner)} {getattr(r, text)}" for r in part.itertuples())
+        for key, part in frame.groupby(outer, sort=False)
+    ]
 
 
 def mix(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
@@ -297,6 +317,7 @@ def mix(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
     _legend(ax, frame, derived_label, list(handles.values()))
     for i, small in enumerate(outside):
         _labels_below(ax, i + MIX_BAR / 2, small)
+    _describe(fig, _grouped(frame, "period", "segment", "text"))
     return fig
 
 
@@ -351,6 +372,7 @@ def bridge(frame: pd.DataFrame, *, derived_label: str = "") -> plt.Figure:
     ax.set_ylim(0, top * 1.15)
     _hide_value_axis(ax, "y")
     _legend(ax, frame, derived_label)
+    _describe(fig, (f"{r.label} {r.text}" for r in frame.itertuples()))
     return fig
 
 
@@ -378,6 +400,7 @@ def ranges(frame: pd.DataFrame, *, axis_label: str = "", derived_label: str = ""
     ax.grid(axis="x", color="#E5E5E5", lw=0.6)
     ax.set_axisbelow(True)
     _legend(ax, frame, derived_label)
+    _describe(fig, (f"{r.label} {r.text}" for r in frame.itertuples()))
     return fig
 
 
@@ -479,6 +502,13 @@ def timeline(
         if status in set(frame["status"])
     ]
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.01), ncols=len(handles) or 1)
+    _describe(
+        fig,
+        (
+            f"{r.label} {r.text} ({status_labels.get(r.status, r.status)})"
+            for r in frame.itertuples()
+        ),
+    )
     return fig
 
 
@@ -537,6 +567,7 @@ def sensitivity(
     if derived_label and (lines["basis"] == "derived").any():
         handles.append(plt.Line2D([], [], color=MUTED, ls="--", label=derived_label))
     ax.legend(handles=handles, loc="upper left", frameon=False)
+    _describe(fig, [*dict.fromkeys(lines["series"]), *points["text"]])
     return fig
 
 
@@ -562,12 +593,15 @@ def svg(fig: plt.Figure, *, text_as_paths: bool = True) -> bytes:
 
 
 def img(fig: plt.Figure, alt: str) -> str:
-    """An ``<img>`` carrying the chart twice, as base64 SVG; closes the figure.
+    """An ``<img>`` carrying the chart twice, as base64 SVG; closes the figure. The alt text is
+    ``alt`` (the block's title) followed by the values the chart draws.
 
     ``src`` draws its text as paths, so the HTML needs no font wherever it is opened.
     ``data-print-src`` keeps the text as text in the pinned fonts: the PDF renderer uses it, which
     is about four times faster in WeasyPrint and leaves the chart's words selectable in the PDF.
     """
+    values = _VALUES.pop(fig, "")
+    alt = f"{alt}: {values}" if values else alt
     try:
         screen, paper = (
             base64.b64encode(_save_svg(fig, mode)).decode("ascii") for mode in (True, False)

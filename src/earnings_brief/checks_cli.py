@@ -16,14 +16,15 @@ _KIND = {
     "segment_sum": "total = sum of segments",
     "growth": "growth = now / prior - 1",
     "claim": "claim",
+    "conflict": "second statement contradicts the first",
 }
 
 
 def _fmt(value: float | None, dimension: str, currency: str, *, signed: bool = False) -> str:
-    if value is None:
+    if value is None or value != value:
         return "–"
     sign = "+" if signed else ""
-    if dimension == "ratio":
+    if dimension in ("ratio", "points"):
         return f"{value * 100:{sign},.2f}{' pp' if signed else '%'}"
     if dimension == "money":
         return f"{currency} {value / 1e6:{sign},.1f} m"
@@ -42,22 +43,24 @@ def _plural(count: int, noun: str) -> str:
 def _row(check: dict, frame, currency: str) -> list[str]:
     dim = _dimension(frame, check["metric"])
     name = dataset.figure_label(check["metric"], check["segment"], check["item"], check["period"])
+    stated = _fmt(check["stated"], dim, currency)
+    if check["basis"] == "derived":
+        stated += " (derived)"  # a value the other figures imply is never called stated
     if check["kind"] == "claim":
         what = f"claim: {check['note']}"
+        reference = check["right"].rsplit(" ", 1)[0]
+        right = _fmt(check["right_value"], _dimension(frame, reference.split("[")[0]), currency)
+        other = f"{check['relation']} {reference} {right}"
         diff = "holds" if check["status"] == "pass" else "does not hold"
     else:
         what = _KIND[check["kind"]]
         if check["id"].endswith("-conflicting"):
             what += " (conflicting statement)"
+        if len(check["missing"]):
+            what += " (no figure for " + ", ".join(check["missing"]) + ")"
+        other = _fmt(check["recomputed"], dim, currency)
         diff = _fmt(check["difference"], dim, currency, signed=True)
-    return [
-        check["status"].upper(),
-        name,
-        what,
-        _fmt(check["stated"], dim, currency),
-        _fmt(check["recomputed"], dim, currency),
-        diff,
-    ]
+    return [check["status"].upper(), name, what, stated, other, diff]
 
 
 def _table(rows: list[list[str]], right: set[int]) -> list[str]:
@@ -76,7 +79,7 @@ def report(ds: dataset.Dataset) -> tuple[str, int]:
     frame = metrics.derive(ds)
     checks = metrics.reconcile(ds, frame)
     derived = int((frame["basis"] == "derived").sum())
-    rows = [["status", "figure", "check", "stated", "recomputed", "difference"]]
+    rows = [["status", "figure", "check", "value", "compared with", "difference"]]
     notes: dict[int, str] = {}
     for c in checks.to_dict("records"):
         rows.append(_row(c, frame, ds.company.currency))

@@ -1,8 +1,9 @@
 """The command line that make, cron and CI call: ``earnings-brief build|history|check``.
 
 Exit codes (docs/operations.md): 0 built or up to date, 2 data or parameter error, 3 notebook
-failure, 4 lock held, 5 assembly or PDF failure, 130 interrupted. Errors print one line, no
-traceback. Imports stay light here so that an up-to-date build returns quickly.
+failure, 4 lock held, 5 assembly or PDF failure, 6 a full or read-only disk, 130 interrupted.
+Errors print one line, no traceback. Imports stay light here so that an up-to-date build returns
+quickly.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import BriefError, ParameterError
+from .errors import BriefError, ParameterError, storage_failure
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     except BriefError as err:
         print(f"error: {err.one_line()}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:
+        failure = storage_failure(err)
+        if failure is None:
+            raise
+        print(f"error: {failure.one_line()}", file=sys.stderr)
+        return failure.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -166,7 +173,10 @@ def _build(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     from . import history
+    from .dataset import check_name
 
+    check_name("company", args.company)
+    check_name("period", args.period)
     runs = history.runs(Path(args.out).resolve() / args.company / args.period)
     print(json.dumps(runs, indent=1) if args.json else history.format_runs(runs))
     return 0

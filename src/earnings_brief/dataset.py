@@ -21,6 +21,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import catalog as metric_catalog
+from .catalog import Catalog
 from .errors import DataError
 from .units import parse_unit, rounding_half_width, to_base
 
@@ -67,12 +69,13 @@ FACT_KINDS = {
 }
 FACT_STATUSES = {"", "done", "expected"}
 RELATIONS = {">", "<", ">=", "<="}
-# Metrics that may be negative; every other amount, count or ratio cannot be.
-SIGNED_SUFFIXES = ("_growth", "_change", "_margin", "_profit", "_income", "_cash_flow")
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-_AS_OF = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
-_FACT_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?|-Q[1-4]|-H[12])?$")
+_AS_OF = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})(-(?P<day>\d{2}))?$")
+_FACT_DATE = re.compile(r"^(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2}))?|-Q[1-4]|-H[12])?$")
+_SOURCE_DATE = re.compile(r"^(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2}))?)?$")
+# A range as sources print it: '107-108' (low-high, each may carry a sign).
+_RANGE = re.compile(r"^(?P<lo>[+-]?[\d,]*\.?\d+)\s*[-–~]\s*(?P<hi>[+-]?[\d,]*\.?\d+)$")
 _REFERENCE = re.compile(
     r"^(?P<metric>[a-z][a-z0-9_]*)(\[(?P<segment>[a-z0-9_]*)(/(?P<item>[a-z0-9_]+))?\])?$"
 )
@@ -83,6 +86,7 @@ class Segment:
     key: str
     name_en: str
     name_zh: str = ""
+    renamed_to: str = ""  # the key this segment was renamed to in a later period
 
 
 @dataclass(frozen=True)
@@ -107,21 +111,23 @@ class Period:
     comparison: str
     results_date: date | None
     sources: tuple[str, ...]
+    revised: date | None = None  # when the data was last corrected; dates the edition stamp
 
 
 @dataclass(frozen=True)
 class Source:
     id: str
     publisher: str
-    title: str
-    description: str
-    language: str
-    date: str
-    company: str
-    covers: str
+    title: str = ""
+    description: str = ""
+    language: str = ""
+    date: str = ""
+    company: str = ""
+    covers: str = ""
     date_note: str = ""
     file: str = ""
     sha256: str = ""
+    url: str = ""
 
 
 @dataclass
@@ -136,12 +142,36 @@ class Dataset:
     facts: pd.DataFrame
     claims: pd.DataFrame
     files: list[Path]
+    catalog: Catalog = field(default_factory=metric_catalog.load)
 
     @property
     def segments(self) -> list[Segment]:
         """Segments with figures in this dataset, in the company's display order."""
         used = set(self.figures["segment"]) - {""}
         return [s for k, s in self.company.segments.items() if k in used]
+
+    def former_names(self, segment: str) -> list[str]:
+        """Keys this dataset's figures wrote for ``segment`` before it was renamed to it."""
+        if "segment_written" not in self.figures:
+            return []
+        rows = self.figures[self.figures["segment"] == segment]
+        return [k for k in dict.fromkeys(rows["segment_written"]) if k and k != segment]
+
+    def segment_name(self, segment: str, lang: str = "en") -> str:
+        """A segment's name; a renamed one names its former name too: 'Vision AI (formerly
+        Traditional AI)' when the comparison period used the old key."""
+        from .i18n import t
+
+        def name(key: str) -> str:
+            seg = self.company.segments.get(key)
+            if seg is None:
+                return key.replace("_", " ")
+            return seg.name_zh if lang.startswith("zh") and seg.name_zh else seg.name_en
+
+        former = [name(k) for k in self.former_names(segment)]
+        if not former:
+            return name(segment)
+        return t("narrative.renamed", lang, name=name(segment), former=", ".join(former))
 
 
 def default_data_dir() -> Path:
@@ -172,11 +202,56 @@ def dataset_files(company: str, period: str, data_dir: Path | str | None = None)
     """The files a dataset is made of, without parsing them (cheap: used for change detection)."""
     root = Path(data_dir) if data_dir else default_data_dir()
     folder = root / company / period
-    return [root / company / "company.toml", *sorted(p for p in folder.iterdir() if p.is_file())]
+    extension = [root / company / CATALOG_FILE] if (root / company / CATALOG_FILE).is_file() else []
+    return [
+        root / company / "company.toml",
+        *extension,
+        *sorted(p for p in folder.iterdir() if p.is_file()),
+    ]
 
 
 def load(company: str, period: str, data_dir: Path | str | None = None) -> Dataset:
     """Load and validate one dataset; raise DataError with file, line, field and expectation."""
+    root = locate(company, period, data_dir)
+    folder = root / company / period
+    comp = _company(root / company / "company.toml")
+    cat = metric_catalog.load(root / company / CATALOG_FILE)
+    per = _period(folder / "period.toml", period)
+    sources = _sources(folder / "sources.toml", per)
+    figures = _figures(folder / "figures.csv", comp, per, sources, cat)
+    facts = _facts(folder / "facts.csv", sources)
+    facts["topic"] = [_shown_segment(t, figures) for t in facts["topic"]]
+    claims = _claims(folder / "claims.csv", per, sources, figures)
+    files = [
+        root / company / "company.toml",
+        *cat.files[1:],
+        *(folder / n for n in _PERIOD_FILES if (folder / n).exists()),
+    ]
+    return Dataset(root, comp, per, sources, figures, facts, claims, files, cat)
+
+
+# A company or period is a folder name, never a path: no separator, no "..", no leading dot.
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+NAME_MAX = 64
+
+
+def check_name(kind: str, value: str) -> None:
+    """Refuse a company or period that is not a plain folder name (say ``../../victim``)."""
+    if not NAME.match(value) or ".." in value or len(value) > NAME_MAX:
+        raise DataError(
+            f"'{value}' is not a {kind} name",
+            field=kind,
+            expected=f"a folder name of letters, digits, '_', '-' or '.' (at most {NAME_MAX})",
+        )
+
+
+def locate(company: str, period: str, data_dir: Path | str | None = None) -> Path:
+    """The data directory, once it holds this company and period; reads nothing else.
+
+    The build calls this before it takes a lock or creates a folder, so bad names touch nothing.
+    """
+    check_name("company", company)
+    check_name("period", period)
     root = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
     if not root.is_dir():
         raise DataError(
@@ -199,20 +274,10 @@ def load(company: str, period: str, data_dir: Path | str | None = None) -> Datas
             field="period",
             expected=f"one of {_listing(known[company])}",
         )
-    folder = root / company / period
-    comp = _company(root / company / "company.toml")
-    per = _period(folder / "period.toml", period)
-    sources = _sources(folder / "sources.toml", per)
-    figures = _figures(folder / "figures.csv", comp, per, sources)
-    facts = _facts(folder / "facts.csv", sources)
-    claims = _claims(folder / "claims.csv", per, sources, figures)
-    files = [
-        root / company / "company.toml",
-        *(folder / n for n in _PERIOD_FILES if (folder / n).exists()),
-    ]
-    return Dataset(root, comp, per, sources, figures, facts, claims, files)
+    return root
 
 
+CATALOG_FILE = "catalog.toml"
 _PERIOD_FILES = ("period.toml", "sources.toml", "figures.csv", "facts.csv", "claims.csv")
 
 
@@ -225,7 +290,8 @@ def _toml(path: Path) -> dict:
     if not path.is_file():
         raise DataError("file not found", file=path, expected="a TOML file")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Notepad starts a UTF-8 file with a byte-order mark, which TOML does not allow.
+        table = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as err:
         line = re.search(r"line (\d+)", str(err))
         raise DataError(
@@ -233,6 +299,8 @@ def _toml(path: Path) -> dict:
         ) from None
     except UnicodeDecodeError:
         raise DataError("not UTF-8 text", file=path, expected="a UTF-8 encoded file") from None
+    _check_toml_text(table, path)
+    return table
 
 
 def _require(table: dict, key: str, path: Path, kind: type = str, where: str = ""):
@@ -270,9 +338,12 @@ def _company(path: Path) -> Company:
                     "not a table", file=path, field=f"{group}.{key}", expected="a table"
                 )
             name_en = _require(value, "name_en", path, str, f"{group}.{key}")
-            out[key] = Segment(key, name_en, str(value.get("name_zh", "")))
+            renamed = str(value.get("renamed_to", "")) if group == "segments" else ""
+            out[key] = Segment(key, name_en, str(value.get("name_zh", "")), renamed)
         return out
 
+    segments = named(segs, "segments")
+    _check_renames(path, segments)
     return Company(
         key=path.parent.name,
         name_en=_require(t, "name_en", path),
@@ -280,10 +351,47 @@ def _company(path: Path) -> Company:
         ticker=_require(t, "ticker", path),
         exchange=str(t.get("exchange", "")),
         currency=_require(t, "currency", path),
-        fiscal_year_end=str(t.get("fiscal_year_end", "12-31")),
-        segments=named(segs, "segments"),
+        fiscal_year_end=_fiscal_year_end(t, path),
+        segments=segments,
         brands=named(t.get("brands", {}), "brands"),
     )
+
+
+def _check_renames(path: Path, segments: dict[str, Segment]) -> None:
+    """Each ``renamed_to`` names another segment, and renames never go round in a circle."""
+    for key, seg in segments.items():
+        seen = {key}
+        target = seg.renamed_to
+        while target:
+            if target not in segments or target in seen:
+                why = "unknown segment" if target not in segments else "a circle of renames"
+                raise DataError(
+                    f"{why} '{target}'",
+                    file=path,
+                    field=f"segments.{key}.renamed_to",
+                    expected="the key of the segment it was renamed to, from this file",
+                )
+            seen.add(target)
+            target = segments[target].renamed_to
+
+
+def canonical_segments(company: Company, used_now: set[str]) -> dict[str, str]:
+    """Each segment key → the key a dataset shows it under: renamed segments are one segment,
+    shown under the name the current period uses (else the latest name)."""
+    out = {}
+    for key in company.segments:
+        chain = [key]
+        while company.segments[chain[-1]].renamed_to:
+            chain.append(company.segments[chain[-1]].renamed_to)
+        group = [k for k in company.segments if _latest(company, k) == chain[-1]]
+        out[key] = next((k for k in group if k in used_now), chain[-1])
+    return out
+
+
+def _latest(company: Company, key: str) -> str:
+    while company.segments[key].renamed_to:
+        key = company.segments[key].renamed_to
+    return key
 
 
 def _period(path: Path, label: str) -> Period:
@@ -298,11 +406,12 @@ def _period(path: Path, label: str) -> Period:
         raise DataError(
             "period ends before it starts", file=path, field="end", expected=f"a date after {start}"
         )
-    results = t.get("results_date")
-    if results is not None and not isinstance(results, date):
-        raise DataError(
-            "not a date", file=path, field="results_date", expected="a TOML date like 2025-03-26"
-        )
+    results, revised = t.get("results_date"), t.get("revised")
+    for name, value in (("results_date", results), ("revised", revised)):
+        if value is not None and not isinstance(value, date):
+            raise DataError(
+                "not a date", file=path, field=name, expected="a TOML date like 2025-03-26"
+            )
     sources = _require(t, "sources", path, list)
     return Period(
         written,
@@ -312,6 +421,7 @@ def _period(path: Path, label: str) -> Period:
         str(t.get("comparison", "")),
         results,
         tuple(sources),
+        revised,
     )
 
 
@@ -321,15 +431,7 @@ def _sources(path: Path, period: Period) -> dict[str, Source]:
     for sid, s in t.items():
         if not isinstance(s, dict):
             raise DataError("not a table", file=path, field=sid, expected=f"a [{sid}] table")
-        for key in ("publisher", "language", "company", "covers"):
-            _require(s, key, path, str, sid)
-        if not (s.get("title") or s.get("description")):
-            raise DataError(
-                "no title or description", file=path, field=f"{sid}.title", expected="either field"
-            )
-        out[sid] = Source(
-            sid, **{k: str(v) for k, v in s.items() if k in Source.__dataclass_fields__}
-        )
+        out[sid] = _source(path, sid, s)
     for sid in period.sources:
         if sid not in out:
             raise DataError(
@@ -339,6 +441,25 @@ def _sources(path: Path, period: Period) -> dict[str, Source]:
                 expected=f"one of {_listing(out)}",
             )
     return out
+
+
+def _source(path: Path, sid: str, table: dict) -> Source:
+    """One source: a publisher and a title or a description; everything else is optional."""
+    _require(table, "publisher", path, str, sid)
+    if table.get("date") and not real_date(str(table["date"]), _SOURCE_DATE):
+        raise DataError(
+            f"bad date '{table['date']}'",
+            file=path,
+            field=f"{sid}.date",
+            expected="empty or a real date as YYYY-MM-DD (put anything else in date_note)",
+        )
+    if not (table.get("title") or table.get("description")):
+        raise DataError(
+            "no title or description", file=path, field=f"{sid}.title", expected="either field"
+        )
+    known = {k: str(v) for k, v in table.items() if k in Source.__dataclass_fields__}
+    known.pop("id", None)
+    return Source(sid, **known)
 
 
 def _rows(
@@ -385,7 +506,10 @@ def _rows(
                 line=line,
                 expected="one value per column; quote text that holds a comma",
             )
-        rows.append((line, {k: v.strip() for k, v in zip(header, values, strict=True)}))
+        row = {k: v.strip() for k, v in zip(header, values, strict=True)}
+        for key, value in row.items():
+            check_text(value, key, path, line)
+        rows.append((line, row))
     return rows
 
 
@@ -400,10 +524,16 @@ def _check_source(value: str, sources: dict, path: Path, line: int) -> None:
         )
 
 
-def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.DataFrame:
+def _figures(
+    path: Path, company: Company, period: Period, sources: dict, cat: Catalog
+) -> pd.DataFrame:
     records, seen = [], {}
     periods = {period.label, period.comparison} - {""}
-    for line, r in _rows(path, FIGURE_COLUMNS):
+    rows = _rows(path, FIGURE_COLUMNS)
+    canonical = canonical_segments(
+        company, {r["segment"] for _, r in rows if r["period"] == period.label}
+    )
+    for line, r in rows:
         for key in ("metric", "period", "value", "unit", "source"):
             if not r[key]:
                 raise DataError("empty value", file=path, line=line, field=key, expected="a value")
@@ -415,6 +545,7 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
                 field="metric",
                 expected="lower_snake_case",
             )
+        _check_metric(r["metric"], cat, path, line)
         if r["segment"] and r["segment"] not in company.segments:
             raise DataError(
                 f"unknown segment '{r['segment']}'",
@@ -431,27 +562,19 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
                 field="period",
                 expected=f"one of {_listing(sorted(periods))}",
             )
-        try:
-            number = float(r["value"].replace(",", ""))
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise DataError(
-                f"'{r['value']}' is not a number",
-                file=path,
-                line=line,
-                field="value",
-                expected="a plain number such as 37.7, in the row's unit",
-            )
-        unit = parse_unit(r["unit"], file=path, line=line, currency=company.currency)
-        if number < 0 and not r["metric"].endswith(SIGNED_SUFFIXES):
-            raise DataError(
-                f"negative value {r['value']} for {r['metric']}",
-                file=path,
-                line=line,
-                field="value",
-                expected="a value of zero or more (record a loss as a positive *_loss figure)",
-            )
+        bounds = _range(r["value"], path, line)
+        if bounds is None:
+            number = parse_number(r["value"], file=path, line=line)
+        else:
+            number = sum(bounds) / 2
+        noun = cat.noun(r["metric"])
+        unit = parse_unit(r["unit"], file=path, line=line, currency=company.currency, noun=noun)
+        _check_unit(r["metric"], unit, cat, path, line)
+        for end in bounds or (number,):
+            _check_bounds(end, unit, r["metric"], path, line)
+        _check_sign(
+            r["metric"], r["value"], number if bounds is None else bounds[0], cat, path, line
+        )
         if r["qualifier"] not in QUALIFIERS:
             raise DataError(
                 f"unknown qualifier '{r['qualifier']}'",
@@ -460,18 +583,19 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
                 field="qualifier",
                 expected="empty or one of " + ", ".join(q for q in QUALIFIERS if q),
             )
-        if r["as_of"] and not _AS_OF.match(r["as_of"]):
+        if r["as_of"] and not real_date(r["as_of"], _AS_OF):
             raise DataError(
                 f"bad date '{r['as_of']}'",
                 file=path,
                 line=line,
                 field="as_of",
-                expected="YYYY-MM or YYYY-MM-DD",
+                expected="a real date as YYYY-MM or YYYY-MM-DD",
             )
         _check_source(r["source"], sources, path, line)
         # Only a 'conflicting' statement may repeat a figure; another qualifier does not make
         # a second figure.
-        key = (r["metric"], r["segment"], r["item"], r["period"], r["qualifier"] == "conflicting")
+        segment = canonical.get(r["segment"], r["segment"])
+        key = (r["metric"], segment, r["item"], r["period"], r["qualifier"] == "conflicting")
         if key in seen:
             raise DataError(
                 f"duplicate figure {figure_label(*key[:4])}",
@@ -482,11 +606,12 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
             )
         seen[key] = line
         value = to_base(number, unit)
-        half = rounding_half_width(r["value"], unit)
+        lo, hi, range_lo, range_hi = _interval(r["value"], bounds, unit)
         records.append(
             {
                 "metric": r["metric"],
-                "segment": r["segment"],
+                "segment": segment,
+                "segment_written": r["segment"],
                 "item": r["item"],
                 "period": r["period"],
                 "value": value,
@@ -499,8 +624,10 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
                 "basis": "reported",
                 "source": r["source"],
                 "note": r["note"],
-                "lo": value - half,
-                "hi": value + half,
+                "lo": lo,
+                "hi": hi,
+                "range_lo": range_lo,
+                "range_hi": range_hi,
                 "inputs": (),
                 "line": line,
             }
@@ -510,6 +637,92 @@ def _figures(path: Path, company: Company, period: Period, sources: dict) -> pd.
     import pandas as pd
 
     return pd.DataFrame.from_records(records)
+
+
+def _check_metric(metric: str, cat: Catalog, path: Path, line: int) -> None:
+    """A metric must be defined in the bundled catalog or the dataset's own catalog.toml."""
+    if metric in cat:
+        return
+    extension = path.parent.parent / CATALOG_FILE
+    raise DataError(
+        f"unknown metric '{metric}'",
+        file=path,
+        line=line,
+        field="metric",
+        expected=f"a metric the catalog defines; add [metrics.{metric}] to {extension}",
+    )
+
+
+def _check_unit(metric: str, unit, cat: Catalog, path: Path, line: int) -> None:
+    """Money is written in a currency and a count in its catalog noun."""
+    kind, noun = cat.kind(metric), cat.noun(metric)
+    if (
+        kind == "money"
+        and unit.dimension != "money"
+        or kind != "money"
+        and unit.dimension == "money"
+    ):
+        expected = "a currency unit such as 'RMB 100m'" if kind == "money" else f"a {kind} unit"
+        raise DataError(
+            f"unit '{unit.base}' does not fit {metric} (a {kind} figure)",
+            file=path,
+            line=line,
+            field="unit",
+            expected=expected,
+        )
+    if kind == "count" and unit.dimension == "count" and noun and unit.base != noun:
+        raise DataError(
+            f"unit '{unit.base}' is not the noun of {metric}",
+            file=path,
+            line=line,
+            field="unit",
+            expected=f"'{noun}' or '{noun} <scale>' (the catalog's noun_en for {metric})",
+        )
+
+
+def _check_sign(metric: str, written: str, low: float, cat: Catalog, path: Path, line: int):
+    """Only a signed metric (a profit, a change, EBITDA …) may be negative."""
+    if low >= 0 or cat.is_signed(metric):
+        return
+    negation = cat.negation(metric)
+    hint = f"; a negative {metric} is a positive {negation}" if negation else ""
+    raise DataError(
+        f"negative value {written} for {metric}",
+        file=path,
+        line=line,
+        field="value",
+        expected=f"a value of zero or more (the catalog does not mark {metric} signed{hint})",
+    )
+
+
+def _range(written: str, path: Path, line: int) -> tuple[float, float] | None:
+    """'107-108' → (107.0, 108.0); None for a single number. The low end comes first."""
+    m = _RANGE.match(written.strip())
+    if not m:
+        return None
+    lo, hi = (parse_number(m[k], file=path, line=line) for k in ("lo", "hi"))
+    if lo >= hi:
+        raise DataError(
+            f"range '{written}' does not rise",
+            file=path,
+            line=line,
+            field="value",
+            expected="low-high, e.g. 107-108",
+        )
+    return lo, hi
+
+
+def _interval(written: str, bounds, unit) -> tuple[float, float, float, float]:
+    """[lo, hi] in base units from the written rounding, and the range's ends (NaN if none)."""
+    if bounds is None:
+        number = float(written.replace(",", ""))
+        half = rounding_half_width(written, unit)
+        value = to_base(number, unit)
+        return value - half, value + half, math.nan, math.nan
+    m = _RANGE.match(written.strip())
+    ends = [to_base(b, unit) for b in bounds]
+    halves = [rounding_half_width(m[k], unit) for k in ("lo", "hi")]
+    return ends[0] - halves[0], ends[1] + halves[1], ends[0], ends[1]
 
 
 def _facts(path: Path, sources: dict) -> pd.DataFrame:
@@ -536,13 +749,13 @@ def _facts(path: Path, sources: dict) -> pd.DataFrame:
                 field="kind",
                 expected="one of " + ", ".join(sorted(FACT_KINDS)),
             )
-        if r["date"] and not _FACT_DATE.match(r["date"]):
+        if r["date"] and not real_date(r["date"], _FACT_DATE):
             raise DataError(
                 f"bad date '{r['date']}'",
                 file=path,
                 line=line,
                 field="date",
-                expected="YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Qn or YYYY-Hn",
+                expected="a real date as YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Qn or YYYY-Hn",
             )
         if r["status"] not in FACT_STATUSES:
             raise DataError(
@@ -575,6 +788,12 @@ def figure_label(metric: str, segment: str = "", item: str = "", period: str = "
     return f"{ref} {period}".strip()
 
 
+def _shown_segment(segment: str, figures: pd.DataFrame) -> str:
+    """The key the figures show a segment under, when a claim or fact names it by another."""
+    written = figures[figures["segment_written"] == segment]
+    return str(written["segment"].iloc[0]) if segment and len(written) else segment
+
+
 def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) -> pd.DataFrame:
     known = set(
         zip(figures["metric"], figures["segment"], figures["item"], figures["period"], strict=True)
@@ -590,6 +809,7 @@ def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) ->
                 expected="a unique id",
             )
         seen.add(r["id"])
+        written = dict(r)
         if r["relation"] not in RELATIONS:
             raise DataError(
                 f"unknown relation '{r['relation']}'",
@@ -608,9 +828,11 @@ def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) ->
                     field=side,
                     expected="metric, metric[segment] or metric[segment/item]",
                 )
+            ref = (ref[0], _shown_segment(ref[1], figures), ref[2])
+            r[side] = figure_label(*ref)  # a renamed segment under the key the figures use
             if (*ref, r["period"]) not in known:
                 raise DataError(
-                    f"no figure {r[side]} in {r['period']}",
+                    f"no figure {written[side]} in {r['period']}",
                     file=path,
                     line=line,
                     field=side,
@@ -621,3 +843,115 @@ def _claims(path: Path, period: Period, sources: dict, figures: pd.DataFrame) ->
     import pandas as pd
 
     return pd.DataFrame.from_records(records, columns=[*CLAIM_COLUMNS, "line"])
+
+
+# --- value checks: what passes here cannot fail the build later (limits in data/README.md) ------
+
+# A number as written: digits, an optional decimal point, commas only between groups of three.
+_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+# Largest magnitude per dimension, in base units: beyond it a figure is a typo, and charts fail.
+VALUE_MAX = {"money": 1e15, "ratio": 1e3}
+VALUE_MAX_OTHER = 1e12
+YEARS = (1900, 2199)
+# Longest text per field (characters); other fields get TEXT_MAX.
+TEXT_LIMITS = {
+    "text": 1000,
+    "note": 300,
+    "description": 300,
+    "covers": 300,
+    "date_note": 200,
+    "title": 200,
+    "publisher": 120,
+    "name_en": 80,
+    "name_zh": 40,
+    "url": 500,  # the appendix breaks a link anywhere
+}
+TEXT_MAX = 80
+# Longest unbroken word (a run without spaces outside CJK text, which wraps anywhere): longer
+# ones run off a PDF page. Fields that hold a path, a link, a hash or a figure reference are exempt.
+WORD_MAX = 60
+WORD_EXEMPT = {"file", "url", "sha256", "left", "right"}
+_WORD = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def parse_number(text: str, *, file: object = None, line: int | None = None) -> float:
+    """'1,234.5' → 1234.5. A comma must separate groups of three: '37,7' is refused, not 377."""
+    if not _NUMBER.match(text.strip()):
+        hint = " (a decimal comma? write 37.7)" if re.fullmatch(r"[+-]?\d+,\d{1,2}", text) else ""
+        raise DataError(
+            f"'{text}' is not a number{hint}",
+            file=file,
+            line=line,
+            field="value",
+            expected="a plain number such as 37.7 or 23,000, in the row's unit",
+        )
+    return float(text.replace(",", ""))
+
+
+def _check_bounds(number: float, unit, metric: str, path: Path, line: int) -> None:
+    value = to_base(number, unit)
+    if "share" in metric.split("_") and unit.dimension == "ratio" and not 0 <= value <= 1:
+        raise DataError(
+            f"share of {number:g} %", file=path, line=line, field="value", expected="0 to 100 %"
+        )
+    if metric.endswith("_growth") and value <= -1:
+        raise DataError(
+            f"a fall of {-number:g} %", file=path, line=line, field="value", expected="above -100 %"
+        )
+    limit = VALUE_MAX.get(unit.dimension, VALUE_MAX_OTHER)
+    if not math.isfinite(value) or abs(value) > limit:
+        raise DataError(
+            f"{number:g} {unit.base} is out of range",
+            file=path,
+            line=line,
+            field="value",
+            expected=f"at most {limit:g} {unit.base} in size (data/README.md)",
+        )
+
+
+def real_date(text: str, form: re.Pattern) -> bool:
+    """Whether ``text`` has the form and names a day, month or year that exists."""
+    m = form.match(text)
+    if not m or not YEARS[0] <= int(m["year"]) <= YEARS[1]:
+        return False
+    try:
+        date(int(m["year"]), int(m["month"] or 1), int(m["day"] or 1))
+    except ValueError:
+        return False
+    return True
+
+
+def check_text(value: str, key: str, path: Path, line: int | None = None, field: str = "") -> None:
+    """A text field: no control characters, within its length, no word too long to wrap."""
+    limit = TEXT_LIMITS.get(key, TEXT_MAX)
+    problem = None
+    if _CONTROL.search(value):
+        problem, expected = "control character", "printable text"
+    elif len(value) > limit:
+        problem, expected = f"{len(value)} characters", f"at most {limit}"
+    elif key not in WORD_EXEMPT:
+        word = max(_WORD.findall(value), key=len, default="")
+        if len(word) > WORD_MAX:
+            problem = f"a word of {len(word)} characters ('{word[:20]}…')"
+            expected = f"words of at most {WORD_MAX} characters"
+    if problem:
+        raise DataError(problem, file=path, line=line, field=field or key, expected=expected)
+
+
+def _check_toml_text(table: dict, path: Path, where: str = "") -> None:
+    for key, value in table.items():
+        name = f"{where}.{key}" if where else key
+        if isinstance(value, dict):
+            _check_toml_text(value, path, name)
+        elif isinstance(value, str):
+            check_text(value, key, path, field=name)
+
+
+def _fiscal_year_end(table: dict, path: Path) -> str:
+    text = str(table.get("fiscal_year_end", "12-31"))
+    if not real_date(f"2000-{text}", _SOURCE_DATE) or len(text) != 5:
+        raise DataError(
+            f"bad date '{text}'", file=path, field="fiscal_year_end", expected="MM-DD, e.g. 12-31"
+        )
+    return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 
 
@@ -56,3 +57,36 @@ class ParameterError(BriefError):
     """A notebook or command parameter has the wrong type or an unknown value."""
 
     exit_code = 2
+
+
+class StorageError(BriefError):
+    """The machine refused a write: a full or read-only disk, or no permission (exit 6)."""
+
+    exit_code = 6
+
+
+# What a write can meet that is the machine's state, not a bug: one line and exit 6, no traceback.
+STORAGE_ERRNOS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOTDIR: "a path on the way is a file, not a folder",
+    errno.EISDIR: "a folder is in the way of a file",
+}
+
+
+def storage_failure(err: BaseException) -> StorageError | None:
+    """The StorageError an OSError means (its cause or context included), or None for a bug."""
+    while err is not None:
+        if isinstance(err, OSError) and err.errno in STORAGE_ERRNOS:
+            failure = StorageError(
+                f"cannot write: {STORAGE_ERRNOS[err.errno]}; nothing published",
+                file=err.filename,
+                expected="a writable output folder with free space",
+            )
+            failure.errno = err.errno
+            return failure
+        err = err.__cause__ or err.__context__
+    return None

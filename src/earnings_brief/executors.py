@@ -120,7 +120,7 @@ def _execute(task: NotebookTask, root: Path, output: Path, log: Path) -> pipelin
         kernel_name=task.kernel_name,
     )  # fmt: skip
     kernel = _KernelHandle()
-    manager = _captured_kernel_manager(log, notebook.parent, kernel)
+    manager = _captured_kernel_manager(log, notebook.parent, kernel, pipeline.kernel_dir(output))
     with _papermill_log(log), _cancel_watch(task.cancel_event, kernel):
         return contextvars.Context().run(_with_own_loop, job, manager)
 
@@ -184,10 +184,11 @@ class _KernelHandle:
     process = None
 
 
-def _captured_kernel_manager(log: Path, cwd: Path, handle: _KernelHandle) -> type:
+def _captured_kernel_manager(log: Path, cwd: Path, handle: _KernelHandle, kernels: Path) -> type:
     """The pipeline's kernel manager, with the kernel's output in ``log`` and its cwd set here
-    (papermill's own cwd option changes the directory of the whole worker process)."""
-    base = pipeline.ipc_kernel_manager()
+    (papermill's own cwd option changes the directory of the whole worker process); its
+    connection files and sockets live in ``kernels``, the job's own folder."""
+    base = pipeline.ipc_kernel_manager(str(kernels))
 
     class Captured(base):
         async def _async_launch_kernel(self, kernel_cmd, **kw):

@@ -52,7 +52,7 @@ def money(
     source gave no decimals ('≈USD 100 bn', not '≈USD 100.00 bn')."""
     if _missing(value):
         return t("format.na", lang)
-    scale = scale or ("bn" if abs(value) >= 1e9 else "m" if abs(value) >= 1e6 else "")
+    scale = scale or money_scale(value)
     divisor = {"bn": 1e9, "m": 1e6, "": 1.0}[scale]
     if digits is None:
         whole = trim and float(value / divisor).is_integer()
@@ -65,6 +65,11 @@ def money(
         number=number,
         scale=t(f"format.scale.{scale}", lang) if scale else "",
     ).strip()
+
+
+def money_scale(value: float) -> str:
+    """The scale a money amount is shown in: 'bn', 'm' or '' (units)."""
+    return "bn" if abs(value) >= 1e9 else "m" if abs(value) >= 1e6 else ""
 
 
 def percent(ratio: float | None, lang: str = "en", *, digits: int = 1, signed: bool = False) -> str:
@@ -103,6 +108,17 @@ def count(value: float | None, lang: str = "en", *, digits: int | None = None) -
             number = number.rstrip("0").rstrip(".")
         return t("format.count_millions", lang, number=number)
     return f"{value:,.{0 if digits is None else digits}f}"
+
+
+_NUMBER = re.compile(r"[−+-]?\d[\d,]*(?:\.\d+)?")
+
+
+def span(low: str, high: str) -> str:
+    """Two ends of a range in one unit: 'RMB 107 m', 'RMB 108 m' → 'RMB 107–108 m'."""
+    a, b = _NUMBER.search(low), _NUMBER.search(high)
+    if a and b and low[: a.start()] == high[: b.start()] and low[a.end() :] == high[b.end() :]:
+        return f"{high[: b.start()]}{a.group()}–{b.group()}{high[b.end() :]}"
+    return f"{low}–{high}"
 
 
 def date(text: str, lang: str = "en") -> str:

@@ -7,6 +7,8 @@ the source's own rounding.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from itertools import product
 
@@ -54,6 +56,10 @@ RATIOS = (
     ),
 )
 GROWTH_SUFFIX = "_growth"
+CHANGE_SUFFIX = "_change"
+# Figures that add up: a segment's revenue is the sum of its product lines' (items').
+ADDITIVE = {"money", "count"}
+_YEAR = re.compile(r"\d{4}")
 # Derived ratios that are only ever computed forwards (never used to back out a term).
 FORWARD_ONLY = {
     "rd_to_revenue",
@@ -136,14 +142,16 @@ class _Book:
         like: dict,
         rule: str,
         inputs: list[dict],
+        signs: tuple[int, ...],
     ) -> bool:
+        """Add a derived row; ``signs`` say whether each input raises (+1) or lowers (-1) it."""
         if key in self.rows:
             return False
         unit, dimension = like
-        approximate = any(i["qualifier"] not in (EXACT,) for i in inputs)
         row = {
             "metric": key[0],
             "segment": key[1],
+            "segment_written": key[1],
             "item": key[2],
             "period": key[3],
             "value": point,
@@ -151,13 +159,15 @@ class _Book:
             "dimension": dimension,
             "written": "",
             "written_unit": "",
-            "qualifier": "approx" if approximate else EXACT,
+            "qualifier": _derived_qualifier(inputs, signs),
             "as_of": _as_of(inputs),
             "basis": "derived",
             "source": ",".join(sorted({s for i in inputs for s in i["source"].split(",")})),
             "note": "",
             "lo": lo_hi[0],
             "hi": lo_hi[1],
+            "range_lo": math.nan,
+            "range_hi": math.nan,
             "inputs": tuple(_label(i) for i in inputs),
             "line": None,
             "rule": rule,
@@ -165,6 +175,29 @@ class _Book:
         self.rows[key] = row
         self.added.append(row)
         return True
+
+
+_BOUNDS = {"more_than": 1, "up_to": -1}
+
+
+def _derived_qualifier(inputs: list[dict], signs: tuple[int, ...]) -> str:
+    """A value derived from a lower bound is a lower bound too ('>'), when every bound among its
+    inputs pushes it the same way; anything else inexact makes it approximate."""
+    direction = 0
+    for row, sign in zip(inputs, signs, strict=True):
+        ranged = _is_range(row)
+        if row["qualifier"] == EXACT and not ranged:
+            continue
+        bound = None if ranged else _BOUNDS.get(row["qualifier"])
+        if bound is None or row["value"] < 0 or direction not in (0, bound * sign):
+            return "approx"
+        direction = bound * sign
+    return {0: EXACT, 1: "more_than", -1: "up_to"}[direction]
+
+
+def _is_range(row: dict) -> bool:
+    value = row.get("range_lo")
+    return value is not None and not pd.isna(value)
 
 
 def _as_of(inputs: list[dict]) -> str:
@@ -184,28 +217,47 @@ def _span(row: dict) -> tuple[float, float]:
     return float(row["lo"]), float(row["hi"])
 
 
+def previous_period(label: str) -> str:
+    """The same period a year earlier ('FY2023' → 'FY2022', 'H1-2025' → 'H1-2024'); growth
+    rates are year on year, so a rate stated for the comparison period reaches one year back."""
+    years = list(_YEAR.finditer(label))
+    if not years:
+        return ""
+    m = years[-1]
+    return f"{label[: m.start()]}{int(m[0]) - 1}{label[m.end() :]}"
+
+
 def _prior_from_growth(book: _Book, period: str, comparison: str) -> bool:
-    """X[prior] = X[now] / (1 + growth[now]); growth[now] = X[now] / X[prior] - 1."""
+    """X[prior] = X[now] / (1 + growth[now]); growth[now] = X[now] / X[prior] - 1.
+
+    A growth rate may be stated for the period or for its comparison period (the source says
+    how the prior year itself moved); each backs out the value one period before its own."""
     changed = False
     for (metric, segment, item, per), g in list(book.rows.items()):
-        if per != period or not metric.endswith(GROWTH_SUFFIX) or g["basis"] != "reported":
+        if per not in (period, comparison) or not metric.endswith(GROWTH_SUFFIX):
+            continue
+        if g["basis"] != "reported":
             continue
         base = metric[: -len(GROWTH_SUFFIX)]
+        before = comparison if per == period else previous_period(per)
         now, prior = (
-            book.get((base, segment, item, period)),
-            book.get((base, segment, item, comparison)),
+            book.get((base, segment, item, per)),
+            book.get((base, segment, item, before)),
         )
-        if now is None or g["qualifier"] == "more_than":
+        # A growth rate of a negative amount (a loss stated as a negative profit) says nothing
+        # about the prior amount's sign, so none is derived from it.
+        if now is None or not before or g["qualifier"] == "more_than" or now["value"] < 0:
             continue
         if prior is None:
             factor = (1 + g["lo"], 1 + g["hi"])
             changed |= book.add(
-                (base, segment, item, comparison),
+                (base, segment, item, before),
                 _div(_span(now), factor),
                 now["value"] / (1 + g["value"]),
                 (now["unit"], now["dimension"]),
                 "prior_from_growth",
                 [now, g],
+                (1, -1),
             )
     for (metric, segment, item, per), now in list(book.rows.items()):
         prior = book.get((metric, segment, item, comparison))
@@ -213,8 +265,11 @@ def _prior_from_growth(book: _Book, period: str, comparison: str) -> bool:
         if (
             per != period
             or prior is None
+            or not prior["value"]  # growth from zero is undefined
             or metric.endswith(GROWTH_SUFFIX)
-            or now["dimension"] == "ratio"
+            or now["dimension"] in ("ratio", "points")
+            or now["value"] < 0
+            or prior["value"] <= 0  # no growth rate across zero or from a negative amount
         ):
             continue
         lo, hi = _div(_span(now), _span(prior))
@@ -225,8 +280,75 @@ def _prior_from_growth(book: _Book, period: str, comparison: str) -> bool:
             ("ratio", "ratio"),
             "growth",
             [now, prior],
+            (1, -1),
         )
     return changed
+
+
+def _prior_from_change(book: _Book, period: str, comparison: str) -> bool:
+    """A share or margin's prior value from its change in percentage points: X - X_change."""
+    changed = False
+    for (metric, segment, item, per), c in list(book.rows.items()):
+        if per != period or not metric.endswith(CHANGE_SUFFIX) or c["dimension"] != "points":
+            continue
+        now = book.get((metric.removesuffix(CHANGE_SUFFIX), segment, item, period))
+        if now is None or now["dimension"] != "ratio" or c["qualifier"] in _BOUNDS:
+            continue
+        changed |= book.add(
+            (now["metric"], segment, item, comparison),
+            (now["lo"] - c["hi"], now["hi"] - c["lo"]),
+            now["value"] - c["value"],
+            (now["unit"], now["dimension"]),
+            "prior_from_change",
+            [now, c],
+            (1, -1),
+        )
+    return changed
+
+
+def _sum_of_parts(book: _Book, periods: list[str]) -> bool:
+    """A segment's money or count figure as the sum of its product lines (items), when the same
+    items add up to the segment in another period, so the list is known to be complete."""
+    changed = False
+    wholes = {
+        (k[0], k[1])
+        for k, r in book.rows.items()
+        if k[1] and k[2] and r["dimension"] in ("money", "count")
+    }
+    for (metric, segment), period in product(sorted(wholes), periods):
+        if book.get((metric, segment, "", period)) is not None:
+            continue
+        items = _complete_items(book, metric, segment, [p for p in periods if p != period])
+        parts = [book.get((metric, segment, i, period)) for i in items]
+        if not items or any(p is None for p in parts):
+            continue
+        changed |= book.add(
+            (metric, segment, "", period),
+            (sum(p["lo"] for p in parts), sum(p["hi"] for p in parts)),
+            sum(p["value"] for p in parts),
+            (parts[0]["unit"], parts[0]["dimension"]),
+            "sum_of_parts",
+            parts,
+            tuple(1 for _ in parts),
+        )
+    return changed
+
+
+def _complete_items(book: _Book, metric: str, segment: str, others: list[str]) -> list[str]:
+    """Items whose figures add up to the segment's, within rounding, in one of ``others``."""
+    for period in others:
+        whole = book.get((metric, segment, "", period))
+        parts = [
+            r
+            for k, r in book.rows.items()
+            if k[0] == metric and k[1] == segment and k[2] and k[3] == period
+        ]
+        if whole is None or not parts:
+            continue
+        lo, hi = sum(p["lo"] for p in parts), sum(p["hi"] for p in parts)
+        if lo <= whole["hi"] and hi >= whole["lo"]:
+            return sorted(p["item"] for p in parts)
+    return []
 
 
 def _segments(book: _Book) -> list[str]:
@@ -264,6 +386,7 @@ def _ratios(book: _Book, periods: list[str]) -> bool:
                 _ratio_unit(r, num, den),
                 "ratio",
                 [num, den],
+                (1, -1),
             )
         elif ratio is not None and r.name not in FORWARD_ONLY:
             if num is None and den is not None:
@@ -274,6 +397,7 @@ def _ratios(book: _Book, periods: list[str]) -> bool:
                     (den["unit"], den["dimension"]),
                     "numerator_from_ratio",
                     [ratio, den],
+                    (1, 1),
                 )
             elif den is None and num is not None and ratio["value"]:
                 changed |= book.add(
@@ -283,6 +407,7 @@ def _ratios(book: _Book, periods: list[str]) -> bool:
                     (num["unit"], num["dimension"]),
                     "denominator_from_ratio",
                     [num, ratio],
+                    (1, -1),
                 )
     return changed
 
@@ -298,6 +423,8 @@ def derive(ds: Dataset, comparison: str | None = None) -> pd.DataFrame:
         6
     ):  # derivations feed each other (a prior total lets a prior share give a segment)
         grew = _prior_from_growth(book, period, comparison) if comparison else False
+        grew |= _prior_from_change(book, period, comparison) if comparison else False
+        grew |= _sum_of_parts(book, periods)
         grew |= _ratios(book, periods)
         if not grew:
             break
@@ -308,6 +435,12 @@ def derive(ds: Dataset, comparison: str | None = None) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------
 # Reconciliation
+#
+# A check compares a figure (``stated``: reported, or derived when ``basis`` says so) with the
+# value the other figures give (``recomputed``). ``lo``..``hi`` is the range the figure's value
+# must lie in for the check to pass, allowing for the rounding of every figure involved; NaN at
+# one end means that end is open (a lower bound, or a sum with segments missing). A claim
+# compares two figures: ``stated`` is its left side, ``right_value`` its right side.
 
 CHECK_COLUMNS = [
     "id",
@@ -325,25 +458,34 @@ CHECK_COLUMNS = [
     "inputs",
     "source",
     "note",
+    "basis",
+    "relation",
+    "right",
+    "right_value",
+    "missing",
 ]
 
 
 def _check(
     kind: str,
-    stated: dict | None,
+    stated: dict,
     recomputed: float,
     span: tuple[float, float],
     inputs: list[dict],
     key: Key,
-    ok: bool | None = None,
-    note: str = "",
-    stated_value: float | None = None,
+    *,
+    missing: tuple[str, ...] = (),
 ) -> dict:
-    s_value = stated_value if stated is None else float(stated["value"])
-    if ok is None:
-        s_lo, s_hi = (s_value, s_value) if stated is None else _span(stated)
-        ok = s_hi >= span[0] and s_lo <= span[1]  # the two rounding intervals overlap
-    qual = "" if stated is None else stated["qualifier"]
+    """``stated`` against ``recomputed`` whose inputs' rounding allows ``span``."""
+    value = float(stated["value"])
+    s_lo, s_hi = _span(stated)
+    qual = stated["qualifier"]
+    # The figure passes when its own rounding interval meets the recomputed one, i.e. when its
+    # value lies within the recomputed span widened by its own rounding.
+    lo = math.nan if qual == "more_than" else span[0] - (s_hi - value)
+    hi = math.nan if qual == "up_to" else span[1] + (value - s_lo)
+    lo, hi = (x if math.isfinite(x) else math.nan for x in (lo, hi))
+    ok = not value < lo and not value > hi and qual != CONFLICTING
     return {
         "id": "-".join(p for p in (kind, *key, qual) if p),
         "kind": kind,
@@ -351,15 +493,20 @@ def _check(
         "segment": key[1],
         "item": key[2],
         "period": key[3],
-        "stated": s_value,
+        "stated": value,
         "recomputed": recomputed,
-        "lo": span[0],
-        "hi": span[1],
-        "difference": None if s_value is None else s_value - recomputed,
+        "lo": lo,
+        "hi": hi,
+        "difference": value - recomputed,
         "status": "pass" if ok else "flag",
         "inputs": tuple(_label(i) for i in inputs),
-        "source": "" if stated is None else stated["source"],
-        "note": note or ("" if stated is None else stated["note"]),
+        "source": stated["source"],
+        "note": stated["note"],
+        "basis": stated["basis"],
+        "relation": "",
+        "right": "",
+        "right_value": math.nan,
+        "missing": missing,
     }
 
 
@@ -376,8 +523,10 @@ def _ratio_checks(frame: pd.DataFrame, reported: dict[Key, dict]) -> list[dict]:
         r = by_name.get(key[0])
         if r is None:
             continue
-        num = reported.get((r.numerator, key[1], "", key[3]))
-        den = reported.get((r.denominator, "" if r.of_group else key[1], "", key[3]))
+        # A product line's (item's) ratio divides its own figures; a share divides by the group.
+        num = reported.get((r.numerator, key[1], key[2], key[3]))
+        den_key = ("", "") if r.of_group else (key[1], key[2])
+        den = reported.get((r.denominator, *den_key, key[3]))
         if num is None or den is None or not den["value"]:
             continue
         kind = "share" if r.of_group else "ratio"
@@ -418,25 +567,35 @@ def _growth_checks(
     return checks
 
 
+def period_segments(frame: pd.DataFrame, period: str) -> list[str]:
+    """The segments a period has: those with any usable figure in it, reported or derived."""
+    rows = _usable(frame)
+    return list(
+        dict.fromkeys(rows.loc[(rows["period"] == period) & (rows["segment"] != ""), "segment"])
+    )
+
+
 def _sum_checks(frame: pd.DataFrame, periods: list[str]) -> list[dict]:
-    """Segment revenues against the group total, in each period where all are known."""
+    """Group revenue against the sum of every segment the period has. When some segment has no
+    revenue figure the sum can only be at most the total; the check names those missing."""
     checks = []
     for period in periods:
         total = lookup(frame, "revenue", "", "", period)
-        parts = _usable(frame)
-        parts = parts[
-            (parts["metric"] == "revenue")
-            & (parts["segment"] != "")
-            & (parts["item"] == "")
-            & (parts["period"] == period)
-        ]
-        if total is None or parts.empty:
+        if total is None or total.get("rule") == "sum_of_parts":
+            continue  # a total made from its segments cannot check them
+        segments = period_segments(frame, period)
+        parts = [lookup(frame, "revenue", s, "", period) for s in segments]
+        rows = [p.to_dict() for p in parts if p is not None]
+        missing = tuple(s for s, p in zip(segments, parts, strict=True) if p is None)
+        if not rows:
             continue
-        rows = parts.to_dict("records")
-        span = (sum(r["lo"] for r in rows), sum(r["hi"] for r in rows))
+        top = math.inf if missing else sum(r["hi"] for r in rows)
+        span = (sum(r["lo"] for r in rows), top)
         point = sum(r["value"] for r in rows)
-        total = total.to_dict()
-        checks.append(_check("segment_sum", total, point, span, rows, ("revenue", "", "", period)))
+        key = ("revenue", "", "", period)
+        checks.append(
+            _check("segment_sum", total.to_dict(), point, span, rows, key, missing=missing)
+        )
     return checks
 
 
@@ -449,29 +608,54 @@ _RELATIONS = {
 
 
 def _claim_checks(frame: pd.DataFrame, ds: Dataset) -> list[dict]:
+    """Each claim with both sides named: the left figure, the relation and the right figure."""
     from .dataset import parse_reference
 
     checks = []
     for c in ds.claims.to_dict("records"):
-        left = lookup(frame, *parse_reference(c["left"]), c["period"])
-        right = lookup(frame, *parse_reference(c["right"]), c["period"])
-        left, right = left.to_dict(), right.to_dict()
+        left = lookup(frame, *parse_reference(c["left"]), c["period"]).to_dict()
+        right = lookup(frame, *parse_reference(c["right"]), c["period"]).to_dict()
         ok = _RELATIONS[c["relation"]](left["value"], right["value"])
-        row = _check(
-            "claim",
-            None,
-            right["value"],
-            _span(right),
-            [left, right],
-            (left["metric"], left["segment"], left["item"], c["period"]),
-            ok=ok,
-            note=c["note"],
-            stated_value=left["value"],
+        checks.append(
+            {
+                "id": f"claim-{c['id']}",
+                "kind": "claim",
+                "metric": left["metric"],
+                "segment": left["segment"],
+                "item": left["item"],
+                "period": c["period"],
+                "stated": left["value"],
+                "recomputed": math.nan,
+                "lo": math.nan,
+                "hi": math.nan,
+                "difference": left["value"] - right["value"],
+                "status": "pass" if ok else "flag",
+                "inputs": (_label(left), _label(right)),
+                "source": c["source"],
+                "note": c["note"],
+                "basis": left["basis"],
+                "relation": c["relation"],
+                "right": _label(right),
+                "right_value": right["value"],
+                "missing": (),
+            }
         )
-        row.update(
-            id=f"claim-{c['id']}", source=c["source"], difference=left["value"] - right["value"]
-        )
-        checks.append(row)
+    return checks
+
+
+def _conflict_checks(frame: pd.DataFrame, covered: set[str]) -> list[dict]:
+    """A second statement that contradicts the first is always flagged, and never used: when no
+    other check covers it, it is shown against the statement it contradicts."""
+    checks = []
+    for row in frame[frame["qualifier"] == CONFLICTING].to_dict("records"):
+        key = (row["metric"], row["segment"], row["item"], row["period"])
+        if any(i.endswith("-" + "-".join(p for p in (*key, CONFLICTING) if p)) for i in covered):
+            continue
+        first = lookup(frame, *key)
+        if first is None:
+            continue
+        first = first.to_dict()
+        checks.append(_check("conflict", row, first["value"], _span(first), [first], key))
     return checks
 
 
@@ -486,6 +670,7 @@ def reconcile(ds: Dataset, frame: pd.DataFrame | None = None) -> pd.DataFrame:
         *_growth_checks(frame, reported, period, comparison),
         *_claim_checks(frame, ds),
     ]
+    checks += _conflict_checks(frame, {c["id"] for c in checks})
     return pd.DataFrame.from_records(checks, columns=CHECK_COLUMNS)
 
 

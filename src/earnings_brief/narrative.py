@@ -54,6 +54,8 @@ def amount(
     if dimension == "ratio":
         signed = metric.endswith(SIGNED) if signed is None else signed
         return formatting.percent(value, lang, signed=signed)
+    if dimension == "points":
+        return formatting.points(value, lang)
     if dimension == "multiple":
         return formatting.multiple(value, lang, digits=_digits(value))
     if dimension == "per_unit":
@@ -88,18 +90,43 @@ def quantity(
     """A figure (a row of the metrics frame) as text, with its qualifier: '>23,000 PFLOPS'."""
     if row is None:
         return t("format.na", lang)
-    text = amount(
-        row["value"],
-        row["dimension"],
-        row["unit"],
-        row["metric"],
-        currency=currency,
-        lang=lang,
-        signed=signed,
-        approximate=formatting.approximate(row["qualifier"]),
-        scale=scale,
-    )
+
+    def text_of(value: float, scale: str | None) -> str:
+        return amount(
+            value,
+            row["dimension"],
+            row["unit"],
+            row["metric"],
+            currency=currency,
+            lang=lang,
+            signed=signed,
+            approximate=formatting.approximate(row["qualifier"]),
+            scale=scale,
+        )
+
+    ends = _range_ends(row)
+    if ends:  # a range as the source prints it, both ends in one scale: 'RMB 107–108 m'
+        scale = scale or formatting.money_scale(max(abs(e) for e in ends))
+        text = formatting.span(text_of(ends[0], scale), text_of(ends[1], scale))
+    else:
+        text = text_of(row["value"], scale)
     return f"{formatting.prefix(row['qualifier'], lang)}{text}" if qualified else text
+
+
+def _range_ends(row) -> tuple[float, float] | None:
+    """A figure's range (low, high) when the source gave one, else None."""
+    lo, hi = row.get("range_lo"), row.get("range_hi")
+    if lo is None or hi is None or _missing(lo) or _missing(hi):
+        return None
+    return float(lo), float(hi)
+
+
+def percent_text(value: float | None, lang: str = "en", *, signed: bool = False) -> str:
+    """A computed percentage: whole when it is whole ('20%'), else to one decimal ('13.0%')."""
+    if _missing(value):
+        return t("format.na", lang)
+    whole = abs(value * 100 - round(value * 100)) < 1e-9
+    return formatting.percent(value, lang, digits=0 if whole else 1, signed=signed)
 
 
 def change_key(value: float | None, up: str = "up", down: str = "down", flat: str = "flat") -> str:
@@ -124,14 +151,13 @@ def join(items: list[str], lang: str = "en") -> str:
     )
 
 
-def fact_sentence(fact: pd.Series, lang: str = "en", *, named: bool = False) -> str:
-    """A fact from facts.csv as a sentence, with its Chinese name when it has one; ``named`` puts
-    the name before an explanation whose subject is not obvious from its section."""
-    name = fact["name_en"] or fact["name_zh"]
-    if fact["name_zh"] and fact["name_zh"] != name:
-        name = t("narrative.name_with_zh", lang, en=name, zh=fact["name_zh"])
-    key = f"narrative.fact.{fact['kind']}" + (
-        "_named" if named and fact["kind"] == "explanation" else ""
-    )
-    template_key = key if has(key, lang) else "narrative.fact.other"
-    return t(template_key, lang, name=name, text=fact["text"].rstrip("."))
+def fact_sentence(fact: pd.Series, lang: str = "en") -> str:
+    """A fact from facts.csv as the whole sentence its text is (the text names its own subject),
+    with the Chinese name after the English one where the text uses it."""
+    text = fact["text"].rstrip(".")
+    en, zh = fact["name_en"], fact["name_zh"]
+    at = text.lower().find(en.lower()) if en and zh and zh != en else -1
+    if at >= 0:
+        end = at + len(en)
+        text = f"{text[:end]}{t('narrative.zh_after', lang, zh=zh)}{text[end:]}"
+    return t("narrative.fact", lang, text=text[:1].upper() + text[1:])

@@ -55,11 +55,9 @@ class Context:
         return t(key, self.lang, **values)
 
     def segment_name(self, key: str) -> str:
-        """A segment's display name: English, plus the Chinese form in a Chinese edition."""
-        seg = self.ds.company.segments.get(key)
-        if seg is None:
-            return key
-        return seg.name_zh if self.lang.startswith("zh") and seg.name_zh else seg.name_en
+        """A segment's display name in the edition's language; a renamed segment names its
+        former name too."""
+        return self.ds.segment_name(key, self.lang)
 
     def row(self, metric: str, segment: str = "", item: str = "", period: str | None = None):
         return metrics.lookup(

@@ -14,10 +14,13 @@ A thread pool is not safe: papermill changes the working directory of the whole 
 from __future__ import annotations
 
 import ast
+import contextlib
+import errno
 import functools
 import hashlib
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -25,10 +28,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .errors import BriefError, ParameterError
+from .errors import BriefError, ParameterError, storage_failure
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NOTEBOOKS_DIR = PACKAGE_DIR.parents[1] / "notebooks"
@@ -70,6 +73,7 @@ class Outcome:
     output: str
     error: str = ""
     attempts: int = 1
+    errno: int = 0  # set when the machine refused a write (a full disk), not the notebook
 
 
 @dataclass
@@ -286,6 +290,8 @@ def run(
     finally:
         if owned:
             executor.shutdown(wait=True, cancel_futures=True)
+        for folder in sorted({kernel_dir(j.output) for j in jobs}):
+            remove_kernel_dir(folder)
     return [outcomes[j.name] for j in jobs if j.name in outcomes]
 
 
@@ -352,17 +358,68 @@ def _exit_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+KERNELS = "kernels"
+# AF_UNIX socket paths hold at most 107 bytes; a socket is named <base>/k-<12 hex>-<port>.
+SOCKET_PATH_MAX = 107
+_SOCKET_NAME = len("/k-0123456789ab-65535")
+
+
+def kernel_dir(output: str | Path) -> Path:
+    """Where the kernels of a run keep their connection files and sockets: the run's own folder."""
+    return Path(output).parent / KERNELS
+
+
+def socket_base(folder: Path) -> Path:
+    """``folder``, or a short link to it in the temporary folder when its path is too long."""
+    folder = Path(folder)
+    digest = hashlib.sha256(os.fsencode(folder)).hexdigest()[:16]
+    for base in (folder.parent, Path(tempfile.gettempdir()), Path("/tmp")):
+        candidate = folder if base == folder.parent else base / f"earnings-brief-{digest}"
+        if len(os.fsencode(candidate)) + _SOCKET_NAME <= SOCKET_PATH_MAX:
+            return candidate
+    raise OSError(errno.ENAMETOOLONG, "no folder short enough for the kernel's sockets", folder)
+
+
+def open_kernel_dir(folder: Path) -> Path:
+    """Create a run's kernel folder (and its short link); return the base for socket paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = socket_base(folder)
+    if base != folder and not base.is_symlink():
+        with contextlib.suppress(FileExistsError):  # another worker of the same run made it
+            base.symlink_to(folder, target_is_directory=True)
+    return base
+
+
+def remove_kernel_dir(folder: Path) -> None:
+    """Remove a kernel folder and its short link: connection files hold the kernel's HMAC key."""
+    base = socket_base(folder)
+    if base != folder and base.is_symlink():
+        base.unlink(missing_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def clean_kernels(runs_dir: Path) -> list[Path]:
+    """Remove what killed runs left: kernel folders under ``runs_dir/<id>/`` (call under lock)."""
+    found = sorted(Path(runs_dir).glob(f"*/{KERNELS}")) if Path(runs_dir).is_dir() else []
+    for folder in found:
+        remove_kernel_dir(folder)
+    return found
+
+
 @functools.cache
-def ipc_kernel_manager() -> type:
-    """A kernel manager whose kernels talk over Unix sockets with paths of their own.
+def ipc_kernel_manager(folder: str) -> type:
+    """A kernel manager whose kernels talk over Unix sockets, with their files in ``folder``.
 
     Over TCP, kernels started at the same moment in different workers can pick the same free
     port, and one dies with "Address already in use" (seen here). IPC sockets are named by a
-    fresh path per kernel under the temporary folder, so parallel kernels never collide, and
-    the kernel no longer warns that TCP traffic is unencrypted.
+    fresh path per kernel, so parallel kernels never collide, and the kernel no longer warns that
+    TCP traffic is unencrypted. The connection file (with the kernel's key) and the sockets live
+    in the run's folder, not the system's temporary one, so nothing outlives the run.
     """
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
+
+    base = str(socket_base(Path(folder)))
 
     class IpcKernelManager(AsyncKernelManager):
         @default("transport")
@@ -371,7 +428,11 @@ def ipc_kernel_manager() -> type:
 
         @default("ip")
         def _default_ip(self) -> str:
-            return os.path.join(tempfile.gettempdir(), f"earnings-brief-{uuid.uuid4().hex}")
+            return os.path.join(base, f"k-{uuid.uuid4().hex[:12]}")
+
+        @default("connection_file")
+        def _default_connection_file(self) -> str:
+            return os.path.join(folder, f"kernel-{uuid.uuid4().hex[:12]}.json")
 
     return IpcKernelManager
 
@@ -386,7 +447,8 @@ def execute(job: Job, *, kernel_manager_class: type | None = None) -> Outcome:
     from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
-    Path(job.output).parent.mkdir(parents=True, exist_ok=True)
+    kernels = kernel_dir(job.output)
+    open_kernel_dir(kernels)
     for attempt in range(1, job.retries + 2):
         try:
             papermill.execute_notebook(
@@ -398,7 +460,7 @@ def execute(job: Job, *, kernel_manager_class: type | None = None) -> Outcome:
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=job.timeout,
-                kernel_manager_class=kernel_manager_class or ipc_kernel_manager(),
+                kernel_manager_class=kernel_manager_class or ipc_kernel_manager(str(kernels)),
             )
             return _finished(job, "executed", started, attempts=attempt)
         except PapermillExecutionError as err:
@@ -409,7 +471,8 @@ def execute(job: Job, *, kernel_manager_class: type | None = None) -> Outcome:
             # Retry only a kernel that never ran a cell: re-running cells could repeat effects.
             if cell is None and attempt <= job.retries:
                 continue
-            return _finished(job, "failed", started, _describe(job, err, cell), attempt)
+            failed = _finished(job, "failed", started, _describe(job, err, cell), attempt)
+            return replace(failed, errno=_storage_errno(err))
     raise AssertionError("unreachable")
 
 
@@ -425,6 +488,11 @@ def _describe(job: Job, err: Exception, cell: int | None) -> str:
     if isinstance(err, TimeoutError):
         return f"{job.name}.ipynb timed out at cell In [{cell}] after {job.timeout:g} s"
     return f"{job.name}.ipynb failed at cell In [{cell}]: {_one_line(err)}"
+
+
+def _storage_errno(err: BaseException) -> int:
+    failure = storage_failure(err)
+    return failure.errno if failure else 0
 
 
 def _last_started_cell(output: str) -> int | None:

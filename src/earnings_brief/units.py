@@ -13,14 +13,14 @@ from .errors import DataError
 
 @dataclass(frozen=True)
 class Unit:
-    dimension: str  # "money", "ratio", "multiple", "compute", "count", "duration"
+    dimension: str  # "money", "ratio", "points", "multiple", "compute", "count", "duration"
     base: str  # base unit symbol within the dimension, e.g. "RMB", "vehicles", "months"
     factor: float  # multiply the written value by this to get the base unit
 
 
 _CURRENCIES = ("RMB", "USD", "HKD", "EUR")
 _MONEY_SCALES = {"": 1.0, "k": 1e3, "m": 1e6, "100m": 1e8, "bn": 1e9}
-_COUNT_SCALES = {"": 1.0, "k": 1e3, "10k": 1e4, "m": 1e6, "100m": 1e8}
+_COUNT_SCALES = {"": 1.0, "k": 1e3, "10k": 1e4, "m": 1e6, "100m": 1e8, "bn": 1e9}
 _COUNTABLE = (
     "vehicles",
     "models",
@@ -36,6 +36,8 @@ _COUNTABLE = (
 def _build() -> dict[str, Unit]:
     units: dict[str, Unit] = {
         "%": Unit("ratio", "ratio", 0.01),
+        # Percentage points: a change in a share or margin, stored as a fraction like a ratio.
+        "pp": Unit("points", "pp", 0.01),
         "x": Unit("multiple", "x", 1.0),
         "PFLOPS": Unit("compute", "PFLOPS", 1.0),
         "months": Unit("duration", "months", 1.0),
@@ -46,23 +48,36 @@ def _build() -> dict[str, Unit]:
         for scale, factor in _MONEY_SCALES.items():
             units[f"{cur} {scale}".strip()] = Unit("money", cur, factor)
     for noun in _COUNTABLE:
-        for scale, factor in _COUNT_SCALES.items():
-            units[f"{noun} {scale}".strip()] = Unit("count", noun, factor)
+        units.update(_counts(noun))
     return units
+
+
+def _counts(noun: str) -> dict[str, Unit]:
+    """'<noun>' and '<noun> <scale>' for one count noun."""
+    return {f"{noun} {s}".strip(): Unit("count", noun, f) for s, f in _COUNT_SCALES.items()}
 
 
 UNITS: dict[str, Unit] = _build()
 
 
 def parse_unit(
-    text: str, *, file: object = None, line: int | None = None, currency: str = "RMB"
+    text: str,
+    *,
+    file: object = None,
+    line: int | None = None,
+    currency: str = "RMB",
+    noun: str = "",
 ) -> Unit:
-    """Look a written unit up, or raise a DataError that shows units in the company's currency."""
-    unit = UNITS.get(text.strip())
+    """Look a written unit up, or raise a DataError that shows units in the company's currency.
+
+    ``noun`` is the count noun the metric's catalog entry declares ('units', 'chips'): a count
+    of it is written '<noun>' or '<noun> <scale>'."""
+    unit = UNITS.get(text.strip()) or (_counts(noun).get(text.strip()) if noun else None)
     if unit is None:
+        counted = f"'{noun} m'" if noun else "'vehicles 10k' (萬輛)"
         expected = (
-            f"a unit such as '{currency} 100m' (億), '{currency} bn', '%', 'x', 'PFLOPS', "
-            "'vehicles 10k' (萬輛) or 'months' (see data/README.md)"
+            f"a unit such as '{currency} 100m' (億), '{currency} bn', '%', 'pp', 'x', 'PFLOPS', "
+            f"{counted} or 'months' (see data/README.md)"
         )
         raise DataError(
             f"unknown unit '{text}'", file=file, line=line, field="unit", expected=expected

@@ -142,6 +142,20 @@ def exit_code(outcomes: list[BriefOutcome]) -> int:
     return next((o.exit_code for o in outcomes if o.exit_code), 0)
 
 
+def _data_root(data_dir: str | None) -> Path:
+    """The data folder the universe is read from; each brief is still validated on its own."""
+    from .dataset import default_data_dir
+
+    root = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
+    if not root.is_dir():
+        raise DataError(
+            "data directory not found",
+            file=root,
+            expected="a folder holding <company>/company.toml",
+        )
+    return root
+
+
 def run(
     template: build.BuildOptions,
     *,
@@ -153,7 +167,7 @@ def run(
     """The ``build --all`` / ``--only`` command: build, write the index, print the summary."""
     from . import index
 
-    data_dir = build._data_dir(template)
+    data_dir = _data_root(template.data_dir)
     template = replace(template, data_dir=data_dir)
     briefs = select(data_dir, only)
     out = Path(template.out).resolve()

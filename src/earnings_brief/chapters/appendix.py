@@ -1,5 +1,6 @@
-"""The appendix: every figure with its basis and source, the reconciliation checks, the parameters,
-the run metadata and the sources, each described once.
+"""The appendix: every figure with a reader's name, its basis and source, the reconciliation checks,
+the sources described once, and a one-line edition stamp. How the edition was built (paths, host,
+hashes, versions, timings) stays in manifest.json and the run log: this is a client document.
 
 Also the one place that says how a figure is named and shown in words (``figure_name``,
 ``show_value``), so that the summary, the outlook and the "what changed" section agree with it.
@@ -9,12 +10,15 @@ Every string from data is escaped here.
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from .. import __version__, blocks, formatting
-from ..dataset import Dataset, figure_label, parse_reference
+from .. import blocks, formatting
+from ..dataset import Dataset, Period, parse_reference
+from ..errors import ParameterError
 from ..i18n import has, t
 
 esc = html.escape
@@ -35,18 +39,14 @@ def _named(namespace: str, key: str, lang: str) -> str:
     return t(name, lang) if has(name, lang) else _humanize(key)
 
 
-def metric_name(metric: str, lang: str = "en") -> str:
-    return _named("metric", metric, lang)
-
-
 def segment_name(ds: Dataset, segment: str) -> str:
-    seg = ds.company.segments.get(segment)
-    return seg.name_en if seg else _humanize(segment)
+    """The segment's name; a renamed one names its former name too."""
+    return ds.segment_name(segment) if segment in ds.company.segments else _humanize(segment)
 
 
 def figure_name(ds: Dataset, metric: str, segment: str = "", item: str = "", lang: str = "en"):
     """'Revenue growth · Generative AI · Productivity tools' (plain text)."""
-    parts = [metric_name(metric, lang)]
+    parts = [ds.catalog.label(metric, lang)]  # the reader's name from the metric catalog
     if segment:
         parts.append(segment_name(ds, segment))
     if item:
@@ -69,11 +69,22 @@ def show_value(row: Mapping, lang: str = "en", *, digits: int | None = None) -> 
         return t("format.na", lang)
     value = float(value)
     qualifier = str(row.get("qualifier", "") or "")
+    lo, hi = row.get("range_lo"), row.get("range_hi")
+    if lo is not None and hi is not None and lo == lo and hi == hi:  # a range as printed
+        ends = [dict(row, value=v, range_lo=None, qualifier="") for v in (lo, hi)]
+        if dimension == "money":  # both ends in one scale
+            scale = formatting.money_scale(max(abs(lo), abs(hi)))
+            ends = [formatting.money(float(e["value"]), unit, lang, scale=scale) for e in ends]
+        else:
+            ends = [show_value(e, lang, digits=digits) for e in ends]
+        return formatting.prefix(qualifier, lang) + formatting.span(*ends)
     if dimension == "money":
         trim = formatting.approximate(qualifier)
         text = formatting.money(value, unit, lang, digits=digits, trim=trim)
     elif dimension == "ratio":
         text = formatting.percent(value, lang, digits=1 if digits is None else digits)
+    elif dimension == "points":
+        text = formatting.points(value, lang, digits=1 if digits is None else digits)
     elif dimension == "multiple":
         text = formatting.multiple(value, lang, digits=0 if value == int(value) else 1)
     elif dimension == "per_unit" and "/" in unit:
@@ -109,7 +120,9 @@ def render(
     run_meta: Mapping,
     lang: str = "en",
 ) -> str:
-    """The appendix's HTML: figures, checks, parameters, run metadata and sources."""
+    """The appendix's HTML: figures, checks, sources and the edition stamp. ``params`` gives
+    only the comparison period; the rest of it and ``run_meta`` (paths, host, hashes, versions,
+    timings) are build detail that manifest.json and the run log keep, not the client's."""
     parts = [
         '<div class="eb-appendix">',
         blocks.chapter("appendix", t("brief.appendix.chapter", lang)),
@@ -117,37 +130,42 @@ def render(
         figures_table(ds, frame, lang),
         blocks.section("appendix-checks", t("brief.appendix.checks", lang)),
         checks_table(ds, frame, checks, lang),
-        blocks.section("appendix-parameters", t("brief.appendix.parameters", lang)),
-        _pairs_table(
-            "appendix-parameters-table",
-            t("brief.appendix.parameters_title", lang),
-            t("brief.appendix.parameter", lang),
-            params,
-            lang,
-            names="brief.param_field",
-        ),
-        blocks.section("appendix-run", t("brief.appendix.run", lang)),
-        _pairs_table(
-            "appendix-run-table",
-            t("brief.appendix.run_title", lang),
-            t("brief.appendix.field", lang),
-            _run_rows(run_meta),
-            lang,
-            names="brief.run_field",
-        ),
         blocks.section("appendix-sources", t("brief.appendix.sources", lang)),
         sources_table(ds, lang),
+        f'<p class="eb-stamp">{esc(stamp(ds, params, lang))}</p>',
         "</div>",
     ]
     return "\n".join(parts)
 
 
-def _run_rows(run_meta: Mapping) -> dict:
-    """The run metadata without the run id when it only repeats the edition."""
-    meta = dict(run_meta or {})
-    if "edition" in meta and meta.get("run_id") == meta["edition"]:
-        meta.pop("run_id")
-    return meta
+def edition_date(period: Period, environ: Mapping[str, str] = os.environ) -> date:
+    """The stamp's date, the same on every rebuild of the same data: SOURCE_DATE_EPOCH when set
+    (reproducible-builds.org), else when the data was last revised (period.toml's ``revised``),
+    else the results date, else the period's end."""
+    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), UTC).date()
+        except (ValueError, OverflowError, OSError):
+            raise ParameterError(
+                f"SOURCE_DATE_EPOCH '{epoch}' is not a time",
+                field="SOURCE_DATE_EPOCH",
+                expected="whole seconds since 1970-01-01 UTC, or unset",
+            ) from None
+    return period.revised or period.results_date or period.end
+
+
+def stamp(ds: Dataset, params: Mapping, lang: str = "en") -> str:
+    """One line naming the edition: company, period, comparison and the edition's date."""
+    comparison = (params or {}).get("comparison_period") or ds.period.comparison
+    return t(
+        "brief.appendix.stamp",
+        lang,
+        company=ds.company.name_en,
+        period=ds.period.label,
+        comparison=comparison or t("brief.appendix.none", lang),
+        date=formatting.date(edition_date(ds.period).isoformat(), lang),
+    )
 
 
 def _table(headers: Iterable[tuple[str, bool]], rows: Iterable[str], *, wide: bool = False) -> str:
@@ -177,43 +195,48 @@ def _cell(text: str, *, num: bool = False, raw: bool = False) -> str:
     return f"<td{' class=num' if num else ''}>{text if raw else esc(text)}</td>"
 
 
-def _name_cell(ds: Dataset, row: Mapping, lang: str, note: str = "", *, keyed=True) -> str:
-    """The figure's name, its key when ``keyed`` (as derived rows cite their inputs) and an
-    optional note."""
+def _name_cell(ds: Dataset, row: Mapping, lang: str, note: str = "") -> str:
+    """The figure's name in words and an optional note (the data keys stay in the data)."""
     name = esc(figure_name(ds, row["metric"], row["segment"], row["item"], lang))
-    key = esc(figure_label(row["metric"], row["segment"], row["item"]))
-    key = f'<br><span class="eb-key">{key}</span>' if keyed else ""
     note = f'<br><span class="eb-cell-note">{esc(note)}</span>' if note else ""
-    return f'<td class="eb-name">{name}{key}{note}</td>'
+    return f'<td class="eb-name">{name}{note}</td>'
+
+
+def _basis(ds: Dataset, row: Mapping, lang: str) -> str:
+    """'reported', or 'derived from' the figures it came from, in words."""
+    if row["basis"] != "derived":
+        return t("brief.appendix.reported", lang)
+    inputs = t("brief.appendix.list_sep", lang).join(
+        input_name(ds, i, lang) for i in row.get("inputs") or ()
+    )
+    return t("brief.derived_from", lang, inputs=inputs)
+
+
+def _source_links(ds: Dataset, row: Mapping) -> str:
+    return "; ".join(
+        f'<a href="#{source_anchor(s)}">{esc(ds.sources[s].publisher if s in ds.sources else s)}'
+        "</a>"
+        for s in str(row["source"]).split(",")
+        if s
+    )
 
 
 def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
-    """Every figure, reported then derived; derived rows list the figures they came from."""
+    """Every figure, reported then derived, each with its basis (a derived one names its
+    inputs in words) and its source."""
     rows = []
     for row in frame.to_dict("records"):
-        derived = row["basis"] == "derived"
-        written = f"{row.get('written', '')} {row.get('written_unit', '')}".strip()
-        if derived:
-            origin = t("brief.derived_from", lang, inputs=", ".join(row.get("inputs") or ()))
-            origin_html = esc(origin)
-        else:
-            origin_html = "; ".join(
-                f'<a href="#{source_anchor(s)}">{esc(s)}</a>'
-                for s in str(row["source"]).split(",")
-                if s
-            )
         rows.append(
             f'<tr class="eb-{row["basis"]}">'
             + _name_cell(ds, row, lang, str(row.get("note") or ""))
             + _cell(row["period"])
             + _cell(show_value(row, lang), num=True)
-            + _cell(written)
-            + _cell(t(f"brief.appendix.{'derived' if derived else 'reported'}", lang))
-            + f'<td class="eb-origin">{origin_html}</td>'
+            + _cell(_basis(ds, row, lang))
+            + f'<td class="eb-origin">{_source_links(ds, row)}</td>'
             + "</tr>"
         )
     a = "brief.appendix."
-    headers = _headers(("figure", "period", "value", "written", "basis", "origin"), lang)
+    headers = _headers(("figure", "period", "value", "basis", "origin"), lang)
     reported = int((frame["basis"] == "reported").sum())
     return _wide_block(
         "appendix-all-figures",
@@ -251,6 +274,41 @@ def check_value(frame: pd.DataFrame, check: Mapping, value, lang: str, *, change
     return show_value({"value": value, "unit": unit, "dimension": dimension}, lang)
 
 
+def _range_text(frame: pd.DataFrame, check: Mapping, lang: str) -> str:
+    """The range the checked value must lie in to pass; an open end reads 'at least' / 'at most'."""
+    lo, hi = check.get("lo"), check.get("hi")
+    has_lo, has_hi = lo is not None and lo == lo, hi is not None and hi == hi
+    a = "brief.appendix."
+    if has_lo and has_hi:
+        lo_text, hi_text = check_value(frame, check, lo, lang), check_value(frame, check, hi, lang)
+        return t(a + "range_note", lang, lo=lo_text, hi=hi_text)
+    if has_lo:
+        return t(a + "range_at_least", lang, lo=check_value(frame, check, lo, lang))
+    if has_hi:
+        return t(a + "range_at_most", lang, hi=check_value(frame, check, hi, lang))
+    return ""
+
+
+def _check_detail(ds: Dataset, frame: pd.DataFrame, check: Mapping, lang: str) -> str:
+    """A claim's right side, or the segments a sum check has no figure for."""
+    if check["kind"] == "claim":
+        reference, _, _ = str(check["right"]).rpartition(" ")
+        metric, segment, item = parse_reference(reference) or (reference, "", "")
+        right = {**check, "metric": metric, "segment": segment, "item": item}
+        return t(
+            "brief.appendix.claim_right",
+            lang,
+            relation=t(f"brief.relation.{check['relation']}", lang),
+            figure=input_name(ds, check["right"], lang),
+            value=check_value(frame, right, check["right_value"], lang),
+        )
+    missing = check.get("missing")
+    if missing is not None and len(missing):
+        names = t("brief.appendix.list_sep", lang).join(segment_name(ds, s) for s in missing)
+        return t("brief.appendix.missing_parts", lang, names=names)
+    return ""
+
+
 def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: str = "en") -> str:
     """Each reconciliation check with pass or flag and the difference; rows are link targets."""
     a = "brief.appendix."
@@ -264,29 +322,31 @@ def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: s
             if has(f"brief.check_kind.{c['kind']}")
             else c["kind"]
         )
-        span = t(
-            a + "range_note",
-            lang,
-            lo=check_value(frame, c, c["lo"], lang),
-            hi=check_value(frame, c, c["hi"], lang),
-        )
+        span = _range_text(frame, c, lang)
+        span = f'<br><span class="eb-cell-note">{esc(span)}</span>' if span else ""
         recomputed = (
-            f'<td class="num">{esc(check_value(frame, c, c["recomputed"], lang))}'
-            f'<br><span class="eb-cell-note">{esc(span)}</span></td>'
+            f'<td class="num">{esc(check_value(frame, c, c["recomputed"], lang))}{span}</td>'
+            if c["kind"] != "claim"
+            else "<td></td>"  # a claim compares two figures; its right side is named in words
         )
+        stated = esc(check_value(frame, c, c["stated"], lang))
+        if c.get("basis") == "derived":  # a derived value is never shown as stated
+            stated += f'<br><span class="eb-cell-note">{esc(t(a + "derived", lang))}</span>'
         note = str(c.get("note") or "")
         inputs = t(a + "list_sep", lang).join(
             input_name(ds, i, lang) for i in c.get("inputs") or ()
         )
         inputs = f'<span class="eb-cell-note">{esc(inputs)}</span>' if inputs else ""
-        detail = "<br>".join(p for p in (esc(note), inputs) if p)
+        detail = "<br>".join(
+            p for p in (esc(note), esc(_check_detail(ds, frame, c, lang)), inputs) if p
+        )
         status = t(a + ("flag" if flagged else "pass"), lang)
         rows.append(
             f'<tr id="{esc(check_anchor(c["id"]))}"{" class=eb-flagged" if flagged else ""}>'
-            + _name_cell(ds, c, lang, keyed=False)
+            + _name_cell(ds, c, lang)
             + _cell(kind)
             + _cell(c["period"])
-            + _cell(check_value(frame, c, c["stated"], lang), num=True)
+            + _cell(stated, num=True, raw=True)
             + recomputed
             + _cell(check_value(frame, c, c["difference"], lang, change=True), num=True)
             + f'<td class="eb-status-{c["status"]}">{esc(status)}</td>'
@@ -315,96 +375,22 @@ def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: s
     )
 
 
-def _plain(value, lang: str = "en") -> str:
-    """A parameter or run value in words: 'none' for nothing, lists joined, no Python literal."""
-    if value is None or value == "" or (isinstance(value, (list, tuple, dict)) and not value):
-        return t("brief.appendix.none", lang)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_plain(v, lang) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_plain(v, lang)}" for k, v in value.items())
-    return str(value)
-
-
-def _versions(value: Mapping, lang: str) -> str:
-    """{'python': '3.11.7', …} → 'python 3.11.7, pandas 3.1.1, …'."""
-    return t("brief.appendix.list_sep", lang).join(
-        t("brief.run_value.version", lang, name=name, version=version)
-        for name, version in value.items()
-    )
-
-
-def _notebook_line(name: str, record: Mapping, lang: str) -> str:
-    """'revenue: executed, 4.7 s' (or reused, from an earlier edition's run)."""
-    status = str(record.get("status") or "")
-    key = f"brief.run_value.status.{status}"
-    status_text = t(key, lang) if has(key, lang) else status
-    seconds = record.get("seconds")
-    if isinstance(seconds, (int, float)) and seconds == seconds:
-        return t(
-            "brief.run_value.notebook",
-            lang,
-            name=name,
-            status=status_text,
-            seconds=f"{seconds:.1f}",
-        )
-    return t("brief.run_value.notebook_untimed", lang, name=name, status=status_text)
-
-
-def _value_cell(key: str, value, lang: str) -> str:
-    """The value cell of a pairs table; versions and notebooks get a reader's layout."""
-    if key == "versions" and isinstance(value, Mapping) and value:
-        return _cell(_versions(value, lang))
-    if key == "notebooks" and isinstance(value, Mapping) and value:
-        lines = [
-            esc(_notebook_line(str(name), rec if isinstance(rec, Mapping) else {}, lang))
-            for name, rec in value.items()
-        ]
-        return _cell("<br>".join(lines), raw=True)
-    return _cell(_plain(value, lang))
-
-
-def _pairs_table(
-    block_id: str, title: str, header: str, pairs: Mapping, lang: str, names: str = ""
-) -> str:
-    """A two-column table of names and values (parameters, run metadata)."""
-    rows = []
-    for key, value in (pairs or {}).items():
-        label = (
-            t(f"{names}.{key}", lang)
-            if names and has(f"{names}.{key}", lang)
-            else _humanize(str(key))
-        )
-        rows.append("<tr>" + _cell(label) + _value_cell(str(key), value, lang) + "</tr>")
-    if not rows:
-        rows.append("<tr>" + _cell(t("brief.appendix.none", lang)) + _cell("") + "</tr>")
-    headers = [(header, False), (t("brief.appendix.value_header", lang), False)]
-    source = t("brief.build_source", lang, version=__version__)
-    return blocks.block("table", block_id, title, "", _table(headers, rows), source, lang=lang)
-
-
 def sources_table(ds: Dataset, lang: str = "en") -> str:
-    """The dataset's sources, each described once; figures link here by id."""
+    """The dataset's sources, each described once in full; Source lines link here."""
     a = "brief.appendix."
     rows = []
     for s in ds.sources.values():
-        stored = s.file + (f" (sha256 {s.sha256[:12]}…)" if s.sha256 else "")
+        language = f"brief.language.{s.language}"
         rows.append(
             f'<tr id="{esc(source_anchor(s.id))}">'
-            + _cell(s.id)
             + _cell(s.publisher)
-            + _cell(" — ".join(p for p in (s.title, s.description) if p))
+            + _cell(" — ".join(p for p in (s.title, s.description, s.url) if p))
             + _cell(s.date or s.date_note or t("brief.source_undated", lang))
             + _cell(s.covers)
-            + _cell(s.language)
-            + _cell(stored)
+            + _cell(t(language, lang) if has(language, lang) else s.language)
             + "</tr>"
         )
-    headers = _headers(
-        ("source_id", "publisher", "document", "date", "covers", "language", "file"), lang
-    )
+    headers = _headers(("publisher", "document", "date", "covers", "language"), lang)
     return _wide_block(
         "appendix-sources-table",
         t(a + "sources_title", lang),

@@ -1,5 +1,5 @@
 """Auto: segment revenue against deliveries, cumulative vehicles and models, design wins and the
-pipeline they imply, revenue per delivered vehicle, and a dated roadmap.
+pipeline they imply, revenue per delivered vehicle, and the roadmap.
 
 The auto segment is whichever segment reports vehicle figures; a company without one gets one line.
 """
@@ -10,9 +10,10 @@ import re
 
 import pandas as pd
 
-from .. import charts, formatting, narrative
+from .. import charts, formatting, narrative, tables
 from ..notebook import Context
 from ..record import record
+from .outlook import sort_key
 from .segments import auto_segments
 from .show import (
     change_variant,
@@ -24,11 +25,12 @@ from .show import (
     figure,
     measures_table,
     missing,
-    names_table,
     prose,
     quantity,
     record_row,
     section,
+    sources_of,
+    table,
 )
 
 VEHICLES = ("vehicles_delivered", "cumulative_vehicles_delivered", "design_win_vehicles")
@@ -257,47 +259,48 @@ def when(text: str) -> pd.Timestamp:
 
 
 def roadmap(ctx: Context) -> None:
-    """Dated milestones on a timeline; undated ones and the segment's product figures as tables."""
+    """The segment's milestones in one table, dated ones in date order, then the segment's
+    product figures. A table, not a timeline: a handful of dates reads better as rows."""
     seg = _segment(ctx)
     if seg is None:
         return
     section(ctx, "roadmap")
     found = facts(ctx, kinds=["roadmap", "event"], topics=[seg])
-    dated = found[found["date"] != ""]
     if found.empty:
         missing(ctx, "roadmap")
-    if len(dated):
+    else:
+        found = found.assign(_order=found["date"].map(sort_key)).sort_values(
+            "_order", kind="stable"
+        )
         frame = pd.DataFrame(
             {
-                "when": [when(d) for d in dated["date"]],
-                "label": [
-                    narrative.fact_sentence(f, ctx.lang).split(":")[0] for _, f in dated.iterrows()
-                ],
-                "text": [formatting.date(d, ctx.lang) for d in dated["date"]],
-                "status": list(dated["status"]),
+                "date": [formatting.date(d, ctx.lang) if d else "" for d in found["date"]],
+                "name": list(found["name_en"]),
+                "name_zh": list(found["name_zh"]),
+                "text": list(found["text"]),
+                "status": [ctx.t(f"charts.status.{s}") if s else "" for s in found["status"]],
             }
         )
-        fig = charts.timeline(
-            frame,
-            status_labels={s: ctx.t(f"charts.status.{s}") for s in ("done", "expected")},
-            quarter_format=ctx.t("format.date.quarter"),
-            year_format=ctx.t("format.date.year"),
-        )
-        done = dated[dated["status"] == "done"]
-        figure(
+        columns = [
+            tables.Column("date", ctx.t("brief.outlook.date")),
+            tables.Column("name", ctx.t("chapters.common.name")),
+            tables.Column("name_zh", ctx.t("chapters.common.name_zh")),
+            tables.Column("text", ctx.t("chapters.common.as_stated")),
+            tables.Column("status", ctx.t("brief.outlook.status")),
+        ]
+        done = int((found["status"] == "done").sum())
+        expected = int((found["status"] == "expected").sum())
+        table(
             ctx,
             "roadmap",
-            fig,
-            ctx.frame.iloc[0:0],
-            source_ids=list(dict.fromkeys(dated["source"])),
-            count=len(dated),
-            done=len(done),
-            expected=len(dated) - len(done),
-            period=ctx.period,
+            frame,
+            columns,
+            None,
+            source_ids=sources_of(found),
+            count=len(found),
+            done=done,
+            expected=expected,
         )
-    undated = found[found["date"] == ""]
-    if len(undated):
-        names_table(ctx, "undated", undated)
     f = ctx.frame
     products = f[(f["segment"] == seg) & (f["item"] != "") & (f["period"] == ctx.period)]
     for item in dict.fromkeys(products["item"]):

@@ -1,6 +1,7 @@
 """Infrastructure: compute capacity and growth, the domestic-chip cluster, cloud efficiency claims,
-the model / chip / depreciation cycles side by side, capex intensity, and a sensitivity of margin
-to an inference-efficiency lead (scenarios as a notebook parameter)."""
+the model / chip / depreciation cycles side by side, capex intensity, and management's stated
+link between an inference-efficiency lead and margin, with the brief's own sensitivity of it
+(labelled as analysis; scenarios as a notebook parameter)."""
 
 from __future__ import annotations
 
@@ -224,98 +225,117 @@ def _leads(ctx: Context) -> tuple[list[float], pd.DataFrame]:
     return sorted(dict.fromkeys(leads)), stated
 
 
+def _stated_cases(ctx: Context, stated: pd.DataFrame) -> list[tuple[pd.Series, pd.Series]]:
+    """Management's (lead, margin) pairs, each as the source states it."""
+    cases = []
+    for _, lead in stated.iterrows():
+        margin = ctx.row(MARGIN_AT_LEAD, lead["segment"], lead["item"])
+        if margin is not None:
+            cases.append((lead, margin))
+    return cases
+
+
+def _cases_table(ctx: Context, cases: list[tuple[pd.Series, pd.Series]]) -> None:
+    """The stated cases, sourced: what management said, before the brief reads anything into it."""
+    k = "chapters.infrastructure.sensitivity_stated"
+    frame = pd.DataFrame(
+        [{"lead": quantity(ctx, lead), "margin": quantity(ctx, m)} for lead, m in cases]
+    )
+    columns = [
+        tables.Column("lead", ctx.t(f"{k}.lead_col"), right=True),
+        tables.Column("margin", ctx.t(f"{k}.margin_col"), right=True),
+    ]
+    equal = all(abs(lead["value"] - m["value"]) < 1e-9 for lead, m in cases)
+    leads = narrative.join([quantity(ctx, lead) for lead, _ in cases], ctx.lang)
+    cited = pd.DataFrame([row for pair in cases for row in pair])
+    table(
+        ctx,
+        "sensitivity_stated",
+        frame,
+        columns,
+        cited,
+        variant="title_equal" if equal else "title",
+        count=len(cases),
+        leads=leads,
+    )
+
+
+def _analysis_text(ctx: Context, leads: list[float], cases) -> str:
+    """The analysis line: inputs (management's stated cases, cited), assumptions, results."""
+    k = "chapters.infrastructure.sensitivity"
+    pct = lambda v: narrative.percent_text(v, ctx.lang)  # noqa: E731
+    results = narrative.join(
+        [ctx.t(f"{k}.result", lead=pct(e), margin=pct(e / (1 + e))) for e in leads], ctx.lang
+    )
+    parts = []
+    if cases:
+        stated = narrative.join(
+            [
+                ctx.t(f"{k}.case", lead=quantity(ctx, lead), margin=quantity(ctx, m))
+                for lead, m in cases
+            ],
+            ctx.lang,
+        )
+        ids = list(dict.fromkeys(s for lead, m in cases for s in (lead["source"], m["source"])))
+        publishers = narrative.join([ctx.ds.sources[i].publisher for i in ids], ctx.lang)
+        parts.append(ctx.t(f"{k}.inputs", cases=stated, source=publishers))
+    else:
+        parts.append(ctx.t(f"{k}.inputs_chosen"))
+    parts += [ctx.t(f"{k}.assumptions"), ctx.t(f"{k}.results", results=results)]
+    return " ".join(parts)
+
+
 def efficiency_sensitivity(ctx: Context) -> None:
-    """Margin against an inference-efficiency lead: management's rule and a cost-based reading."""
+    """Margin against an inference-efficiency lead: management's stated cases, sourced; then the
+    brief's own analysis, labelled as such: the rule extended and a cost-based reading of it."""
     section(ctx, "sensitivity")
     leads, stated = _leads(ctx)
     if not leads:
         missing(ctx, "sensitivity")
         return
-    stated_margin = {}
-    for _, r in stated.iterrows():
-        m = ctx.row(MARGIN_AT_LEAD, r["segment"], r["item"])
-        if m is not None:
-            stated_margin[round(float(r["value"]), 9)] = m
+    cases = _stated_cases(ctx, stated)
+    if cases:
+        _cases_table(ctx, cases)
     grid = np.linspace(0, max(leads) * 1.6, 41)
-    rule, cost = (
-        ctx.t("chapters.infrastructure.sensitivity.rule"),
-        ctx.t("chapters.infrastructure.sensitivity.cost"),
-    )
+    k = "chapters.infrastructure.sensitivity"
     lines = pd.concat(
         [
             pd.DataFrame(
-                {
-                    "x": grid,
-                    "y": grid,
-                    "series": rule,
-                    "basis": "derived",
-                    "color": charts.PALETTE[0],
-                }
+                {"x": grid, "y": grid, "series": ctx.t(f"{k}.rule"), "color": charts.PALETTE[0]}
             ),
             pd.DataFrame(
                 {
                     "x": grid,
                     "y": grid / (1 + grid),
-                    "series": cost,
-                    "basis": "derived",
+                    "series": ctx.t(f"{k}.cost"),
                     "color": charts.PALETTE[5],
                 }
             ),
         ]
-    )
-    pct = lambda v: narrative.amount(v, "ratio", "ratio", lang=ctx.lang)  # noqa: E731
+    ).assign(basis="derived")
     points = pd.DataFrame(
         [
-            {
-                "x": e,
-                "y": e,
-                "y2": e / (1 + e),
-                "text": pct(e),
-                "basis": "reported" if round(e, 9) in stated_margin else "derived",
-            }
+            {"x": e, "y": e, "y2": e / (1 + e), "text": narrative.percent_text(e, ctx.lang)}
             for e in leads
         ]
-    )
-    rows = []
-    for e in leads:
-        m = stated_margin.get(round(e, 9))
-        rows.append(
-            {
-                "lead": e,
-                "rule": e if m is None else float(m["value"]),
-                "rule_basis": "reported" if m is not None else "derived",
-                "cost": e / (1 + e),
-                "cost_basis": "derived",
-                "lead_basis": "reported" if m is not None else "",
-            }
-        )
+    ).assign(basis="derived")
     fig = charts.sensitivity(
         lines,
         points,
-        x_label=ctx.t("chapters.infrastructure.sensitivity.x"),
-        y_label=ctx.t("chapters.infrastructure.sensitivity.y"),
-        derived_label=ctx.t("charts.derived_line"),
+        x_label=ctx.t(f"{k}.x"),
+        y_label=ctx.t(f"{k}.y"),
     )
     top = max(leads)
-    cited = (
-        pd.concat([stated, pd.DataFrame(list(stated_margin.values()))]) if len(stated) else stated
-    )
     figure(
         ctx,
         "sensitivity",
         fig,
-        cited,
-        lead=pct(top),
-        rule_margin=pct(top),
-        cost_margin=pct(top / (1 + top)),
-        note=ctx.t("chapters.infrastructure.sensitivity.note"),
+        ctx.frame.iloc[0:0],
+        lead=narrative.percent_text(top, ctx.lang),
+        rule_margin=narrative.percent_text(top, ctx.lang),
+        cost_margin=narrative.percent_text(top / (1 + top), ctx.lang),
+        analysis=_analysis_text(ctx, leads, cases),
     )
-    columns = [
-        tables.Column("lead", ctx.t("chapters.infrastructure.sensitivity.lead_col"), 1, 100.0),
-        tables.Column("rule", ctx.t("chapters.infrastructure.sensitivity.rule_col"), 1, 100.0),
-        tables.Column("cost", ctx.t("chapters.infrastructure.sensitivity.cost_col"), 1, 100.0),
-    ]
-    table(ctx, "sensitivity_table", pd.DataFrame(rows), columns, cited, count=len(leads))
 
 
 BLOCKS = (

@@ -1,8 +1,10 @@
 """Outlook and catalysts: dated events and the strategic direction, as the company states them.
 
-Built from the dataset's facts (kinds event, roadmap, strategy, outlook and view). Dated items come
-first, in date order; undated statements of direction follow in the order the data gives them.
-Nothing here is a forecast of ours: every line is attributed to the company.
+Built from the dataset's group-wide facts (kinds event, roadmap, strategy, outlook and view, with
+topic ``group`` or ``outlook``); a fact about a segment or infrastructure is said once, in its
+chapter. Dated items come first, in date order; undated statements of direction follow in the
+order the data gives them. Nothing here is a forecast of ours: every line is attributed to the
+company.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ import html
 
 import pandas as pd
 
-from .. import blocks, formatting
+from .. import blocks, formatting, narrative
 from ..dataset import Dataset
 from ..i18n import t
 
 DATED_KINDS = ("event", "roadmap")
 DIRECTION_KINDS = ("strategy", "outlook", "view")
 KINDS = (*DATED_KINDS, *DIRECTION_KINDS)
+TOPICS = ("group", "outlook")  # the chapters say the rest
 
 esc = html.escape
 
@@ -45,14 +48,20 @@ def _name(fact: dict) -> str:
     return en or f'<span lang="zh-Hant">{zh}</span>'
 
 
+def _ours(facts: pd.DataFrame) -> pd.DataFrame:
+    return facts[facts["kind"].isin(KINDS) & facts["topic"].isin(TOPICS)]
+
+
 def dated(facts: pd.DataFrame) -> pd.DataFrame:
-    rows = facts[facts["kind"].isin(KINDS) & (facts["date"] != "")]
+    rows = _ours(facts)
+    rows = rows[rows["date"] != ""]
     return rows.assign(_order=rows["date"].map(sort_key)).sort_values("_order", kind="stable")
 
 
 def direction(facts: pd.DataFrame) -> pd.DataFrame:
     """Undated statements: strategy first, then outlook, then management's views."""
-    rows = facts[facts["kind"].isin(KINDS) & (facts["date"] == "")]
+    rows = _ours(facts)
+    rows = rows[rows["date"] == ""]
     order = {k: i for i, k in enumerate((*DIRECTION_KINDS, *DATED_KINDS))}
     return rows.assign(_order=rows["kind"].map(order)).sort_values("_order", kind="stable")
 
@@ -91,9 +100,8 @@ def render(ds: Dataset, lang: str = "en") -> str:
         ]
     if not stated.empty:
         items = "".join(
-            f"<li><strong>{_name(f)}</strong> "
-            f'<span class="eb-note">({esc(t(o + "kind_" + f["kind"], lang))})</span> — '
-            f"{esc(f['text'])}</li>"
+            f'<li><strong class="eb-kind">{esc(t(o + "kind_" + f["kind"], lang))}</strong> '
+            f"{esc(narrative.fact_sentence(f, lang))}</li>"
             for f in stated.to_dict("records")
         )
         source = t(

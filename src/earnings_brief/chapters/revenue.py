@@ -33,6 +33,7 @@ from .show import (
     section,
     sources_of,
     table,
+    topic_table,
 )
 
 SPENDING = ("rd_expense", "opex_ex_sbc", "capex")
@@ -41,6 +42,8 @@ INTENSITY = {
     "opex_ex_sbc": "opex_to_revenue",
     "capex": "capex_to_revenue",
 }
+# The net-loss figures the net-loss block shows; the topic's others (EBITDA …) follow in a table.
+NET_LOSS_SHOWN = {"net_loss", "net_loss_growth", "net_loss_to_revenue"}
 # Figures whose reconciliation checks this chapter reports.
 CHAPTER_METRICS = {
     "revenue",
@@ -64,7 +67,7 @@ def _value(row) -> float | None:
 
 
 def overview(ctx: Context) -> None:
-    """Chapter heading and a paragraph on revenue and the company's strategy statements."""
+    """Chapter heading and a sentence on revenue."""
     chapter_heading(ctx)
     now, growth = ctx.row("revenue"), ctx.row("revenue_growth")
     if now is None:
@@ -80,9 +83,7 @@ def overview(ctx: Context) -> None:
             comparison=ctx.comparison,
         )
     ]
-    stated = facts(ctx, kinds=["strategy"], topics=["group"])
-    sentences += [narrative.fact_sentence(f, ctx.lang) for _, f in stated.iterrows()]
-    prose(*sentences)
+    prose(*sentences)  # the group's strategy is said once, in the outlook
     prior = ctx.row("revenue", period=ctx.comparison)
     _record_rows(
         ctx,
@@ -267,6 +268,7 @@ def net_loss(ctx: Context) -> None:
     loss = ctx.row("net_loss")
     if loss is None:
         missing(ctx, "net_loss")
+        topic_table(ctx, "profit", "revenue.profit")  # a profit, EBITDA: each as stated
         return
     items = [group_item(ctx, "net_loss")]
     values = [ctx.value("net_loss", period=p) for p in (ctx.comparison, ctx.period)]
@@ -308,6 +310,7 @@ def net_loss(ctx: Context) -> None:
         note=ctx.t("charts.data_note", note=loss["note"]) if loss["note"] else "",
     )
     _record_rows(ctx, "brief.tile.net_loss", net_loss=loss, net_loss_change=change)
+    topic_table(ctx, "profit", "revenue.profit", exclude=NET_LOSS_SHOWN, heading=False)
 
 
 def spending(ctx: Context) -> None:
@@ -409,6 +412,14 @@ def _check_text(ctx: Context, check: pd.Series, value: float, scale: str | None 
     )
 
 
+def _stated_text(ctx: Context, check: pd.Series, scale: str | None) -> str:
+    """The checked value; one the other figures imply is marked derived, never passed as stated."""
+    text = _check_text(ctx, check, check["stated"], scale)
+    if check["basis"] == "derived":
+        text += f" ({ctx.t('brief.summary.derived_mark')})"
+    return text
+
+
 def _check_figure(ctx: Context, metric: str, segment: str, item: str, period: str) -> str:
     """'R&D growth FY2024': the figure's name as the appendix gives it, and its period."""
     return f"{figure_name(ctx.ds, metric, segment, item, ctx.lang)} {period}"
@@ -416,7 +427,8 @@ def _check_figure(ctx: Context, metric: str, segment: str, item: str, period: st
 
 def quality_flags(ctx: Context) -> None:
     """Reconciliation checks on this chapter's figures; flagged ones are spelt out first. The
-    table lists every check, or only the flagged ones when the ``checks_shown`` knob says so."""
+    table lists every check, or only the flagged ones when the ``checks_shown`` knob says so;
+    when none is flagged, one line says so and the appendix keeps the table."""
     section(ctx, "checks")
     checks = ctx.checks[
         ctx.checks["metric"].isin(CHAPTER_METRICS) & (ctx.checks["kind"] != "claim")
@@ -428,7 +440,8 @@ def quality_flags(ctx: Context) -> None:
     prose(
         *(
             ctx.t(
-                "chapters.revenue.checks.flag_sentence",
+                "chapters.revenue.checks.flag_sentence"
+                + ("_derived" if c["basis"] == "derived" else ""),
                 figure=_check_figure(ctx, c["metric"], c["segment"], c["item"], c["period"]),
                 stated=_check_text(ctx, c, c["stated"]),
                 recomputed=_check_text(ctx, c, c["recomputed"]),
@@ -439,7 +452,7 @@ def quality_flags(ctx: Context) -> None:
     )
     only_flagged = ctx.params.knobs.get("checks_shown") == "flagged"
     listed = flagged if only_flagged else checks
-    if listed.empty:
+    if flagged.empty:  # nothing to say beyond one line: the appendix lists every check once
         prose(ctx.t("chapters.revenue.checks.none_flagged", total=len(checks)))
         return
     scale = chosen_scale(ctx) or None
@@ -450,7 +463,7 @@ def quality_flags(ctx: Context) -> None:
                 for c in listed.itertuples()
             ],
             "kind": [ctx.t(f"brief.check_kind.{k}") for k in listed["kind"]],
-            "stated": [_check_text(ctx, c, c["stated"], scale) for _, c in listed.iterrows()],
+            "stated": [_stated_text(ctx, c, scale) for _, c in listed.iterrows()],
             "recomputed": [
                 _check_text(ctx, c, c["recomputed"], scale) for _, c in listed.iterrows()
             ],

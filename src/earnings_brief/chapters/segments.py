@@ -12,9 +12,11 @@ from ..record import record
 from .show import (
     change_columns,
     chapter_heading,
+    display,
     facts,
     figure,
     measures_table,
+    metric_label,
     missing,
     money_scale,
     names_table,
@@ -29,14 +31,14 @@ from .show import (
 )
 
 REVENUE_METRICS = {"revenue", "revenue_growth", "revenue_share"}
-# Units that mark a segment's figures as the auto chapter's (deliveries, vehicle models).
-AUTO_UNITS = {"vehicles"}
 
 
 def auto_segments(ctx: Context) -> list[str]:
-    """Segments reported with vehicle figures: the auto chapter covers their operating KPIs."""
+    """Segments with figures the catalog assigns to the auto chapter (deliveries, vehicle
+    models): the auto chapter covers their operating KPIs."""
     f = ctx.frame
-    found = set(f.loc[f["unit"].isin(AUTO_UNITS) & (f["segment"] != ""), "segment"])
+    auto = f["metric"].map(lambda m: ctx.ds.catalog.topic(m).startswith("auto."))
+    found = set(f.loc[auto & (f["segment"] != ""), "segment"])
     return [s for s in ctx.segment_order if s in found]
 
 
@@ -255,16 +257,14 @@ def _segment_facts(ctx: Context, segment: str) -> pd.DataFrame:
 
 def _segment_block(ctx: Context, seg: str) -> None:
     name = ctx.segment_name(seg)
-    blocks.show(
+    display(
         blocks.section(
             ctx.block_id(f"kpis-{seg}"), ctx.t("chapters.segments.kpis.segment", segment=name)
         )
     )
     said = _segment_facts(ctx, seg)
     told = said[said["kind"].isin(["explanation", "strategy", "view"])]
-    prose(
-        *(narrative.fact_sentence(f, ctx.lang, named=f["topic"] != seg) for _, f in told.iterrows())
-    )
+    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in told.iterrows()))
     kpis = _kpi_rows(ctx, seg)
     multiples = kpis[kpis["dimension"] == "multiple"]
     if len(multiples):
@@ -290,11 +290,9 @@ def _segment_block(ctx: Context, seg: str) -> None:
             texts="kpi_multiples",
             segment=name,
             measure=_kpi_label(ctx, top),
-            value=quantity(ctx, top),
+            fold=ctx.t("chapters.segments.kpi_multiples.fold_value", number=f"{top['value']:g}"),
             comparison=ctx.comparison,
-            note=" ".join(
-                dict.fromkeys(ctx.t("charts.data_note", note=n) for n in multiples["note"] if n)
-            ),
+            note=_multiples_note(ctx, multiples),
         )
     others = kpis[kpis["dimension"] != "multiple"]
     if len(others):
@@ -313,8 +311,17 @@ def _segment_block(ctx: Context, seg: str) -> None:
         names_table(ctx, f"customers_{seg}", customers, texts="customers", segment=name)
 
 
+def _multiples_note(ctx: Context, multiples: pd.DataFrame) -> str:
+    """What each multiple measures, then, once for all, how a 'grew N-fold' (增長N倍) reads."""
+    measures = [f"{_kpi_label(ctx, r)}: {r['note'].split(';')[0]}" for _, r in multiples.iterrows()]
+    said = [ctx.t("charts.data_note", note="; ".join(m for m in measures if not m.endswith(": ")))]
+    if multiples["note"].str.contains("倍").any():
+        said.append(ctx.t("chapters.segments.kpi_multiples.fold", comparison=ctx.comparison))
+    return " ".join(said)
+
+
 def _kpi_label(ctx: Context, row) -> str:
-    metric = narrative.label("metric", row["metric"], ctx.lang)
+    metric = metric_label(ctx, row["metric"])
     if row["item"]:
         return ctx.t(
             "chapters.segments.kpis.item_metric",

@@ -2,6 +2,10 @@
 line, the one-line "no data" message, the rows and facts a block cites, the scale a money
 axis is drawn in, a figure in words, and recording a figure for the summary. Titles and
 subtitles come from ``chapters.<notebook>.<block>`` in the locale.
+
+A chapter shows only what its data holds: a section's heading waits until the section shows
+something, a section without data shows nothing, and a chapter whose topics (in the metric
+catalog) have no figure and no fact is its heading and one line.
 """
 
 from __future__ import annotations
@@ -11,10 +15,20 @@ from collections.abc import Iterable
 import pandas as pd
 
 from .. import blocks, charts, narrative, tables
+from ..i18n import has
 from ..notebook import Context
 from ..record import record
 
 MONEY_SCALES = ((1e9, "bn", 2), (1e6, "m", 0), (1.0, "", 0))
+# The chapter being shown (its context): whether it has no data (then nothing after its one line
+# is shown), and a section heading waiting for the section's first block.
+_CHAPTER: dict = {"ctx": None, "empty": False, "pending": []}
+
+
+def _enter(ctx: Context) -> None:
+    """Start a chapter's state afresh when blocks come from another context than the last."""
+    if _CHAPTER["ctx"] is not ctx:
+        _CHAPTER.update(ctx=ctx, empty=False, pending=[])
 
 
 def quantity(ctx: Context, row, **kw) -> str:
@@ -47,30 +61,133 @@ def change_variant(change: float | None) -> str:
     return "title" if change is None else f"title_{narrative.change_key(change)}"
 
 
+def display(markup: str) -> None:
+    """Show a block after the heading of the section it opens; nothing in a chapter without data."""
+    if _CHAPTER["empty"]:
+        return
+    for heading in _CHAPTER["pending"]:
+        blocks.show(heading)
+    _CHAPTER["pending"] = []
+    blocks.show(markup)
+
+
 def chapter_heading(ctx: Context) -> None:
+    """The chapter's heading; when none of its topics has data, its one line, and nothing else."""
+    _CHAPTER.update(ctx=ctx, empty=False, pending=[])
     blocks.show(blocks.chapter(ctx.notebook, ctx.t(f"chapters.{ctx.notebook}.chapter")))
+    if not chapter_has_data(ctx):
+        display(blocks.missing(_missing_text(ctx, "overview")))
+        _CHAPTER["empty"] = True
+
+
+def chapter_has_data(ctx: Context) -> bool:
+    """Whether any figure of the chapter's catalog topics, or any fact on it, is in the data. The
+    segments chapter also has every segment's figures."""
+    rows = ctx.frame[ctx.frame["qualifier"] != "conflicting"]
+    chapters = rows["metric"].map(lambda m: ctx.ds.catalog.topic(m).split(".")[0])
+    if (chapters == ctx.notebook).any():
+        return True
+    if ctx.notebook == "segments" and (rows["segment"] != "").any():
+        return True
+    return not facts(ctx, topics=[ctx.notebook]).empty
+
+
+def topic_rows(ctx: Context, topic: str, period: str | None = None) -> pd.DataFrame:
+    """The period's figures on a catalog topic ('revenue.profit'), in catalog order."""
+    order = ctx.ds.catalog.metrics_for_topic(topic)
+    f = ctx.frame
+    found = f[
+        f["metric"].isin(order)
+        & (f["period"] == (period or ctx.period))
+        & (f["qualifier"] != "conflicting")
+    ]
+    return found.sort_values("metric", key=lambda s: s.map(order.index), kind="stable")
+
+
+def metric_label(ctx: Context, metric: str) -> str:
+    """A metric's name: the locale's word where the chapters' prose defines one, else the
+    catalog's label (a dataset's own metrics are named by its catalog.toml)."""
+    key = f"narrative.metric.{metric}"
+    return (
+        narrative.label("metric", metric, ctx.lang)
+        if has(key)
+        else ctx.ds.catalog.label(metric, ctx.lang)
+    )
+
+
+def topic_table(ctx: Context, name: str, topic: str, *, exclude=(), heading=True) -> bool:
+    """A catalog topic's figures, each as stated, in both periods: measure, prior and now.
+    Shows nothing and returns False when the data has none of them."""
+    periods = (ctx.comparison, ctx.period)
+    shown = [
+        m
+        for m in ctx.ds.catalog.metrics_for_topic(topic)
+        if m not in exclude and any(ctx.row(m, period=p) is not None for p in periods)
+    ]
+    if not shown:
+        return False
+    if heading:
+        section(ctx, name)
+    cited, lines = [], []
+    for m in shown:
+        found = {p: ctx.row(m, period=p) for p in periods}
+        cited += [r for r in found.values() if r is not None]
+        cells = {
+            p: ctx.t("format.na") if r is None else cell_quantity(ctx, r) for p, r in found.items()
+        }
+        lines.append(
+            {"measure": metric_label(ctx, m), "prior": cells[periods[0]], "now": cells[periods[1]]}
+        )
+    first = (
+        next(r for r in cited if r["period"] == ctx.period)
+        if any(r["period"] == ctx.period for r in cited)
+        else cited[0]
+    )
+    table(
+        ctx,
+        name,
+        pd.DataFrame(lines),
+        [
+            tables.Column("measure", ctx.t("chapters.common.measure")),
+            tables.Column("prior", periods[0], right=True),
+            tables.Column("now", periods[1], right=True),
+        ],
+        pd.DataFrame(cited),
+        measure=metric_label(ctx, first["metric"]),
+        value=quantity(ctx, first),
+        period=first["period"],
+        comparison=ctx.comparison,
+        count=len(shown),
+    )
+    return True
 
 
 def section(ctx: Context, name: str, **values) -> None:
+    """A section's heading, shown with the section's first block (never above nothing)."""
+    _enter(ctx)
     key = f"chapters.{ctx.notebook}.{name}.section"
-    blocks.show(blocks.section(ctx.block_id(name), ctx.t(key, **values)))
+    _CHAPTER["pending"] = [blocks.section(ctx.block_id(name), ctx.t(key, **values))]
 
 
 def missing(ctx: Context, name: str, **values) -> None:
-    """The one line a section shows when the dataset has nothing for it."""
-    text = ctx.t(
+    """A section without data shows nothing: its heading is dropped, and the chapter says in one
+    line (see ``chapter_heading``) when it has no data at all."""
+    _enter(ctx)
+    _CHAPTER["pending"] = []
+
+
+def _missing_text(ctx: Context, name: str) -> str:
+    return ctx.t(
         f"chapters.{ctx.notebook}.{name}.missing",
         company=ctx.ds.company.name_en,
         period=ctx.period,
         comparison=ctx.comparison,
-        **values,
     )
-    blocks.show(blocks.missing(text))
 
 
 def prose(*sentences: str) -> None:
     if any(sentences):
-        blocks.show(blocks.prose(*sentences))
+        display(blocks.prose(*sentences))
 
 
 def rows(ctx: Context, keys: Iterable[tuple]) -> pd.DataFrame:
@@ -105,11 +222,13 @@ def figure(
     variant: str = "title",
     texts: str = "",
     shown: Iterable[str] = (),
+    analysis: str = "",
     **values,
 ) -> None:
     """Show a chart as a numbered figure. Its words are under ``chapters.<notebook>.<texts or
     name>``; ``variant`` picks one of the block's finding-titles. ``shown`` are the periods the
-    chart draws: when that is one period, the subtitle names only it (``subtitle_one``)."""
+    chart draws: when that is one period, the subtitle names only it (``subtitle_one``).
+    ``analysis`` (its inputs and assumptions) shows the brief's own illustration, unsourced."""
     base = f"chapters.{ctx.notebook}.{texts or name}"
     title = ctx.t(f"{base}.{variant}", **values)
     periods = list(dict.fromkeys(shown))
@@ -117,9 +236,10 @@ def figure(
     values["shown"] = periods[0] if periods else ""
     body = charts.img(fig, alt=title)
     source = blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids)
-    if len(cited) and (cited["basis"] == "derived").any():
+    if not analysis and len(cited) and (cited["basis"] == "derived").any():
         note = " ".join(p for p in (note, ctx.t("charts.derived_note")) if p)
-    blocks.show(
+    _enter(ctx)
+    display(
         blocks.block(
             "figure",
             ctx.block_id(name),
@@ -129,6 +249,7 @@ def figure(
             source,
             note=note,
             lang=ctx.lang,
+            analysis=analysis,
         )
     )
 
@@ -151,7 +272,8 @@ def table(
     body = tables.html_table(frame, columns, ctx.lang)
     note = " ".join(p for p in (note, tables.derived_note(frame, columns, ctx.lang)) if p)
     source = blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids)
-    blocks.show(
+    _enter(ctx)
+    display(
         blocks.block(
             "table",
             ctx.block_id(name),
@@ -194,7 +316,7 @@ def number(value: float, digits: int, *, signed: bool = False) -> str:
 
 def group_item(ctx: Context, metric: str) -> tuple[str, str, str, str]:
     """A group figure as one ``compare_frame`` item, named as the brief names the metric."""
-    return (metric, "", narrative.label("metric", metric, ctx.lang), charts.GROUP_COLOR)
+    return (metric, "", metric_label(ctx, metric), charts.GROUP_COLOR)
 
 
 def compare_chart(ctx: Context, frame: pd.DataFrame):
@@ -289,7 +411,7 @@ def measures_table(
 ) -> None:
     """Figures as a table of measure, value and (``notes``) the data's note; ``items`` adds the
     item each figure is about, ``measure`` names a row (by default the metric's name)."""
-    measure = measure or (lambda r: narrative.label("metric", r["metric"], ctx.lang))
+    measure = measure or (lambda r: metric_label(ctx, r["metric"]))
     cells = {
         "item": (
             [narrative.label("item", i, ctx.lang) if i else "" for i in found["item"]],

@@ -358,8 +358,9 @@ def flag_lines(checks: pd.DataFrame, frame: pd.DataFrame, ds: Dataset, lang: str
         if c["kind"] == "claim":
             text = t("brief.summary.flag_claim", lang, figure=name)
         else:
+            derived = c.get("basis") == "derived"  # a derived value is never called stated
             text = t(
-                "brief.summary.flag_line",
+                "brief.summary.flag_line" + ("_derived" if derived else ""),
                 lang,
                 figure=name,
                 stated=_flag_value(frame, c, c["stated"], lang),

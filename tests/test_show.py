@@ -1,0 +1,102 @@
+"""What the chapters share (chapters/show.py): sections only when they show something, one line
+for a chapter without data, a catalog topic's figures as stated, names from the catalog."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from mini_data import row, write
+
+from earnings_brief import blocks
+from earnings_brief.chapters import infrastructure, revenue, segments, show
+from earnings_brief.notebook import start
+
+UNITS_CATALOG = """
+[metrics.units_shipped]
+label_en = "Units shipped"
+kind = "count"
+noun_en = "units"
+topic = "segments.kpis"
+"""
+ROWS = [
+    row("revenue", "200", "HKD m"),
+    row("revenue_growth", "-16.7", "%"),
+    row("net_profit", "81.4", "HKD m"),
+    row("net_profit", "-20.0", "HKD m", period="FY2024"),
+    row("adjusted_ebitda", "-12.3", "HKD m"),
+    row("revenue", "150", "HKD m", segment="chips"),
+    row("revenue", "100", "HKD m", segment="chips", item="soc"),
+    row("revenue_growth", "25", "%", segment="chips", item="soc"),
+    row("revenue", "50", "HKD m", segment="chips", item="mcu"),
+    row("revenue_growth", "-50", "%", segment="chips", item="mcu"),
+    row("revenue", "50", "HKD m", segment="licensing"),
+    row("revenue", "60", "HKD m", segment="licensing", period="FY2024"),
+    row("units_shipped", "2.9", "units m", segment="chips"),
+]
+
+
+@pytest.fixture
+def shown(monkeypatch) -> list[str]:
+    out: list[str] = []
+    monkeypatch.setattr(blocks, "show", out.append)
+    return out
+
+
+@pytest.fixture
+def mini(tmp_path):
+    write(tmp_path, ROWS, catalog=UNITS_CATALOG)
+    return lambda notebook: start(notebook, company="mini", period="FY2025", data_dir=str(tmp_path))
+
+
+def text(markup: list[str]) -> str:
+    return re.sub(r"<[^>]+>", " ", "\n".join(markup))
+
+
+def test_a_chapter_without_data_is_its_heading_and_one_line(mini, shown):
+    ctx = mini("infrastructure")
+    for block in infrastructure.BLOCKS:
+        getattr(infrastructure, block)(ctx)
+    assert len(shown) == 2, shown
+    assert 'class="eb-chapter"' in shown[0]
+    assert shown[1] == blocks.missing("Mini Co reports no infrastructure figures for FY2025.")
+
+
+def test_a_section_without_data_shows_nothing_not_even_its_heading(mini, shown):
+    ctx = mini("revenue")
+    show.chapter_heading(ctx)
+    revenue.gross_profit(ctx)  # the data has no gross profit or margin
+    assert len(shown) == 1 and "eb-missing" not in shown[0]
+    revenue.revenue_vs_prior(ctx)
+    assert 'class="eb-section"' in shown[1] and "eb-block" in shown[2]
+
+
+def test_a_profit_reads_as_a_profit(mini, shown):
+    revenue.net_loss(mini("revenue"))
+    markup = text(shown)
+    assert "Profit and loss" in markup and "Net loss" not in markup
+    assert "Net profit of HKD 81 m in FY2025" in markup
+    assert "HKD −20 m" in markup and "HKD −12 m" in markup  # each as stated, sign and all
+    assert "Adjusted EBITDA" in markup
+
+
+def test_bridge_uses_every_segment_with_a_prior_from_product_lines(mini, shown):
+    revenue.revenue_bridge(mini("revenue"))
+    markup = text(shown)
+    # Chips' FY2024 revenue (180) is the sum of its product lines' (80 + 100): it moved -30,
+    # more than Licensing (-10), so it is the largest move, not left out.
+    assert "Chips lost HKD 30 m, the largest move" in markup
+
+
+def test_a_dataset_metric_is_named_by_its_catalog_and_counted_in_its_noun(mini, shown):
+    segments.segment_kpis(mini("segments"))
+    markup = text(shown)
+    assert "Units shipped" in markup and "2.9 m units" in markup
+    assert "units units" not in markup and "vehicle" not in markup
+
+
+def test_topic_rows_follow_catalog_order(mini):
+    ctx = mini("revenue")
+    found = show.topic_rows(ctx, "revenue.profit")
+    assert list(found["metric"]) == ["net_profit", "adjusted_ebitda"]
+    assert show.chapter_has_data(ctx) and not show.chapter_has_data(mini("auto"))
