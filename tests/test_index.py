@@ -89,6 +89,7 @@ def test_lists_every_brief_and_a_peer_table_linking_into_each(universe):
     # a section the published brief does not have: its chapter's heading, else the brief
     assert found["sensetime", "rd_to_revenue"][0] == "sensetime/FY2024/brief.html#chapter-revenue"
     assert found[TWIN, "rd_to_revenue"][0] == f"{TWIN}/FY2024/brief.html"
+    assert index.anchors("net_margin") == ["revenue-net-loss", "revenue-profit", "chapter-revenue"]
     assert "Twin &lt;b&gt;&amp;&lt;/b&gt; Co" in page and "<b>&" not in page
 
 

@@ -25,7 +25,8 @@ INDEX = "index.html"
 TEMPLATE = Path(__file__).with_name("templates") / "index" / "index.html.j2"
 # The columns of the briefs list; the peer tables' are the metrics the catalog marks `peer`.
 HEADLINE = ("revenue", "revenue_growth")
-# Sections whose heading id is not '<chapter>-<section>' of the metric's catalog topic.
+# Sections that show a topic under another heading id than '<chapter>-<section>': tried first.
+# (A loss-making company's profit figures sit under the net-loss section.)
 SECTION_OF_TOPIC = {
     "revenue.headline": "revenue-revenue-vs-prior",
     "revenue.profit": "revenue-net-loss",
@@ -125,7 +126,8 @@ def anchors(metric: str) -> list[str]:
     if "." not in topic:
         return []
     chapter, section = topic.split(".", 1)
-    return [SECTION_OF_TOPIC.get(topic, slug(f"{chapter}-{section}")), f"chapter-{chapter}"]
+    found = [slug(f"{chapter}-{section}"), f"chapter-{chapter}"]
+    return [SECTION_OF_TOPIC[topic], *found] if topic in SECTION_OF_TOPIC else found
 
 
 def _text(row, currency: str, lang: str) -> str:
