@@ -292,7 +292,20 @@ def test_derived_ratios_carry_their_dimension(frame):
 def test_compute_prior_is_as_of_a_year_earlier(frame):
     r = derived_row(frame, "compute_capacity", period="FY2023")
     assert r["as_of"] == "2024-03"
-    assert r["qualifier"] == "more_than"  # the input is 'more than 23,000': a lower bound too
+    assert r["qualifier"] == "more_than"  # '>23,000' over an exact 1.92 stays a lower bound
+
+
+@pytest.mark.parametrize(
+    ("metric", "segment", "period", "qualifier"),
+    [
+        ("vehicles_delivered", "smart_auto", "FY2023", "more_than"),  # >1.67 m / 1.292
+        ("revenue_per_vehicle", "smart_auto", "FY2024", "less_than"),  # RMB 256 m / >1.67 m
+        ("design_win_multiple", "smart_auto", "FY2024", "approx"),  # >11 m / >1.67 m
+        ("revenue", "", "FY2023", ""),  # exact inputs, exact result
+    ],
+)
+def test_bounds_survive_derivations_that_move_with_them(frame, metric, segment, period, qualifier):
+    assert derived_row(frame, metric, segment, period)["qualifier"] == qualifier
 
 
 def test_derived_units(frame):
@@ -754,8 +767,9 @@ def test_a_claim_names_both_sides_and_leaves_recomputed_empty(ds, frame, checks)
     html = appendix.checks_table(ds, frame, checks)
     c = check(checks, "claim-genai_largest_vs_vision")
     row_html = html[html.index(appendix.check_anchor(c["id"])) :].split("</tr>")[0]
-    assert "greater than Revenue · Vision AI FY2024: RMB 1,112.0 m" in row_html
-    assert "RMB 2,404.0 m" in row_html
+    # both sides read as the brief shows them elsewhere, not in a checks-only 'RMB 1,112.0 m'
+    assert "greater than Revenue · Vision AI FY2024: RMB 1.11 bn" in row_html
+    assert "RMB 2.40 bn" in row_html
     assert "n/a" not in row_html and "range" not in row_html
 
 
@@ -775,6 +789,7 @@ def test_a_conflicting_row_is_flagged_and_never_used(tmp_path):
     assert c["status"] == "flag" and c["recomputed"] == pytest.approx(200e6)
     gross = metrics.lookup(frame, "gross_profit")
     assert gross["inputs"] == ("gross_margin FY2025", "revenue FY2025")
+    assert appendix.figures_table(ds, frame).count("conflicting statement, not used") == 1
 
 
 def test_a_value_derived_from_a_lower_bound_keeps_more_than(tmp_path):
@@ -794,7 +809,7 @@ def test_a_value_derived_from_a_lower_bound_keeps_more_than(tmp_path):
     assert prior["qualifier"] == "more_than"
     assert narrative.quantity(prior).startswith(">")
     per_vehicle = metrics.lookup(frame, "revenue_per_vehicle", "chips")
-    assert per_vehicle["qualifier"] == "up_to"  # revenue over more than 1.67 m: at most
+    assert per_vehicle["qualifier"] == "less_than"  # revenue over more than 1.67 m: "<"
 
 
 def test_a_pp_change_does_not_get_a_growth_rate(tmp_path):
@@ -822,3 +837,16 @@ def test_a_product_line_share_divides_its_own_revenue_by_the_group(tmp_path):
     )
     c = check(metrics.reconcile(ds), "share-revenue_share-chips-soc-FY2025")
     assert c["recomputed"] == pytest.approx(0.5) and c["status"] == "pass"
+
+
+@pytest.mark.parametrize(("right", "status"), [("107.9", "pass"), ("109", "flag")])
+def test_a_claim_on_a_range_holds_within_its_ends(tmp_path, right, status):
+    ds = mini.load(
+        tmp_path,
+        [
+            mini.row("revenue", "107-108", "HKD m", segment="chips"),
+            mini.row("revenue", right, "HKD m", segment="licensing"),
+        ],
+        claims=["big,revenue[chips],>,revenue[licensing],FY2025,src,chips is the larger"],
+    )
+    assert check(metrics.reconcile(ds), "claim-big")["status"] == status
