@@ -343,3 +343,7 @@ def test_the_page_fill_measure_sees_a_short_page(tmp_path):
 def test_for_print_links_the_other_editions_pdf():
     html = '<p><a href="brief.html" hreflang="en" data-print-href="brief.pdf">English</a></p>'
     assert for_print(html) == '<p><a href="brief.pdf" hreflang="en">English</a></p>'
+    sorted_attrs = (
+        '<a data-print-href="brief.zh-Hant.pdf" href="brief.zh-Hant.html" lang="zh-Hant">'
+    )
+    assert for_print(sorted_attrs) == '<a href="brief.zh-Hant.pdf" lang="zh-Hant">'

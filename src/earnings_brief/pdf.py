@@ -117,11 +117,19 @@ def for_print(html: str) -> str:
         rest = _SRC.sub("", text.replace(variant.group(0), ""))
         return f'<img src="{variant.group(1)}"{rest[len("<img") :]}'
 
-    return _PRINT_HREF.sub(r'href="\2"\1', _IMG.sub(swap, html))
+    return _LINK.sub(_print_target, _IMG.sub(swap, html))
 
 
-# A link whose printed target differs (the other edition's PDF rather than its HTML).
-_PRINT_HREF = re.compile(r'href="[^"]*"([^>]*?) data-print-href="([^"]*)"')
+# A link whose printed target differs (the other edition's PDF rather than its HTML); the
+# attributes come in any order (nbconvert sorts them).
+_LINK = re.compile(r'<a\b[^>]*\sdata-print-href="[^"]*"[^>]*>')
+_PRINT_HREF = re.compile(r'\sdata-print-href="([^"]*)"')
+
+
+def _print_target(tag: re.Match) -> str:
+    target = _PRINT_HREF.search(tag.group(0)).group(1)
+    rest = _PRINT_HREF.sub("", tag.group(0))
+    return re.sub(r'\shref="[^"]*"', f' href="{target}"', rest, count=1)
 
 
 # System font folders: the print CSS takes a few punctuation glyphs from a local() font face.
