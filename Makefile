@@ -14,7 +14,7 @@ OUT ?= outputs
 # Editions to build and check: each language is a folder in src/earnings_brief/locales/.
 LANGUAGES ?= en zh-Hant
 
-.PHONY: report reports check test lint lab bench system clean
+.PHONY: report reports check test test-fast lint lab bench system clean
 
 report: $(READY) $(SYSTEM)
 	@set -e; for lang in $(LANGUAGES); do \
@@ -32,6 +32,11 @@ check: $(READY)
 
 test: $(READY) $(SYSTEM_TEST) lint
 	$(PY) -m pytest -q
+
+# The edit loop: every test that needs no kernel, browser, PDF engine or process (chapter logic
+# included); `make test` stays the whole suite, and CI runs that.
+test-fast: $(READY)
+	$(PY) -m pytest -q -m "not slow"
 
 lint: $(READY)
 	$(VENV)/bin/ruff check src tests notebooks
