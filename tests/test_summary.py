@@ -220,3 +220,12 @@ def test_the_english_cover_links_the_chinese_edition(ds, frame):
     assert 'SenseTime Group <span lang="zh-Hant">商湯集團</span>' in cover
     link = '<a href="brief.zh-Hant.html" hreflang="zh-Hant" lang="zh-Hant"'
     assert link + ' data-print-href="brief.zh-Hant.pdf">繁體中文版</a>' in cover
+
+
+def test_what_changed_says_the_written_values_in_chinese_words():
+    from earnings_brief.chapters.summary import _shown
+
+    assert _shown({"written": "2", "written_unit": "years"}, "zh-Hant") == "2年"
+    assert _shown({"written": "37.7", "written_unit": "RMB 100m"}, "zh-Hant") == "37.7億元"
+    assert _shown({"written": "167", "written_unit": "vehicles 10k"}, "zh-Hant") == "167萬輛"
+    assert _shown({"written": "37.7", "written_unit": "RMB 100m"}, "en") == "37.7 RMB 100m"

@@ -597,7 +597,21 @@ def _shown(value, lang: str) -> str:
     if value is None:
         return t("format.na", lang)
     if isinstance(value, Mapping):
-        return f"{value.get('written', '')} {value.get('written_unit', '')}".strip() or show_value(
-            value, lang
-        )
+        written = f"{value.get('written', '')} {value.get('written_unit', '')}".strip()
+        if written and lang != "en":  # the data's unit codes are English: say it in words
+            return _in_words(value, lang) or written
+        return written or show_value(value, lang)
     return str(value)
+
+
+def _in_words(value: Mapping, lang: str) -> str:
+    """A figure as written ('2', 'years') in the edition's words ('2年'), or '' if unreadable."""
+    from ..errors import DataError
+    from ..units import parse_unit, to_base
+
+    try:
+        unit = parse_unit(str(value.get("written_unit", "")))
+        number = to_base(float(str(value.get("written", "")).replace(",", "")), unit)
+    except (DataError, ValueError):
+        return ""
+    return narrative.amount(number, unit.dimension, unit.base, lang=lang)
