@@ -17,14 +17,14 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import catalog as metric_catalog
 from . import i18n
 from .catalog import Catalog
-from .errors import DataError
+from .errors import DataError, ParameterError
 from .units import parse_unit, rounding_half_width, to_base
 
 # pandas is imported where frames are built, so dataset_files() stays cheap for the build's
@@ -277,6 +277,22 @@ def locate(company: str, period: str, data_dir: Path | str | None = None) -> Pat
     return root
 
 
+def read_period(company: str, period: str, data_dir: Path) -> Period:
+    """period.toml alone, checked (cheap: no CSV, no pandas), for the build's first checks."""
+    return _period(Path(data_dir) / company / period / "period.toml", period)
+
+
+def comparison(requested: str, period: Period) -> str:
+    """The comparison period a brief uses: the requested one, which must be period.toml's."""
+    if requested and requested != period.comparison:
+        raise ParameterError(
+            f"no figures for comparison period '{requested}'",
+            field="comparison_period",
+            expected=f"empty or '{period.comparison}' (the comparison in period.toml)",
+        )
+    return requested or period.comparison
+
+
 CATALOG_FILE = "catalog.toml"
 _PERIOD_FILES = ("period.toml", "sources.toml", "figures.csv", "facts.csv", "claims.csv")
 
@@ -299,7 +315,7 @@ def _toml(path: Path) -> dict:
         ) from None
     except UnicodeDecodeError:
         raise DataError("not UTF-8 text", file=path, expected="a UTF-8 encoded file") from None
-    _check_toml_text(table, path)
+    check_toml_text(table, path)
     return table
 
 
@@ -400,6 +416,11 @@ def _period(path: Path, label: str) -> Period:
             f"label '{written}' differs from its folder", file=path, field="label", expected=label
         )
     start, end = _require(t, "start", path, date), _require(t, "end", path, date)
+    for key, value in (("start", start), ("end", end), ("results_date", t.get("results_date"))):
+        if isinstance(value, datetime):  # a TOML date-time is a date too, but not comparable
+            raise DataError(
+                "a date with a time", file=path, field=key, expected="a TOML date like 2025-03-26"
+            )
     if end <= start:
         raise DataError(
             "period ends before it starts", file=path, field="end", expected=f"a date after {start}"
@@ -477,7 +498,8 @@ def _rows(
     # A StringIO keeps line breaks inside quoted fields (splitlines() would drop them and join
     # '3<newline>7' into 37); line_num still counts physical lines.
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    records = _records(reader, path)
+    header = next(records, None)
     if header is None:
         raise DataError(
             "empty file", file=path, line=1, expected="a header row " + ",".join(columns)
@@ -493,7 +515,7 @@ def _rows(
                 expected="header " + ",".join(columns),
             )
     rows = []
-    for values in reader:
+    for values in records:
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue
@@ -509,6 +531,19 @@ def _rows(
             check_text(value, key, path, line)
         rows.append((line, row))
     return rows
+
+
+def _records(reader, path: Path):
+    """The reader's records; a malformed one (a field over csv's 128 KiB limit) is a DataError."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise DataError(
+                f"unreadable CSV: {err}", file=path, line=reader.line_num, expected="a CSV file"
+            ) from None
 
 
 def _check_source(value: str, sources: dict, path: Path, line: int) -> None:
@@ -932,11 +967,11 @@ def check_text(value: str, key: str, path: Path, line: int | None = None, field:
         raise DataError(problem, file=path, line=line, field=field or key, expected=expected)
 
 
-def _check_toml_text(table: dict, path: Path, where: str = "") -> None:
+def check_toml_text(table: dict, path: Path, where: str = "") -> None:
     for key, value in table.items():
         name = f"{where}.{key}" if where else key
         if isinstance(value, dict):
-            _check_toml_text(value, path, name)
+            check_toml_text(value, path, name)
         elif isinstance(value, str):
             check_text(value, key, path, field=name)
 

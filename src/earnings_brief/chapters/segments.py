@@ -7,6 +7,7 @@ import pandas as pd
 
 from .. import blocks, charts, metrics, narrative, tables
 from ..formatting import points
+from ..grouping import largest_items
 from ..notebook import Context
 from ..record import record
 from .show import (
@@ -270,7 +271,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
     told = said[said["kind"].isin(["explanation", "strategy", "view"])]
     prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in told.iterrows()))
     kpis = _kpi_rows(ctx, seg)
-    multiples = kpis[kpis["dimension"] == "multiple"]
+    multiples, left_out = largest_items(kpis[kpis["dimension"] == "multiple"])
     if len(multiples):
         frame = pd.DataFrame(
             [
@@ -285,6 +286,9 @@ def _segment_block(ctx: Context, seg: str) -> None:
             ]
         )
         top = multiples.loc[multiples["value"].idxmax()]
+        notes = [_multiples_note(ctx, multiples)]
+        if left_out:
+            notes.append(_largest_note(ctx, multiples, left_out))
         fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
         figure(
             ctx,
@@ -296,7 +300,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
             measure=_kpi_label(ctx, top),
             fold=ctx.t("chapters.segments.kpi_multiples.fold_value", number=f"{top['value']:g}"),
             comparison=ctx.comparison,
-            note=_multiples_note(ctx, multiples),
+            note=" ".join(notes),
         )
     others = kpis[kpis["dimension"] != "multiple"]
     if len(others):
@@ -313,6 +317,11 @@ def _segment_block(ctx: Context, seg: str) -> None:
     customers = said[said["kind"].isin(["customer", "partner"])]
     if len(customers):
         names_table(ctx, f"customers_{seg}", customers, texts="customers", segment=name)
+
+
+def _largest_note(ctx: Context, shown: pd.DataFrame, left_out: int) -> str:
+    items = shown["item"].loc[shown["item"] != ""].nunique()
+    return ctx.t("chapters.common.largest_items", shown=items, count=f"{items + left_out:,}")
 
 
 def _multiples_note(ctx: Context, multiples: pd.DataFrame) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from .. import blocks, charts, narrative, tables
+from ..grouping import largest_items
 from ..i18n import has
 from ..notebook import Context
 from ..record import record
@@ -505,6 +506,7 @@ def measures_table(
     """Figures as a table of measure, value and (``notes``) the data's note; ``items`` adds the
     item each figure is about, ``measure`` names a row (by default the metric's name)."""
     measure = measure or (lambda r: metric_label(ctx, r["metric"]))
+    found, left_out = largest_items(found)
     cells = {
         "item": (
             [narrative.label("item", i, ctx.lang) if i else "" for i in found["item"]],
@@ -522,6 +524,9 @@ def measures_table(
     }
     shown = [k for k in cells if (k != "item" or items) and (k != "note" or notes)]
     frame = pd.DataFrame({k: cells[k][0] for k in shown})
+    if left_out:  # one line for the rest: a count, never a summed figure
+        others = ctx.t("chapters.common.more_items", count=f"{left_out:,}")
+        frame.loc[len(frame)] = {k: others if k == shown[0] else "" for k in shown}
     table(ctx, name, frame, [cells[k][1] for k in shown], found, **values)
 
 
