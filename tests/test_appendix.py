@@ -224,3 +224,19 @@ def test_single_period_charts_name_only_that_period(monkeypatch):
     revenue.spending(start("revenue", company="northwind", period="H1-2025", data_dir=str(data)))
     subtitle = re.search(r'<span class="eb-subtitle">(.*?)</span>', "\n".join(shown))[1]
     assert "H1-2025" in subtitle and "H1-2024" not in subtitle
+
+
+def test_many_items_of_one_figure_are_listed_compactly(ds, frame):
+    """5,000 item rows once made a 389-page PDF; beyond the largest few they share one row."""
+    import pandas as pd
+
+    base = frame[(frame["metric"] == "revenue") & (frame["segment"] == "generative_ai")].iloc[0]
+    items = pd.DataFrame(
+        [{**base.to_dict(), "item": f"product_{i:02d}", "value": float(i)} for i in range(20)]
+    )
+    table = appendix.figures_table(ds, pd.concat([frame, items], ignore_index=True))
+    rows = re.findall(r'<tr class="eb-(?:reported|derived)">(.*?)</tr>', table)
+    assert len(rows) == len(frame) + 12 + 1
+    (compact,) = [r for r in rows if "8 more items" in r]
+    assert "Product 00" in compact and "Product 07" in compact and "Product 08" not in compact
+    assert compact.count(";") == 7

@@ -789,6 +789,7 @@ def test_a_conflicting_row_is_flagged_and_never_used(tmp_path):
     assert c["status"] == "flag" and c["recomputed"] == pytest.approx(200e6)
     gross = metrics.lookup(frame, "gross_profit")
     assert gross["inputs"] == ("gross_margin FY2025", "revenue FY2025")
+    assert appendix.figures_table(ds, frame).count("conflicting statement, not used") == 1
 
 
 def test_a_value_derived_from_a_lower_bound_keeps_more_than(tmp_path):
@@ -836,3 +837,16 @@ def test_a_product_line_share_divides_its_own_revenue_by_the_group(tmp_path):
     )
     c = check(metrics.reconcile(ds), "share-revenue_share-chips-soc-FY2025")
     assert c["recomputed"] == pytest.approx(0.5) and c["status"] == "pass"
+
+
+@pytest.mark.parametrize(("right", "status"), [("107.9", "pass"), ("109", "flag")])
+def test_a_claim_on_a_range_holds_within_its_ends(tmp_path, right, status):
+    ds = mini.load(
+        tmp_path,
+        [
+            mini.row("revenue", "107-108", "HKD m", segment="chips"),
+            mini.row("revenue", right, "HKD m", segment="licensing"),
+        ],
+        claims=["big,revenue[chips],>,revenue[licensing],FY2025,src,chips is the larger"],
+    )
+    assert check(metrics.reconcile(ds), "claim-big")["status"] == status

@@ -163,6 +163,17 @@ def test_one_change_reads_in_the_singular_and_its_kind_comes_from_the_locale(ds)
     assert "<td>removed</td>" in html
 
 
+def test_a_net_profit_gets_a_tile_as_stated(tmp_path):
+    import mini_data
+
+    ds = mini_data.load(
+        tmp_path,
+        [mini_data.row("revenue", "200", "HKD m"), mini_data.row("net_profit", "81.4", "HKD m")],
+    )
+    tiles = summary.tiles({}, metrics.derive(ds), ds)
+    assert ("Net profit", "HKD 81 m") in [(label, value) for label, value, *_ in tiles]
+
+
 def test_a_recorded_figure_without_its_growth_takes_it_from_the_figures(ds, frame):
     """The revenue chapter records R&D without its growth: the tile still shows +19.2%."""
     records = {"rd_expense": {"name": "rd_expense", "value": 4.131e9, "unit": "RMB"}}

@@ -19,6 +19,7 @@ import pandas as pd
 from .. import blocks, formatting, narrative
 from ..dataset import Dataset, Period, parse_reference
 from ..errors import ParameterError
+from ..grouping import largest_items
 from ..i18n import has, t
 
 esc = html.escape
@@ -174,7 +175,10 @@ def _name_cell(ds: Dataset, row: Mapping, lang: str, note: str = "") -> str:
 
 
 def _basis(ds: Dataset, row: Mapping, lang: str) -> str:
-    """'reported', or 'derived from' the figures it came from, in words."""
+    """'reported', 'derived from' the figures it came from, in words, or a conflicting
+    statement that is never used."""
+    if row.get("qualifier") == "conflicting":
+        return t("brief.appendix.conflicting", lang)
     if row["basis"] != "derived":
         return t("brief.appendix.reported", lang)
     inputs = t("brief.appendix.list_sep", lang).join(
@@ -196,7 +200,8 @@ def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
     """Every figure, reported then derived, each with its basis (a derived one names its
     inputs in words) and its source."""
     rows = []
-    for row in frame.to_dict("records"):
+    listed, compact = _many_items(frame)
+    for row in listed.to_dict("records"):
         rows.append(
             f'<tr class="eb-{row["basis"]}">'
             + _name_cell(ds, row, lang, str(row.get("note") or ""))
@@ -206,6 +211,7 @@ def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
             + f'<td class="eb-origin">{_source_links(ds, row)}</td>'
             + "</tr>"
         )
+    rows += [_items_row(ds, group, lang) for group in compact]
     a = "brief.appendix."
     headers = _headers(("figure", "period", "value", "basis", "origin"), lang)
     reported = int((frame["basis"] == "reported").sum())
@@ -217,6 +223,40 @@ def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
         rows,
         blocks.source_text(frame[frame["basis"] == "reported"], ds.sources, lang),
         lang,
+    )
+
+
+def _many_items(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Rows listed one by one, and per metric, segment and period with many items, the items
+    beyond the largest few, listed compactly in one row each (5,000 items are 15 pages, not 180)."""
+    compact = []
+    for _key, group in frame[frame["item"] != ""].groupby(
+        ["metric", "segment", "period", "basis"], sort=False
+    ):
+        kept, left_out = largest_items(group)
+        if left_out:
+            compact.append(group.drop(kept.index))
+    dropped = [i for group in compact for i in group.index]
+    return frame.drop(dropped), compact
+
+
+def _items_row(ds: Dataset, group: pd.DataFrame, lang: str) -> str:
+    """One row for many items of one figure: 'Product 1 12k users; Product 2 9k users; …'."""
+    first = group.iloc[0]
+    name = esc(figure_name(ds, first["metric"], first["segment"], "", lang))
+    count = t("chapters.common.more_items_here", lang, count=f"{len(group):,}")
+    listing = "; ".join(
+        f"{esc(_named('item', r['item'], lang))} {esc(show_value(r, lang))}"
+        for r in group.to_dict("records")
+    )
+    sources = ",".join(dict.fromkeys(s for v in group["source"] for s in str(v).split(",") if s))
+    basis = "derived" if first["basis"] == "derived" else "reported"
+    # Name, period and value share one wide cell: the list then takes a third of the pages.
+    return (
+        f'<tr class="eb-{basis}"><td class="eb-name" colspan="3">{name} {esc(first["period"])}'
+        f' <span class="eb-cell-note">({esc(count)})</span><br>{listing}</td>'
+        + _cell(t(f"brief.appendix.{basis}", lang))
+        + f'<td class="eb-origin">{_source_links(ds, {"source": sources})}</td></tr>'
     )
 
 

@@ -11,6 +11,7 @@ import re
 import pandas as pd
 
 from .. import charts, formatting, narrative, tables
+from ..grouping import largest_items
 from ..notebook import Context
 from ..record import record
 from .outlook import sort_key
@@ -310,6 +311,7 @@ def roadmap(ctx: Context) -> None:
         )
     f = ctx.frame
     products = f[(f["segment"] == seg) & (f["item"] != "") & (f["period"] == ctx.period)]
+    products, _left_out = largest_items(products)  # the appendix lists the rest
     for item in dict.fromkeys(products["item"]):
         part = products[products["item"] == item]
         brand = ctx.ds.company.brands.get(item)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import blocks, charts, formatting, narrative, tables
+from ..grouping import largest_items
 from ..notebook import Context
 from .show import (
     change_variant,
@@ -126,7 +127,7 @@ def cloud_efficiency(ctx: Context) -> None:
 def cycles(ctx: Context) -> None:
     """Model, chip and depreciation cycles on one axis, in months."""
     section(ctx, "cycles")
-    found = _current(ctx, (CYCLE_MIN, CYCLE_MAX, CYCLE))
+    found, _left_out = largest_items(_current(ctx, (CYCLE_MIN, CYCLE_MAX, CYCLE)))
     if found.empty:
         missing(ctx, "cycles")
         return

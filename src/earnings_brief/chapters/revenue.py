@@ -25,6 +25,7 @@ from .show import (
     missing,
     money_scale,
     number,
+    parts_note,
     period_cells,
     prose,
     quantity,
@@ -33,6 +34,7 @@ from .show import (
     section,
     sources_of,
     table,
+    top_level,
     topic_table,
 )
 
@@ -314,7 +316,7 @@ def spending(ctx: Context) -> None:
     values = [ctx.value(m, period=p) for m in present for p in (ctx.comparison, ctx.period)]
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
     frame, cited = compare_frame(ctx, items, divisor, digits)
-    largest = max(present, key=lambda m: ctx.value(m))
+    largest = max(top_level(ctx, present), key=lambda m: ctx.value(m))  # not R&D vs its opex
     ratio = ctx.row(INTENSITY[largest])
     drivers = facts(ctx, kinds=["explanation"], topics=["group"])
     prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in drivers.iterrows()))
@@ -333,6 +335,7 @@ def spending(ctx: Context) -> None:
         period=ctx.period,
         comparison=ctx.comparison,
         source_ids=sources_of(drivers),
+        note=parts_note(ctx, present),
     )
     for metric in (*present, *(INTENSITY[m] for m in present)):
         row = ctx.row(metric)
@@ -385,7 +388,9 @@ def spending_intensity(ctx: Context) -> None:
         and (prior := ctx.row(INTENSITY[m], period=ctx.comparison)) is not None
     ]
     now_ratios = {
-        m: ctx.value(INTENSITY[m]) for m in present if ctx.value(INTENSITY[m]) is not None
+        m: ctx.value(INTENSITY[m])
+        for m in top_level(ctx, present)
+        if ctx.value(INTENSITY[m]) is not None
     }
     top = max(now_ratios, key=now_ratios.get) if now_ratios else present[0]
     table(

@@ -38,6 +38,7 @@ TILES = (
     "revenue",
     "largest_segment_share",
     "net_loss",
+    "net_profit",  # a company that reports a profit gets its tile, as stated
     "rd_expense",
     "compute_capacity",
     "vehicles_delivered",
