@@ -32,7 +32,6 @@ RD_24, RD_23 = 41.31 * YI, 34.66 * YI
 OPEX_24 = 60.72 * YI
 CAPEX_24 = 11.29 * YI
 DELIVERED_24 = 167 * 1e4
-DESIGN_WIN_VEHICLES_24 = 1100 * 1e4
 
 # The implied prior-period values
 REVENUE_23 = REVENUE_24 / 1.108
@@ -229,13 +228,6 @@ def check(checks: pd.DataFrame, check_id: str) -> pd.Series:
             ("revenue[smart_auto] FY2023", "vehicles_delivered[smart_auto] FY2023"),
         ),
         (
-            "design_win_multiple",
-            "smart_auto",
-            "FY2024",
-            DESIGN_WIN_VEHICLES_24 / DELIVERED_24,
-            ("design_win_vehicles[smart_auto] FY2024", "vehicles_delivered[smart_auto] FY2024"),
-        ),
-        (
             "capex_growth",
             "",
             "FY2024",
@@ -276,14 +268,10 @@ def test_headline_derived_values_to_the_digit(frame):
     assert round(v("compute_capacity")) == 11979  # 23000 / 1.92
     assert round(v("vehicles_delivered", "smart_auto")) == 1_292_570  # 1.67 m / 1.292
     assert round(v("revenue_per_vehicle", "smart_auto", "FY2024"), 2) == 153.29  # RMB per vehicle
-    assert round(v("design_win_multiple", "smart_auto", "FY2024"), 2) == 6.59
 
 
 def test_derived_ratios_carry_their_dimension(frame):
-    """A multiple is not a percentage, and revenue per vehicle is money per unit."""
-    assert (
-        derived_row(frame, "design_win_multiple", "smart_auto", "FY2024")["dimension"] == "multiple"
-    )
+    """Revenue per vehicle is money per unit, and R&D to revenue a ratio."""
     per_vehicle = derived_row(frame, "revenue_per_vehicle", "smart_auto", "FY2024")
     assert (per_vehicle["dimension"], per_vehicle["unit"]) == ("per_unit", "RMB/vehicles")
     assert derived_row(frame, "rd_to_revenue", "", "FY2024")["dimension"] == "ratio"
@@ -300,12 +288,26 @@ def test_compute_prior_is_as_of_a_year_earlier(frame):
     [
         ("vehicles_delivered", "smart_auto", "FY2023", "more_than"),  # >1.67 m / 1.292
         ("revenue_per_vehicle", "smart_auto", "FY2024", "less_than"),  # RMB 256 m / >1.67 m
-        ("design_win_multiple", "smart_auto", "FY2024", "approx"),  # >11 m / >1.67 m
         ("revenue", "", "FY2023", ""),  # exact inputs, exact result
     ],
 )
 def test_bounds_survive_derivations_that_move_with_them(frame, metric, segment, period, qualifier):
     assert derived_row(frame, metric, segment, period)["qualifier"] == qualifier
+
+
+def test_bounds_that_pull_both_ways_derive_nothing(frame):
+    """More than 11 m design-win vehicles over more than 1.67 m deliveries can be any multiple."""
+    rows = frame[(frame["metric"] == "design_win_multiple") & (frame["period"] == "FY2024")]
+    assert rows.empty
+    assert (
+        metrics._derived_qualifier(
+            [{"qualifier": "more_than", "value": 11.0}, {"qualifier": "more_than", "value": 1.67}],
+            (1, -1),
+        )
+        is None
+    )
+    approx = [{"qualifier": "approx", "value": 11.0}, {"qualifier": "more_than", "value": 1.67}]
+    assert metrics._derived_qualifier(approx, (1, 1)) == "approx"
 
 
 def test_derived_units(frame):

@@ -174,6 +174,24 @@ def test_a_net_profit_gets_a_tile_as_stated(tmp_path):
     assert ("Net profit", "HKD 81 m") in [(label, value) for label, value, *_ in tiles]
 
 
+def test_a_profit_after_a_loss_says_what_it_swung_from(tmp_path):
+    import mini_data
+
+    rows = [
+        mini_data.row("revenue", "200", "HKD m"),
+        mini_data.row("revenue_growth", "10", "%"),
+        mini_data.row("gross_margin", "40", "%"),
+        mini_data.row("gross_margin", "35", "%", period="FY2024"),
+        mini_data.row("rd_expense", "50", "HKD m"),
+        mini_data.row("rd_expense_growth", "5", "%"),
+        mini_data.row("net_profit", "81.4", "HKD m"),
+        mini_data.row("net_profit", "-20", "HKD m", period="FY2024"),
+    ]
+    ds = mini_data.load(tmp_path, rows)
+    tiles = {label: change for label, _, change, *_ in summary.tiles({}, metrics.derive(ds), ds)}
+    assert tiles["Net profit"] == "from HKD −20 m in FY2024"
+
+
 def test_a_recorded_figure_without_its_growth_takes_it_from_the_figures(ds, frame):
     """The revenue chapter records R&D without its growth: the tile still shows +19.2%."""
     records = {"rd_expense": {"name": "rd_expense", "value": 4.131e9, "unit": "RMB"}}

@@ -145,7 +145,8 @@ class _Book:
         signs: tuple[int, ...],
     ) -> bool:
         """Add a derived row; ``signs`` say whether each input raises (+1) or lowers (-1) it."""
-        if key in self.rows:
+        qualifier = _derived_qualifier(inputs, signs)
+        if key in self.rows or qualifier is None:
             return False
         unit, dimension = like
         row = {
@@ -159,7 +160,7 @@ class _Book:
             "dimension": dimension,
             "written": "",
             "written_unit": "",
-            "qualifier": _derived_qualifier(inputs, signs),
+            "qualifier": qualifier,
             "as_of": _as_of(inputs),
             "basis": "derived",
             "source": ",".join(sorted({s for i in inputs for s in i["source"].split(",")})),
@@ -180,18 +181,24 @@ class _Book:
 _BOUNDS = {"more_than": 1, "up_to": -1, "less_than": -1}
 
 
-def _derived_qualifier(inputs: list[dict], signs: tuple[int, ...]) -> str:
+def _derived_qualifier(inputs: list[dict], signs: tuple[int, ...]) -> str | None:
     """A value derived from a lower bound is a lower bound too ('>'), when every bound among its
-    inputs pushes it the same way; anything else inexact makes it approximate."""
-    direction = 0
+    inputs pushes it the same way; None when bounds push it both ways (more than 11 m over more
+    than 1.67 m can be any multiple), and anything else inexact makes it approximate."""
+    direction, approx = 0, False
     for row, sign in zip(inputs, signs, strict=True):
         ranged = _is_range(row)
         if row["qualifier"] == EXACT and not ranged:
             continue
         bound = None if ranged else _BOUNDS.get(row["qualifier"])
-        if bound is None or row["value"] < 0 or direction not in (0, bound * sign):
-            return "approx"
+        if bound is None or row["value"] < 0:
+            approx = True
+            continue
+        if direction not in (0, bound * sign):
+            return None
         direction = bound * sign
+    if approx:
+        return "approx"
     # A derived upper bound is 'less than' ('<'); 'up to' (可達) is what a source states.
     return {0: EXACT, 1: "more_than", -1: "less_than"}[direction]
 

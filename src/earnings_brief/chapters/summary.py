@@ -101,6 +101,11 @@ def tile_from_frame(name: str, frame: pd.DataFrame, period: str, comparison: str
             out["growth"] = growth["value"]
             out["growth_digits"] = narrative.written_digits(growth)
             out["change_basis"] = growth["basis"]
+    prior = _row(frame, metric, segment, comparison) if comparison else None
+    if out["growth"] is None and prior is not None and prior["value"] * now["value"] < 0:
+        # No growth rate across zero: a profit after a loss says what it swung from.
+        out["swing_from"] = {key: prior[key] for key in keys}
+        out["change_basis"] = prior["basis"]
     return out
 
 
@@ -153,6 +158,9 @@ def tiles(records: Mapping[str, dict], frame: pd.DataFrame, ds: Dataset, lang: s
         elif rec.get("change") is not None:
             value = formatting.points(rec["change"], lang)
             change = t("brief.tile.points", lang, value=value, period=prior)
+        elif rec.get("swing_from"):
+            before = show_value(rec["swing_from"], lang)
+            change = t("brief.tile.swing", lang, value=before, period=prior)
         else:
             change = None
         derived = "derived" in (rec.get("basis"), rec.get("change_basis"))
@@ -169,7 +177,7 @@ def _tile_record(name, records, frame, period, comparison) -> dict | None:
     if rec is None or computed is None:
         return rec or computed
     if rec.get("growth") is None and rec.get("change") is None:
-        keys = ("growth", "change", "growth_digits", "change_basis")
+        keys = ("growth", "change", "growth_digits", "change_basis", "swing_from")
         rec.update({k: computed[k] for k in keys if computed.get(k) is not None})
     return rec
 
