@@ -197,3 +197,9 @@ def test_a_recorded_figure_without_its_growth_takes_it_from_the_figures(ds, fram
     records = {"rd_expense": {"name": "rd_expense", "value": 4.131e9, "unit": "RMB"}}
     tiles = {label: change for label, _, change, *_ in summary.tiles(records, frame, ds)}
     assert tiles["R&D expense"] == "+19.2% YoY"
+
+
+def test_without_total_opex_the_cost_takeaway_is_rd_against_revenue():
+    other = dataset.load("horizon_robotics", "FY2024")
+    lines = summary.takeaways(metrics.derive(other), other)
+    assert "132.4% of revenue went on R&D, against 152% in FY2023." in lines
