@@ -461,6 +461,19 @@ def test_a_skipped_heading_level_is_lifted():
     )
 
 
+def test_a_tables_caption_names_it_even_with_a_badge_before_its_title():
+    block = (
+        '<figure class="eb-block" data-kind="table" id="t"><figcaption class="eb-caption">'
+        '<span class="eb-label">Table 9</span> <span class="eb-analysis-label">Analysis</span> '
+        '<span class="eb-title">Margin &amp; lead</span></figcaption>'
+        "<table><tr><td>1</td></tr></table></figure>"
+    )
+    framed = frame_tables(block)
+    assert '<caption class="eb-visually-hidden">Table 9 Margin &amp; lead</caption>' in framed
+    assert 'aria-label="Table 9 Margin &amp; lead"' in framed
+    assert framed.count('<div class="eb-scroll"') == 1 and "</table></div>" in framed
+
+
 def test_every_table_has_a_caption(brief):
     tables = _read(brief).tables
     assert len(tables) >= 5 and all(tables), tables
