@@ -24,6 +24,7 @@ from earnings_brief import dataset
 from earnings_brief.assemble import (
     AssemblyError,
     assemble_html,
+    check_offline,
     frame_tables,
     in_chapter_order,
     level_headings,
@@ -110,8 +111,10 @@ def test_no_code_prompts_noise_or_nan(brief):
 
 
 def test_nothing_reaches_the_network(brief):
-    for attr in re.findall(r'\b(?:src|href)\s*=\s*"([^"]*)"', brief):
+    for attr in re.findall(r'\b(?:src|srcset|href)\s*=\s*"([^"]*)"', brief):
         assert attr.startswith(("data:", "#")), attr
+    with pytest.raises(AssemblyError, match="external resource"):
+        check_offline('<picture><source srcset="https://example.com/c.svg"></picture>')
     assert "<link" not in brief and "<script" not in brief and "@import" not in brief
     assert "url(" not in brief
 

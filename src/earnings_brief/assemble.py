@@ -365,7 +365,7 @@ def fill_contents(document: str) -> str:
 
 
 _EXTERNAL = re.compile(
-    r"""<(?:img|script|iframe|embed|source|video|audio|input)\b[^>]*\bsrc\s*=\s*["']?\s*"""
+    r"""<(?:img|script|iframe|embed|source|video|audio|input)\b[^>]*\bsrc(?:set)?\s*=\s*["']?\s*"""
     r"""(?:[a-z][a-z0-9+.-]*:)?//"""
     r"""|<link\b[^>]*\bhref\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//"""
     r"""|url\(\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//"""
