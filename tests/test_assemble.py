@@ -89,6 +89,15 @@ def test_no_path_host_hash_or_version_in_the_brief(brief):
     assert "3.5 s" not in brief
 
 
+def test_the_source_is_described_in_full_once(brief, ds):
+    """Source lines name the publisher; the appendix describes the source once, in full."""
+    (source,) = ds.sources.values()
+    assert brief.count(source.description) == 1
+    assert brief.count(source.date_note) == 1
+    lines = re.findall(r'<p class="eb-source">(.*?)</p>', brief)
+    assert lines and all(len(line) < 120 for line in lines), max(lines, key=len)
+
+
 def test_no_code_keys_in_the_appendix(brief):
     appendix = re.sub(r"<[^>]+>", " ", brief[brief.index('id="chapter-appendix"') :])
     assert not re.findall(r"\b[a-z]+_[a-z_]+\b|\w\[[a-z_/]+\]", appendix)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -136,6 +137,13 @@ def machine_refuses(code: int, *, at: str):
     return prepare
 
 
+def toml_with_time(world, data, _mp):
+    path = figures_csv(data).with_name("period.toml")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^start = (.*)$", r"start = \1T00:00:00", text, flags=re.M))
+    return args(world, data)
+
+
 CASES = [
     Case("traversal-company", options(company="../../victim"), 2, "is not a company name"),
     Case("traversal-period", options(period="../../../victim"), 2, "is not a period name"),
@@ -154,10 +162,17 @@ CASES = [
     Case("language-traversal", options("--language", "../../x"), 2, "unknown language"),
     Case("unknown-parameter", options("-p", "nonsense=1"), 2, "unknown notebook parameter"),
     Case("fixed-parameter", options("-p", "data_dir=/etc"), 2, "--data-dir"),
+    Case(
+        "unknown-comparison-period",
+        options("-p", "comparison_period=../x"),
+        2,
+        "no figures for comparison period '../x'",
+    ),
     Case("negative-timeout", options("--timeout", "-1"), 2, "--timeout"),
     Case("nan-timeout", options("--timeout", "nan"), 2, "--timeout"),
     Case("keep-none", options("--keep", "0"), 2, "--keep"),
     Case("no-jobs", options("--jobs", "0"), 2, "--jobs"),
+    Case("period-date-with-a-time", toml_with_time, 2, "field 'start': a date with a time"),
     Case(
         "decimal-comma",
         figure("revenue,,,H1-2025,1250,", 'revenue,,,H1-2025,"37,7",'),

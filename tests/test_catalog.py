@@ -144,3 +144,13 @@ def test_an_unknown_metric_is_one_line_naming_file_line_metric_and_catalog(tmp_p
     assert "unknown metric 'adjusted_ebitda_los'" in message
     assert str(tmp_path / "mini" / "catalog.toml") in message
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_dataset_catalog_with_a_byte_order_mark_loads_and_its_labels_have_limits(tmp_path):
+    extension = '\ufeff[metrics.revenue]\nlabel_en = "Turnover"\n'
+    ds = load_mini(tmp_path / "bom", [row("revenue", "1", "HKD m")], catalog=extension)
+    assert ds.catalog.label("revenue") == "Turnover"
+    with pytest.raises(DataError) as info:
+        long = f'[metrics.revenue]\nlabel_en = "{"Turnover " * 20}"\n'
+        load_mini(tmp_path / "long", [row("revenue", "1", "HKD m")], catalog=long)
+    assert info.value.field == "metrics.revenue.label_en" and "at most 80" in info.value.expected

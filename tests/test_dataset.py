@@ -133,7 +133,7 @@ def row(ds: dataset.Dataset, metric: str, segment: str = "", item: str = "", per
 
 def test_counts(st):
     assert len(st.figures) == 55
-    assert len(st.facts) == 53
+    assert len(st.facts) == 52  # "overseas grew faster" is a claim, checked, not a fact too
     assert len(st.claims) == 4
     assert list(st.sources) == ["tmtpost"]
     assert st.period.sources == ("tmtpost",)
@@ -934,3 +934,17 @@ def test_real_error_renders_one_line(st_dir):
     assert line.startswith("DataError: ")
     assert "figures.csv:2: field 'value'" in line
     assert "\n" not in line
+
+
+def test_a_field_over_the_csv_limit_is_a_data_error(st_dir):
+    path = st_file(st_dir, "figures.csv")
+    number = append(path, "revenue,,,FY2023,1,RMB 100m,,,tmtpost," + "x" * 200_000)
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert (err.file, err.line) == (str(path), number) and "field larger" in err.message
+
+
+def test_a_date_time_where_a_date_belongs_is_a_data_error(st_dir):
+    path = st_file(st_dir, "period.toml")
+    replace(path, "start = 2024-01-01", "start = 2024-01-01T00:00:00")
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert (err.file, err.field) == (str(path), "start") and "a date with a time" in err.message

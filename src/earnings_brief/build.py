@@ -1,7 +1,8 @@
 """The build command: one idempotent step from a dataset to a published brief.
 
-lock → hash inputs → up to date? stop → load and validate → run changed notebooks → assemble HTML
-and PDF in staging → publish atomically → keep the edition → prune. The up-to-date path imports
+check names, folders, options and parameters (nothing written yet) → lock → hash inputs → up to
+date? stop → load and validate → run changed notebooks → assemble HTML and PDF in staging →
+publish atomically → keep the edition → prune. The up-to-date path imports
 neither pandas nor papermill, so a scheduled no-change run takes well under a second.
 """
 
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import changes, history, lock, pipeline, publish
-from .errors import BriefError, ParameterError, storage_failure
+from .errors import BriefError, ParameterError, StorageError, storage_failure
 from .params import NOTEBOOKS
 
 DEFAULT_KEEP = 10
@@ -117,9 +118,28 @@ def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=Non
         return result
 
 
+def up_to_date(options: BuildOptions) -> bool:
+    """Whether ``build`` would find the brief up to date (a hint: no lock is taken). Bad input
+    counts as not up to date, so that the build itself reports it."""
+    try:
+        checked = validate(options)
+    except BriefError:
+        return False
+    published = pipeline.read_manifest(checked.brief_dir / publish.MANIFEST)
+    return not options.force and _up_to_date(checked.inputs, published, checked.brief_dir)
+
+
 @contextmanager
 def _locked(brief_dir: Path, options: BuildOptions, started: float, echo):
     """Hold the brief's lock; a run that gives up waiting still appears in the history."""
+    try:
+        brief_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # /proc, say, refuses with "no such file": still the machine's no
+        raise StorageError(
+            f"cannot create the output folder: {err.strerror}",
+            file=brief_dir,
+            expected="a writable output folder",
+        ) from None
     waiting = lock.acquire(
         brief_dir / ".lock",
         timeout=options.lock_timeout,
@@ -234,14 +254,16 @@ def validate(options: BuildOptions) -> Checked:
 
     A run rejected here takes no lock, creates no folder and prunes nothing.
     """
-    from .dataset import locate
+    from .dataset import comparison, locate, read_period
 
     data_dir = locate(options.company, options.period, options.data_dir)
+    period = read_period(options.company, options.period, data_dir)
     _check_options(options)
     out = Path(options.out).expanduser().resolve()
     brief_dir = out / options.company / options.period
     _check_out(out, brief_dir, data_dir)
     parameters = _parameters(options, data_dir)
+    comparison(str(parameters.get("comparison_period") or ""), period)
     inputs = _inputs(options, data_dir, parameters)
     return Checked(brief_dir, data_dir, parameters, inputs)
 
@@ -272,14 +294,30 @@ def _check_options(options: BuildOptions) -> None:
 
 def _check_out(out: Path, brief_dir: Path, data_dir: Path) -> None:
     """The output folder is a folder (or can become one) and stays apart from the data."""
-    if out == data_dir or _inside(out, data_dir) or _inside(data_dir, brief_dir):
+    check_out_folder(out, data_dir)
+    if _inside(data_dir, brief_dir):
         raise ParameterError(
             "the output folder overlaps the data directory",
             file=out,
             field="--out",
             expected=f"a folder outside {data_dir}",
         )
-    existing = next(p for p in (brief_dir, *brief_dir.parents) if p.exists())
+    check_out_folder(brief_dir, data_dir)
+
+
+def check_out_folder(out: Path, data_dir: Path) -> None:
+    """``out`` is a folder, or a path where one can be made, outside the data directory.
+
+    Called before anything is written: by the build, and by ``build --all`` for its index.
+    """
+    if _inside(out, data_dir):
+        raise ParameterError(
+            "the output folder overlaps the data directory",
+            file=out,
+            field="--out",
+            expected=f"a folder outside {data_dir}",
+        )
+    existing = next(p for p in (out, *out.parents) if p.exists())
     if not existing.is_dir():
         raise ParameterError(
             "not a folder", file=existing, field="--out", expected="a folder or a new path"
@@ -287,7 +325,7 @@ def _check_out(out: Path, brief_dir: Path, data_dir: Path) -> None:
 
 
 def _inside(path: Path, folder: Path) -> bool:
-    return folder in path.parents
+    return path == folder or folder in path.parents
 
 
 def _parameters(options: BuildOptions, data_dir: Path) -> dict:

@@ -155,7 +155,7 @@ def load(extension: Path | None = None) -> Catalog:
 def _read(path: Path, known: dict[str, Metric]) -> dict[str, Metric]:
     """Entries of one catalog file over ``known``: new metrics, or fields overriding known ones."""
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        table = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as err:
         line = re.search(r"line (\d+)", str(err))
         raise DataError(
@@ -163,6 +163,9 @@ def _read(path: Path, known: dict[str, Metric]) -> dict[str, Metric]:
         ) from None
     except UnicodeDecodeError:
         raise DataError("not UTF-8 text", file=path, expected="a UTF-8 encoded file") from None
+    from .dataset import check_toml_text  # imported here: dataset imports this module
+
+    check_toml_text(table, path)  # labels within the limits the other data files keep
     entries = table.get("metrics", {})
     unknown = sorted(set(table) - {"metrics"})
     if unknown or not isinstance(entries, dict):

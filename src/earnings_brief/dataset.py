@@ -17,13 +17,14 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import catalog as metric_catalog
+from . import i18n
 from .catalog import Catalog
-from .errors import DataError
+from .errors import DataError, ParameterError
 from .units import parse_unit, rounding_half_width, to_base
 
 # pandas is imported where frames are built, so dataset_files() stays cheap for the build's
@@ -160,7 +161,6 @@ class Dataset:
     def segment_name(self, segment: str, lang: str = "en") -> str:
         """A segment's name; a renamed one names its former name too: 'Vision AI (formerly
         Traditional AI)' when the comparison period used the old key."""
-        from .i18n import t
 
         def name(key: str) -> str:
             seg = self.company.segments.get(key)
@@ -171,7 +171,7 @@ class Dataset:
         former = [name(k) for k in self.former_names(segment)]
         if not former:
             return name(segment)
-        return t("narrative.renamed", lang, name=name(segment), former=", ".join(former))
+        return i18n.t("narrative.renamed", lang, name=name(segment), former=", ".join(former))
 
 
 def default_data_dir() -> Path:
@@ -277,6 +277,22 @@ def locate(company: str, period: str, data_dir: Path | str | None = None) -> Pat
     return root
 
 
+def read_period(company: str, period: str, data_dir: Path) -> Period:
+    """period.toml alone, checked (cheap: no CSV, no pandas), for the build's first checks."""
+    return _period(Path(data_dir) / company / period / "period.toml", period)
+
+
+def comparison(requested: str, period: Period) -> str:
+    """The comparison period a brief uses: the requested one, which must be period.toml's."""
+    if requested and requested != period.comparison:
+        raise ParameterError(
+            f"no figures for comparison period '{requested}'",
+            field="comparison_period",
+            expected=f"empty or '{period.comparison}' (the comparison in period.toml)",
+        )
+    return requested or period.comparison
+
+
 CATALOG_FILE = "catalog.toml"
 _PERIOD_FILES = ("period.toml", "sources.toml", "figures.csv", "facts.csv", "claims.csv")
 
@@ -299,7 +315,7 @@ def _toml(path: Path) -> dict:
         ) from None
     except UnicodeDecodeError:
         raise DataError("not UTF-8 text", file=path, expected="a UTF-8 encoded file") from None
-    _check_toml_text(table, path)
+    check_toml_text(table, path)
     return table
 
 
@@ -375,16 +391,14 @@ def _check_renames(path: Path, segments: dict[str, Segment]) -> None:
             target = segments[target].renamed_to
 
 
-def canonical_segments(company: Company, used_now: set[str]) -> dict[str, str]:
+def _canonical_segments(company: Company, used_now: set[str]) -> dict[str, str]:
     """Each segment key → the key a dataset shows it under: renamed segments are one segment,
     shown under the name the current period uses (else the latest name)."""
     out = {}
     for key in company.segments:
-        chain = [key]
-        while company.segments[chain[-1]].renamed_to:
-            chain.append(company.segments[chain[-1]].renamed_to)
-        group = [k for k in company.segments if _latest(company, k) == chain[-1]]
-        out[key] = next((k for k in group if k in used_now), chain[-1])
+        latest = _latest(company, key)
+        group = [k for k in company.segments if _latest(company, k) == latest]
+        out[key] = next((k for k in group if k in used_now), latest)
     return out
 
 
@@ -402,6 +416,11 @@ def _period(path: Path, label: str) -> Period:
             f"label '{written}' differs from its folder", file=path, field="label", expected=label
         )
     start, end = _require(t, "start", path, date), _require(t, "end", path, date)
+    for key, value in (("start", start), ("end", end), ("results_date", t.get("results_date"))):
+        if isinstance(value, datetime):  # a TOML date-time is a date too, but not comparable
+            raise DataError(
+                "a date with a time", file=path, field=key, expected="a TOML date like 2025-03-26"
+            )
     if end <= start:
         raise DataError(
             "period ends before it starts", file=path, field="end", expected=f"a date after {start}"
@@ -479,7 +498,8 @@ def _rows(
     # A StringIO keeps line breaks inside quoted fields (splitlines() would drop them and join
     # '3<newline>7' into 37); line_num still counts physical lines.
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    records = _records(reader, path)
+    header = next(records, None)
     if header is None:
         raise DataError(
             "empty file", file=path, line=1, expected="a header row " + ",".join(columns)
@@ -495,7 +515,7 @@ def _rows(
                 expected="header " + ",".join(columns),
             )
     rows = []
-    for values in reader:
+    for values in records:
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue
@@ -511,6 +531,19 @@ def _rows(
             check_text(value, key, path, line)
         rows.append((line, row))
     return rows
+
+
+def _records(reader, path: Path):
+    """The reader's records; a malformed one (a field over csv's 128 KiB limit) is a DataError."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise DataError(
+                f"unreadable CSV: {err}", file=path, line=reader.line_num, expected="a CSV file"
+            ) from None
 
 
 def _check_source(value: str, sources: dict, path: Path, line: int) -> None:
@@ -530,7 +563,7 @@ def _figures(
     records, seen = [], {}
     periods = {period.label, period.comparison} - {""}
     rows = _rows(path, FIGURE_COLUMNS)
-    canonical = canonical_segments(
+    canonical = _canonical_segments(
         company, {r["segment"] for _, r in rows if r["period"] == period.label}
     )
     for line, r in rows:
@@ -656,12 +689,7 @@ def _check_metric(metric: str, cat: Catalog, path: Path, line: int) -> None:
 def _check_unit(metric: str, unit, cat: Catalog, path: Path, line: int) -> None:
     """Money is written in a currency and a count in its catalog noun."""
     kind, noun = cat.kind(metric), cat.noun(metric)
-    if (
-        kind == "money"
-        and unit.dimension != "money"
-        or kind != "money"
-        and unit.dimension == "money"
-    ):
+    if (kind == "money") != (unit.dimension == "money"):
         expected = "a currency unit such as 'RMB 100m'" if kind == "money" else f"a {kind} unit"
         raise DataError(
             f"unit '{unit.base}' does not fit {metric} (a {kind} figure)",
@@ -939,11 +967,11 @@ def check_text(value: str, key: str, path: Path, line: int | None = None, field:
         raise DataError(problem, file=path, line=line, field=field or key, expected=expected)
 
 
-def _check_toml_text(table: dict, path: Path, where: str = "") -> None:
+def check_toml_text(table: dict, path: Path, where: str = "") -> None:
     for key, value in table.items():
         name = f"{where}.{key}" if where else key
         if isinstance(value, dict):
-            _check_toml_text(value, path, name)
+            check_toml_text(value, path, name)
         elif isinstance(value, str):
             check_text(value, key, path, field=name)
 

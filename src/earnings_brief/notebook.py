@@ -12,7 +12,6 @@ import pandas as pd
 
 from . import charts, dataset, metrics
 from .dataset import Dataset
-from .errors import ParameterError
 from .i18n import t
 from .params import Params, validate
 
@@ -77,13 +76,7 @@ def start(notebook: str, **params) -> Context:
     """Validate parameters, load and derive the data, apply the theme: a notebook's first call."""
     checked = validate(notebook, **params)
     ds = dataset.load(checked.company, checked.period, checked.data_dir)
-    comparison = checked.comparison_period or ds.period.comparison
-    if checked.comparison_period and checked.comparison_period != ds.period.comparison:
-        raise ParameterError(
-            f"no figures for comparison period '{checked.comparison_period}'",
-            field="comparison_period",
-            expected=f"empty or '{ds.period.comparison}' (the comparison in period.toml)",
-        )
+    comparison = dataset.comparison(checked.comparison_period, ds.period)
     frame = metrics.derive(ds, comparison)
     checks = metrics.reconcile(ds, frame)
     charts.apply_theme()

@@ -11,6 +11,7 @@ import re
 import pandas as pd
 
 from .. import charts, formatting, narrative, tables
+from ..grouping import largest_items
 from ..notebook import Context
 from ..record import record
 from .outlook import sort_key
@@ -94,8 +95,12 @@ def revenue_vs_deliveries(ctx: Context) -> None:
             pd.DataFrame([rev_growth, del_growth]),
             variant=variant,
             segment=ctx.segment_name(seg),
-            revenue=narrative.magnitude(rev_growth["value"], ctx.lang),
-            deliveries=narrative.magnitude(del_growth["value"], ctx.lang),
+            revenue=narrative.magnitude(
+                rev_growth["value"], ctx.lang, digits=narrative.written_digits(rev_growth)
+            ),
+            deliveries=narrative.magnitude(
+                del_growth["value"], ctx.lang, digits=narrative.written_digits(del_growth)
+            ),
             period=ctx.period,
             comparison=ctx.comparison,
         )
@@ -227,7 +232,10 @@ def revenue_per_vehicle(ctx: Context) -> None:
         "per_vehicle",
         fig,
         cited,
-        variant=change_variant(difference(now, prior)),
+        # Two bounds ('<RMB 153', '<RMB 296') do not show which way the ratio moved.
+        variant="title_bounds"
+        if prior is not None and (now["qualifier"] or prior["qualifier"])
+        else change_variant(difference(now, prior)),
         value=quantity(ctx, now),
         prior=quantity(ctx, prior),
         comparison=ctx.comparison,
@@ -303,6 +311,7 @@ def roadmap(ctx: Context) -> None:
         )
     f = ctx.frame
     products = f[(f["segment"] == seg) & (f["item"] != "") & (f["period"] == ctx.period)]
+    products, _left_out = largest_items(products)  # the appendix lists the rest
     for item in dict.fromkeys(products["item"]):
         part = products[products["item"] == item]
         brand = ctx.ds.company.brands.get(item)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .. import blocks, charts, metrics, narrative, tables
 from ..formatting import points
+from ..grouping import largest_items
 from ..notebook import Context
 from ..record import record
 from .show import (
@@ -165,7 +166,9 @@ def growth(ctx: Context) -> None:
     )
     fastest, r_fast = max(segs, key=lambda x: x[1]["value"])
     slowest, r_slow = min(segs, key=lambda x: x[1]["value"])
-    variant = "title_spread" if len(segs) > 1 else "title_one"
+    # A fall reads as a fall: the title's verbs follow the signs of the extremes.
+    signs = (narrative.change_key(r_fast["value"]), narrative.change_key(r_slow["value"]))
+    variant = f"title_spread_{'_'.join(signs)}" if len(segs) > 1 else f"title_one_{signs[0]}"
     fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
     figure(
         ctx,
@@ -177,6 +180,8 @@ def growth(ctx: Context) -> None:
         fast=quantity(ctx, r_fast, signed=True),
         slowest=ctx.segment_name(slowest),
         slow=quantity(ctx, r_slow, signed=True),
+        fast_size=narrative.magnitude(r_fast["value"], ctx.lang),
+        slow_size=narrative.magnitude(r_slow["value"], ctx.lang),
         period=ctx.period,
         comparison=ctx.comparison,
     )
@@ -266,7 +271,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
     told = said[said["kind"].isin(["explanation", "strategy", "view"])]
     prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in told.iterrows()))
     kpis = _kpi_rows(ctx, seg)
-    multiples = kpis[kpis["dimension"] == "multiple"]
+    multiples, left_out = largest_items(kpis[kpis["dimension"] == "multiple"])
     if len(multiples):
         frame = pd.DataFrame(
             [
@@ -281,6 +286,9 @@ def _segment_block(ctx: Context, seg: str) -> None:
             ]
         )
         top = multiples.loc[multiples["value"].idxmax()]
+        notes = [_multiples_note(ctx, multiples)]
+        if left_out:
+            notes.append(_largest_note(ctx, multiples, left_out))
         fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
         figure(
             ctx,
@@ -292,7 +300,7 @@ def _segment_block(ctx: Context, seg: str) -> None:
             measure=_kpi_label(ctx, top),
             fold=ctx.t("chapters.segments.kpi_multiples.fold_value", number=f"{top['value']:g}"),
             comparison=ctx.comparison,
-            note=_multiples_note(ctx, multiples),
+            note=" ".join(notes),
         )
     others = kpis[kpis["dimension"] != "multiple"]
     if len(others):
@@ -309,6 +317,11 @@ def _segment_block(ctx: Context, seg: str) -> None:
     customers = said[said["kind"].isin(["customer", "partner"])]
     if len(customers):
         names_table(ctx, f"customers_{seg}", customers, texts="customers", segment=name)
+
+
+def _largest_note(ctx: Context, shown: pd.DataFrame, left_out: int) -> str:
+    items = shown["item"].loc[shown["item"] != ""].nunique()
+    return ctx.t("chapters.common.largest_items", shown=items, count=f"{items + left_out:,}")
 
 
 def _multiples_note(ctx: Context, multiples: pd.DataFrame) -> str:
