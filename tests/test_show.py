@@ -100,3 +100,17 @@ def test_topic_rows_follow_catalog_order(mini):
     found = show.topic_rows(ctx, "revenue.profit")
     assert list(found["metric"]) == ["net_profit", "adjusted_ebitda"]
     assert show.chapter_has_data(ctx) and not show.chapter_has_data(mini("auto"))
+
+
+def test_many_items_show_the_largest_and_count_the_rest(tmp_path, shown):
+    many = [
+        row("units_shipped", str(i + 1), "units k", segment="chips", item=f"p{i:02d}")
+        for i in range(20)
+    ]
+    write(tmp_path, [*ROWS, *many], catalog=UNITS_CATALOG)
+    segments.segment_kpis(
+        start("segments", company="mini", period="FY2025", data_dir=str(tmp_path))
+    )
+    markup = text(shown)
+    assert "p19 " in markup and "p08 " in markup and "p07 " not in markup  # the 12 largest
+    assert "8 more items, listed in the appendix" in markup
