@@ -20,8 +20,18 @@ SVG = (
 
 
 def svg_img(width: int, label: str) -> str:
+    """A chart as charts.img writes it: a <picture> whose <source> is the phone's narrower
+    variant (200 px wide instead of 320)."""
     data = base64.b64encode(SVG.format(w=width, label=label).encode()).decode()
-    return f'<img class="eb-chart" src="data:image/svg+xml;base64,{data}" alt="{label}">'
+    phone = SVG.format(w=width // 2, label=label).replace('width="320"', 'width="200"', 1)
+    phone = base64.b64encode(
+        phone.replace('viewBox="0 0 320 120"', 'viewBox="0 0 200 120"').encode()
+    )
+    return (
+        f'<picture class="eb-picture"><source media="(max-width: 40rem)" '
+        f'srcset="data:image/svg+xml;base64,{phone.decode()}">'
+        f'<img class="eb-chart" src="data:image/svg+xml;base64,{data}" alt="{label}"></picture>'
+    )
 
 
 def block(kind: str, slug: str, title: str, body: str, source: str = "TMTPost AGI") -> str:

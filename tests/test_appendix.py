@@ -134,6 +134,7 @@ def test_each_fact_is_said_once_in_the_outlook_or_its_chapter(ds):
         assert elsewhere not in html, elsewhere
     assert html.count("1+X organisation") == 1
     assert "Strategy:" not in html and " — " not in html
+    assert "2 further dated milestones of a segment are in its chapter" in html
     assert '<strong class="eb-kind">Strategy.</strong> The 1+X organisation' in html
 
 
@@ -189,12 +190,16 @@ def test_checks_name_their_inputs_in_words(html):
     assert "revenue[generative_ai]" not in table and "rd_expense FY2023" not in table
 
 
-def test_check_money_in_one_scale(html):
-    """Stated, recomputed and differences in money share one scale and precision."""
+def test_checks_read_as_the_brief_does(html):
+    """A stated figure reads as everywhere else ('42.9%', 'RMB 3.77 bn'); the recomputed value,
+    its range and the difference carry one digit more in the same unit, never 'RMB 3,770.0 m'."""
     table = _checks_table(html)
     money = re.findall(r"RMB [−\d,.]+(?: (?:bn|m))?", table)
-    assert money and all(m.endswith(" m") for m in money), money
-    assert "RMB −2.0 m" in table and "RMB 3,770.0 m" in table
+    pattern = r"RMB −?\d\.\d{2,3} bn|RMB −?\d{1,3}(\.\d)? m"
+    assert money and all(re.fullmatch(pattern, m) for m in money), money
+    assert ">RMB 3.77 bn<" in table and "RMB 3.772 bn" in table and "RMB −2.0 m" in table
+    assert ">42.9%<" in table and "42.97%" in table and "42.90%" not in table
+    assert "RMB 3,770.0 m" not in table
 
 
 def test_outlook_status_and_dates_read_as_the_timeline_does(ds):

@@ -17,12 +17,14 @@ from executed_fixtures import (
     RUN_META,
     build_brief,
     chapter_notebook,
+    write_chapters,
 )
 
 from earnings_brief import dataset
 from earnings_brief.assemble import (
     AssemblyError,
     assemble_html,
+    frame_tables,
     in_chapter_order,
     level_headings,
     mark_chinese,
@@ -84,6 +86,15 @@ def test_no_path_host_hash_or_version_in_the_brief(brief):
         assert f"{name} {version}" not in brief
     assert RUN_META["code_version"] not in brief and "earnings-brief 0." not in brief
     assert "3.5 s" not in brief
+
+
+def test_the_source_is_described_in_full_once(brief, ds):
+    """Source lines name the publisher; the appendix describes the source once, in full."""
+    (source,) = ds.sources.values()
+    assert brief.count(source.description) == 1
+    assert brief.count(source.date_note) == 1
+    lines = re.findall(r'<p class="eb-source">(.*?)</p>', brief)
+    assert lines and all(len(line) < 120 for line in lines), max(lines, key=len)
 
 
 def test_no_code_keys_in_the_appendix(brief):
@@ -283,38 +294,82 @@ def test_repeated_ids_are_made_unique():
     )
 
 
-IMAGE_WIDTHS = """
+LAYOUT = """
 <script>
 window.addEventListener("load", () => {
-  const widths = Array.from(document.querySelectorAll("figure.eb-block img"))
-    .map(i => Math.round(i.getBoundingClientRect().width) + ":" + i.closest("figure").clientWidth);
+  const charts = Array.from(document.querySelectorAll("figure.eb-block img")).map(i => {
+    const block = i.closest("figure").getBoundingClientRect();
+    const box = i.getBoundingClientRect();
+    return [Math.round(box.width), Math.round(block.width), Math.round(box.right - block.right),
+            i.naturalWidth].join(":");
+  });
+  const frames = Array.from(document.querySelectorAll("figure.eb-block table")).map(t => {
+    const frame = t.closest(".eb-scroll");
+    if (!frame) return "none";
+    const style = getComputedStyle(frame);
+    return [frame.scrollWidth > frame.clientWidth, style.overflowX,
+            style.backgroundImage.includes("gradient")].join(":");
+  });
   const out = document.createElement("pre");
-  out.id = "eb-image-widths";
-  out.textContent = widths.join(" ");
+  out.id = "eb-layout";
+  out.textContent = JSON.stringify({
+    page: document.documentElement.scrollWidth, view: document.documentElement.clientWidth,
+    charts: charts, frames: frames});
   document.body.appendChild(out);
 });
 </script>
 """
 
 
-def _image_widths(brief: str, tmp_path: Path, width: int) -> list[tuple[int, int]]:
-    """(rendered image width, its block's width) of every chart, in a window ``width`` px wide."""
-    page = brief.replace("</body>", IMAGE_WIDTHS + "</body>")
+def _layout(brief: str, tmp_path: Path, width: int) -> dict:
+    """Chart widths (image, block, overhang past the block, natural width), table frames and the
+    page's scroll width in a window ``width`` px wide."""
+    import json
+
+    page = brief.replace("</body>", LAYOUT + "</body>")
     result = _dom(page, tmp_path / str(width), f"--window-size={width},900")
-    found = re.search(r'id="eb-image-widths">([^<]*)<', result.stdout)
+    found = re.search(r'id="eb-layout">([^<]*)<', result.stdout)
     assert found, result.stderr[-2000:]
-    return [tuple(map(int, pair.split(":"))) for pair in found[1].split()]
+    data = json.loads(found[1].replace("&quot;", '"'))
+    data["charts"] = [tuple(map(int, c.split(":"))) for c in data["charts"]]
+    return data
+
+
+WIDE_TABLE = (
+    '<figure class="eb-block" data-kind="table" id="wide-table"><figcaption class="eb-caption">'
+    '<span class="eb-label"></span> <span class="eb-title">Wide</span></figcaption>'
+    '<table class="eb-wide"><tr>' + "<td>a long cell of words</td>" * 8 + "</tr></table></figure>"
+)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt chromium)")
-def test_charts_stay_readable_on_a_phone_and_fill_the_column_on_a_desktop(brief, tmp_path):
-    """On a 390 px screen a chart keeps a minimum width and its block scrolls; on a desktop it
-    grows from its natural 320 px to the block's width, at most 46rem (736 px)."""
-    phone = _image_widths(brief, tmp_path, 390)
-    assert phone and all(image >= 500 > block for image, block in phone)
-    desktop = _image_widths(brief, tmp_path, 1280)
-    assert desktop and all(abs(image - min(block, 736)) <= 1 for image, block in desktop)
-    assert all(image > 320 for image, _ in desktop)
+def test_a_phone_gets_charts_that_fit_and_tables_that_scroll_with_a_cue(ds, tmp_path):
+    """On a phone nothing runs off the page: each chart is its phone variant (200 px natural) at
+    the column's width, and a table wider than the screen scrolls in a frame with edge shadows.
+    (Headless Chromium lays a page out at least 500 px wide; the phone's rules apply to 640.)"""
+    notebooks = write_chapters(tmp_path / "nb")
+    html = assemble_html(notebooks, ds, PARAMS, RUN_META, None)
+    html = html.replace("</main>", number_blocks(frame_tables(WIDE_TABLE)) + "</main>")
+    phone = _layout(html, tmp_path, 390)
+    assert phone["view"] < 640 and phone["page"] <= phone["view"]
+    assert phone["charts"] and all(
+        natural == 200 and overhang <= 0 and image >= block - 1
+        for image, block, overhang, natural in phone["charts"]
+    ), phone["charts"]
+    assert "none" not in phone["frames"]
+    assert "true:auto:true" in phone["frames"]  # the wide table scrolls, with its cue
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt chromium)")
+def test_charts_fill_the_column_on_a_desktop(brief, tmp_path):
+    """On a desktop a chart is its wide variant, grown from its natural 320 px to the block's
+    width, at most 46rem (736 px)."""
+    desktop = _layout(brief, tmp_path, 1280)
+    assert desktop["page"] <= desktop["view"]
+    assert desktop["charts"] and all(
+        natural == 320 and abs(image - min(block, 736)) <= 1
+        for image, block, _, natural in desktop["charts"]
+    ), desktop["charts"]
 
 
 class Reading(HTMLParser):
@@ -385,6 +440,16 @@ def test_chinese_runs_keep_their_numbers_and_leave_entities_and_attributes_alone
     assert '<p lang="zh-Hant">商湯集團</p>' in out and '<img alt="商湯">' in out
     assert "<title>商湯</title>" in out
     assert not _read(out).unmarked
+
+
+def test_the_contents_mark_the_chinese_of_the_headings_they_repeat():
+    from earnings_brief.assemble import fill_contents
+    from earnings_brief.chapters.summary import TOC_MARK
+
+    page = f'<body><nav>{TOC_MARK}</nav><h2 class="eb-chapter" id="c">Auto 絕影</h2></body>'
+    html = mark_chinese(fill_contents(page))
+    assert html.count('<span lang="zh-Hant">絕影</span>') == 2
+    assert not _read(html).unmarked
 
 
 def test_heading_levels_never_skip(brief):

@@ -69,9 +69,9 @@ def test_unknown_kind_is_refused():
         blocks.block("chart", "x", "t", "s", "", "src")
 
 
-def test_source_line_names_publisher_description_and_date_note():
+def test_source_line_is_short_the_appendix_describes_the_source():
     rows = pd.DataFrame([{"source": "s1", "basis": "reported", "inputs": ()}])
-    assert blocks.source_text(rows, SOURCES) == "Pub <x>, A report, undated note"
+    assert blocks.source_text(rows, SOURCES) == "Pub <x>"
 
 
 def test_derived_rows_say_what_they_came_from():
@@ -85,10 +85,7 @@ def test_derived_rows_say_what_they_came_from():
         ]
     )
     text = blocks.source_text(rows, SOURCES)
-    assert text.endswith(
-        "derived from revenue and revenue growth "
-        "(the appendix lists the inputs of each derived value)"
-    )
+    assert text == "Pub <x>; derived from revenue and revenue growth"
 
 
 def test_derived_from_names_each_kind_of_input_once_in_words():
@@ -110,7 +107,7 @@ def test_derived_from_names_each_kind_of_input_once_in_words():
         ]
     )
     text = blocks.source_text(rows, SOURCES)
-    assert "derived from revenue, revenue growth, share of revenue and R&D expense (" in text
+    assert text.endswith("derived from revenue, revenue growth, share of revenue and R&D expense")
     assert "[" not in text and "_" not in text and "FY2024" not in text
 
 

@@ -183,6 +183,19 @@ def test_bad_data_is_a_data_error_before_any_kernel(env):
     assert caught.value.exit_code == 2 and "figures.csv" in caught.value.one_line()
 
 
+def test_up_to_date_says_what_a_build_would_find_without_running_one(env):
+    opts = build.BuildOptions(
+        company=COMPANY, period=PERIOD, data_dir=env["data"], out=env["out"],
+        notebooks_dir=env["notebooks"],
+    )  # fmt: skip
+    assert not build.up_to_date(opts)  # nothing published yet
+    run(env)
+    assert build.up_to_date(opts)
+    assert not build.up_to_date(build.BuildOptions(**{**vars(opts), "force": True}))
+    edit_first_figure(env, "lots")  # bad data: not up to date, so the build reports it
+    assert not build.up_to_date(opts)
+
+
 def test_interrupt_publishes_nothing_and_exits_130(env):
     run(env)
     before = documents(env)

@@ -373,6 +373,50 @@ def test_img_carries_a_path_svg_for_screens_and_a_text_svg_for_paper():
     assert plt.get_fignums() == []
 
 
+def test_img_carries_a_narrower_variant_for_phones():
+    frame = _bars([3.4, 103.1])
+    frame["label"] = ["Group", "Smart auto (SenseAuto) and more words"]
+    tag = charts.img(charts.bars(frame, derived_label="Hatched, lighter: derived"), "alt")
+    assert tag.startswith('<picture class="eb-picture">') and tag.endswith("</picture>")
+    source = re.search(r'<source media="([^"]*)" srcset="data:image/svg\+xml;base64,([^"]*)">', tag)
+    assert source and source[1] == charts.PHONE_MEDIA
+    screen = re.search(r' src="data:image/svg\+xml;base64,([^"]*)"', tag)[1]
+    widths = [
+        float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', base64.b64decode(v).decode())[1])
+        for v in (source[2], screen)
+    ]
+    assert widths[0] < 0.8 * widths[1]  # drawn narrower, so its labels are not shrunk as much
+    assert plt.get_fignums() == []
+
+
+def test_the_phone_variant_wraps_long_labels_and_legends():
+    mix = pd.DataFrame(
+        {
+            "period": ["P0", "P0", "P0"],
+            "segment": ["Generative AI", "Vision AI", "Smart auto (SenseAuto)"],
+            "share": [0.5, 0.3, 0.2],
+            "text": ["50%", "30%", "20%"],
+            "basis": ["derived", "reported", "reported"],
+            "color": list(charts.PALETTE[:3]),
+        }
+    )
+    fig = charts._for_phone(
+        charts.mix(mix, derived_label="Hatched, lighter: derived from reported")
+    )
+    legend = fig.axes[0].get_legend()
+    assert legend._ncols == charts.PHONE_LEGEND_COLUMNS
+    assert any("\n" in text.get_text() for text in legend.get_texts())
+    frame = _bars([1.0, 2.0])
+    frame["label"] = ["short", "a label far longer than the phone allows"]
+    frame["text"] = ["1.0", "a value note far longer than the phone allows"]
+    fig = charts._for_phone(charts.bars(frame))
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[0] == "short" and "\n" in labels[1]
+    values = [t.get_text() for t in fig.axes[0].texts]
+    assert "1.0" in values and any("\n" in v and "phone" in v for v in values)
+    assert tuple(fig.get_size_inches())[0] == charts.PHONE_WIDTH
+
+
 def test_dollar_signs_in_labels_are_drawn_as_text_not_tex():
     """A segment named '$\\badcmd{x}$' once failed a notebook; '$\\frac{a}{b}$' drew a fraction."""
     frame = _bars([3.0, 5.0])

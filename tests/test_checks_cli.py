@@ -51,7 +51,7 @@ def test_report_lists_every_check(ds, report):
 def test_report_header_counts(report):
     first = report[0].splitlines()[0]
     assert first.startswith("SenseTime Group FY2024: 55 reported figures, ")
-    assert first.endswith("53 facts, 4 claims, 1 source")
+    assert first.endswith("52 facts, 4 claims, 1 source")
 
 
 def test_report_flags_a_conflicting_statement(conflicted):
@@ -188,3 +188,25 @@ def test_check_command_on_an_unknown_period_lists_the_available_ones():
     lines = [t for t in result.stderr.splitlines() if t.strip()]
     assert len(lines) == 1, result.stderr
     assert "FY2030" in lines[0] and "FY2024" in lines[0]
+
+
+def test_a_conflicting_statement_and_a_claim_name_both_sides(tmp_path):
+    import mini_data as mini
+
+    ds = mini.load(
+        tmp_path,
+        [
+            mini.row("revenue", "200", "HKD m"),
+            mini.row("revenue", "210", "HKD m", qual="conflicting"),
+            mini.row("revenue", "150", "HKD m", segment="chips"),
+            mini.row("revenue", "50", "HKD m", segment="licensing"),
+        ],
+        claims=["big,revenue[chips],>,revenue[licensing],FY2025,src,chips is the larger"],
+    )
+    text, flags = checks_cli.report(ds)
+    (conflict,) = [t for t in status_lines(text) if "contradicts" in t]
+    assert conflict.startswith("FLAG") and "(conflicting statement)" not in conflict
+    assert "HKD 210.0 m" in conflict and "HKD 200.0 m" in conflict
+    (claim,) = [t for t in status_lines(text) if "claim:" in t]
+    assert "HKD 150.0 m" in claim and "> revenue[licensing] HKD 50.0 m" in claim
+    assert flags == 1

@@ -100,6 +100,42 @@ def test_in_process_local_cluster_builds_and_records_its_worker(tmp_path):
     assert {nb["worker"] for nb in manifest["notebooks"].values()} <= workers
 
 
+def test_interrupt_kills_the_kernels_running_on_dask_workers(tmp_path):
+    import threading
+
+    from distributed import Client, LocalCluster
+    from run_fixtures import make_notebooks, set_default
+
+    data = copy_data(tmp_path / "data")
+    notebooks = make_notebooks(tmp_path / "notebooks")
+    set_default(notebooks / "revenue.ipynb", "delay", 120.0)
+    options = build.BuildOptions(data_dir=data, out=tmp_path / "out", notebooks_dir=notebooks)
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        shared = executors.Shipping(executors.DaskBackend(client))
+        timer = threading.Timer(10.0, shared.interrupt)
+        timer.start()
+        started = time.monotonic()
+        try:
+            outcomes = universe.build_all(
+                options, [(COMPANY, PERIOD)], shared, lambda _: None,
+                assemble=fake_assemble, render_pdf=fake_pdf,
+            )  # fmt: skip
+        finally:
+            timer.cancel()
+        assert [o.status for o in outcomes] == ["interrupted"]
+        # The sleeping notebook's kernel was killed: its task ends long before its 120 s.
+        while any(client.processing().values()) and time.monotonic() - started < 60:
+            time.sleep(0.5)
+        assert not any(client.processing().values())
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "out" / COMPANY / PERIOD / "brief.html").exists()
+
+
 # --- a real scheduler and two worker processes ---------------------------------------------------
 
 
@@ -167,7 +203,9 @@ def _comparable(html: str) -> str:
     return re.sub(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00", "TIME", html)
 
 
-def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(tmp_path, scheduler):
+def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(
+    tmp_path, scheduler, capfd
+):
     data = tmp_path / "data"
     shutil.copytree(default_data_dir() / "sensetime", data / "sensetime")
     copy_data(tmp_path / "fixture")
@@ -181,6 +219,8 @@ def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(tmp_pat
             outcomes = universe.build_all(options, briefs, shared, lambda _: None)
         assert [o.status for o in outcomes] == ["built", "built"], outcomes
         results[kind] = out
+    console = capfd.readouterr()
+    assert "distributed" not in console.out + console.err  # Dask's messages: the run's log
 
     for company, period in briefs:
         remote, local = briefs_of = [results[k] / company / period for k in ("dask", "local")]

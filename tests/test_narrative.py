@@ -80,3 +80,37 @@ def test_fact_sentence_is_the_whole_fact_with_the_chinese_name_where_named():
     plain = pd.Series({"kind": "view", "name_en": "Cheaper models", "name_zh": "", "text": "X b"})
     assert narrative.fact_sentence(plain) == "X b."
     assert "Strategy:" not in narrative.fact_sentence(fact)
+
+
+def _reported(metric, value, dimension, unit, written, written_unit, qualifier=""):
+    row = _row(metric, value, dimension, unit, qualifier)
+    return pd.concat([row, pd.Series({"written": written, "written_unit": written_unit})])
+
+
+def test_precision_is_the_sources():
+    """'+92%' where the source wrote 92, '≈40%' for 4成, '95%'; derived ratios keep one decimal."""
+    growth = _reported("compute_capacity_growth", 0.92, "ratio", "ratio", "92", "%")
+    assert narrative.quantity(growth) == "+92%"
+    share = _reported("long_term_customer_share", 0.4, "ratio", "ratio", "40", "%", "approx")
+    assert narrative.quantity(share) == "≈40%"
+    margin = _reported("gross_margin", 0.429, "ratio", "ratio", "42.9", "%")
+    assert narrative.quantity(margin) == "42.9%"
+    derived = pd.concat(
+        [_row("opex_to_revenue", 1.61, "ratio", "ratio"), pd.Series({"basis": "derived"})]
+    )
+    assert narrative.quantity(derived) == "161.0%"
+    assert narrative.written_digits(derived) is None
+
+
+def test_durations_in_the_unit_the_source_wrote():
+    tenure = _reported("tenure", 36, "duration", "months", "3", "years", "more_than")
+    assert narrative.quantity(tenure) == ">3 years"  # never '>36 months'
+    chip = _reported("cycle_length_min", 18, "duration", "months", "1.5", "years")
+    assert narrative.quantity(chip) == "1.5 years"
+
+
+def test_a_bound_on_a_signed_figure_reads_without_a_plus():
+    growth = _reported("revenue_growth", 1.0, "ratio", "ratio", "100", "%", "more_than")
+    assert narrative.quantity(growth) == ">100%"
+    bound = _row("revenue_per_vehicle", 153.3, "per_unit", "RMB/vehicles", "less_than")
+    assert narrative.quantity(bound, currency="RMB") == "<RMB 153 per vehicle"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import shutil
 import subprocess
+import sys
+from html import unescape
+from pathlib import Path
 
 import pytest
 from executed_fixtures import build_brief
@@ -139,3 +144,197 @@ def test_for_print_puts_each_charts_text_variant_in_src_whatever_the_attribute_o
     assert out.count('src="data:image/svg+xml;base64,PAPER"') == 1
     assert 'src="data:x;base64,PAPER2"' in out and 'alt="b"' in out
     assert '<img src="data:image/png;base64,PLAIN" alt="c">' in out  # no variant: unchanged
+    phone = '<picture><source media="(max-width: 40rem)" srcset="data:x;base64,PHONE">'
+    assert "PHONE" not in for_print(phone + html + "</picture>")  # paper is not a phone
+
+
+# ---------------------------------------------------------------------------------------------
+# The real brief's pages, measured from the PDF itself: text boxes (poppler) and painted forms
+# and images (the content stream), inside the page's content area.
+
+REPO = Path(__file__).resolve().parents[1]
+MM = 72 / 25.4
+
+
+@pytest.fixture(scope="module")
+def real_pdf(tmp_path_factory):
+    out = tmp_path_factory.mktemp("real")
+    args = ["build", "--company", "sensetime", "--period", "FY2024", "--data-dir", "data"]
+    subprocess.run(
+        [sys.executable, "-m", "earnings_brief", *args, "--out", str(out)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return out / "sensetime" / "FY2024" / "brief.pdf"
+
+
+def _margins() -> tuple[float, float]:
+    """The @page top and bottom margins (mm) from the stylesheet, as WeasyPrint reads them."""
+    css = (REPO / "src" / "earnings_brief" / "assets" / "brief.css").read_text(encoding="utf-8")
+    top, _, bottom = re.search(r"@page\s*{[^}]*?margin:\s*(\d+)mm (\d+)mm (\d+)mm", css).groups()
+    return float(top), float(bottom)
+
+
+def _poppler(path, *args) -> list[str]:
+    out = subprocess.run(["pdftotext", *args, str(path), "-"], capture_output=True, text=True)
+    return re.findall(r"<page\b.*?</page>", out.stdout, re.S)
+
+
+def _text_blocks(path) -> list[list[tuple[float, float, float, float, str]]]:
+    """Per page, each text block's box (points, from the top) and its words."""
+    pattern = (
+        r'<block xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</block>'
+    )
+    return [
+        [
+            (
+                *map(float, found[:4]),
+                " ".join(unescape(w) for w in re.findall(r">([^<]+)</word>", found[4])),
+            )
+            for found in re.findall(pattern, page, re.S)
+        ]
+        for page in _poppler(path, "-bbox-layout")
+    ]
+
+
+def _words(path) -> list[list[tuple[float, float, float, float, str]]]:
+    pattern = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>'
+    return [
+        [(*map(float, w[:4]), unescape(w[4])) for w in re.findall(pattern, page)]
+        for page in _poppler(path, "-bbox")
+    ]
+
+
+def _times(a, b):
+    return [
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    ]
+
+
+PAINT = {b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*", b"S", b"s"}
+FILLS = {b"f", b"F", b"f*"}
+GEOMETRY = {b"cm", b"re", b"m", b"l", b"c", b"v", b"y", b"rg", b"g"}
+
+
+def _painted(page) -> list[tuple[float, float, float, float]]:
+    """The boxes of what the page paints besides text: filled or stroked paths (bars, rules),
+    forms and images, from the top; a white fill (the page's background) is not content."""
+    from pypdf.generic import ContentStream
+
+    height = float(page.mediabox.height)
+    xobjects = page["/Resources"].get("/XObject", {})
+    ctm, white, saved, path, boxes = [1, 0, 0, 1, 0, 0], False, [], [], []
+
+    def box(points, m):
+        xs = [x * m[0] + y * m[2] + m[4] for x, y in points]
+        ys = [height - (x * m[1] + y * m[3] + m[5]) for x, y in points]
+        return (min(xs), min(ys), max(xs), max(ys))
+
+    for operands, op in ContentStream(page.get_contents(), page.pdf).operations:
+        values = [float(v) for v in operands] if op in GEOMETRY else []
+        if op == b"q":
+            saved.append((ctm, white))
+        elif op == b"Q":
+            ctm, white = saved.pop()
+        elif op == b"cm":
+            ctm = _times(values, ctm)
+        elif op in (b"rg", b"g"):
+            white = all(v >= 0.99 for v in values)
+        elif op == b"re":
+            x, y, w, h = values
+            path += [box([(x, y), (x + w, y + h)], ctm)]
+        elif op in (b"m", b"l", b"c", b"v", b"y"):
+            path += [box(list(zip(values[::2], values[1::2], strict=True)), ctm)]
+        elif op in PAINT or op == b"n":
+            if op != b"n" and path and not (white and op in FILLS):
+                boxes.append(
+                    tuple(f(b[k] for b in path) for k, f in enumerate((min, min, max, max)))
+                )
+            path = []
+        elif op == b"Do":
+            xobject = xobjects[operands[0]].get_object()
+            corners, matrix = [(0, 0), (1, 1)], [1, 0, 0, 1, 0, 0]
+            if xobject.get("/Subtype") == "/Form":
+                x0, y0, x1, y1 = (float(v) for v in xobject["/BBox"])
+                corners = [(x0, y0), (x1, y0), (x0, y1), (x1, y1)]
+                matrix = [float(v) for v in xobject.get("/Matrix", matrix)]
+            boxes.append(box(corners, _times(matrix, ctm)))
+    return boxes
+
+
+def page_fill(path) -> list[float]:
+    """How far down its content area each page is used: the lowest text or painted box."""
+    reader = pypdf.PdfReader(path)
+    top_mm, bottom_mm = _margins()
+    fills = []
+    for page, texts in zip(reader.pages, _text_blocks(path), strict=True):
+        top, bottom = top_mm * MM, float(page.mediabox.height) - bottom_mm * MM
+        boxes = [b[:4] for b in texts] + _painted(page)
+        inside = [b for b in boxes if b[1] >= top - 1 and b[3] <= bottom + 1]
+        fills.append((max((b[3] for b in inside), default=top) - top) / (bottom - top))
+    return fills
+
+
+def chapter_ends(path) -> set[int]:
+    """Indexes of the pages a chapter ends on: before a chapter's bookmark, and the last."""
+    reader = pypdf.PdfReader(path)
+    starts = {
+        reader.get_destination_page_number(o) for o in reader.outline if not isinstance(o, list)
+    }
+    return {i - 1 for i in starts} | {len(reader.pages) - 1}
+
+
+@needs_poppler
+def test_every_page_but_a_chapters_last_is_at_least_80_percent_full(real_pdf):
+    fills = page_fill(real_pdf)
+    ends = chapter_ends(real_pdf)
+    assert len(fills) > 10 and len(ends) >= 6
+    short = {i + 1: f"{f:.0%}" for i, f in enumerate(fills) if f < 0.8 and i not in ends}
+    assert not short, f"pages under 80 % full that do not end a chapter: {short}"
+
+
+@needs_poppler
+def test_no_caption_is_left_at_a_pages_foot(real_pdf):
+    for number, blocks in enumerate(_text_blocks(real_pdf), 1):
+        top_mm, bottom_mm = _margins()
+        body = [b for b in blocks if top_mm * MM <= b[1] and b[3] <= 842 - bottom_mm * MM]
+        last = max(body, key=lambda b: b[3])[4] if body else ""
+        assert not re.match(r"(Table|Figure) \d+\b", last), (number, last)
+
+
+@needs_poppler
+def test_no_two_words_overlap(real_pdf):
+    """Cells that overflow into the next column draw words over each other."""
+    for number, words in enumerate(_words(real_pdf), 1):
+        for i, a in enumerate(words):
+            for b in words[i + 1 :]:
+                rows = min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])
+                if rows and min(a[2], b[2]) - max(a[0], b[0]) > 0.5:
+                    pytest.fail(f"page {number}: {a[4]!r} overlaps {b[4]!r}")
+
+
+def test_the_page_fill_measure_sees_a_short_page(tmp_path):
+    """The measure itself: a page half filled by text reads about half full; a chart counts."""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300">'
+        '<rect width="400" height="300" fill="#0072B2"/></svg>'
+    )
+    data = base64.b64encode(svg.encode()).decode()
+    page = "<style>@page { size: A4; margin: 20mm 16mm 18mm }</style>"
+    html = (
+        f"<html><head>{page}</head><body style='margin:0;font-family:DejaVu Sans'>"
+        "<p style='height:120mm;margin:0'>Text</p>"
+        f'<img src="data:image/svg+xml;base64,{data}" style="height:80mm;display:block">'
+        "</body></html>"
+    )
+    path = tmp_path / "half.pdf"
+    render_pdf(html, path)
+    fills = page_fill(path)
+    assert len(fills) == 1 and abs(fills[0] - 200 / 259) < 0.03, fills

@@ -18,6 +18,11 @@ label_en = "Units shipped"
 kind = "count"
 noun_en = "units"
 topic = "segments.kpis"
+
+[metrics.selling_expense_to_revenue]
+label_en = "Selling expenses to revenue"
+kind = "ratio"
+topic = "revenue.costs"
 """
 ROWS = [
     row("revenue", "200", "HKD m"),
@@ -33,6 +38,8 @@ ROWS = [
     row("revenue", "50", "HKD m", segment="licensing"),
     row("revenue", "60", "HKD m", segment="licensing", period="FY2024"),
     row("units_shipped", "2.9", "units m", segment="chips"),
+    row("selling_expense_to_revenue", "17.2", "%"),
+    row("selling_expense_to_revenue", "21.1", "%", period="FY2024"),
 ]
 
 
@@ -95,11 +102,54 @@ def test_a_dataset_metric_is_named_by_its_catalog_and_counted_in_its_noun(mini, 
     assert "units units" not in markup and "vehicle" not in markup
 
 
-def test_topic_rows_follow_catalog_order(mini):
+def test_a_chapter_has_data_when_its_catalog_topics_do(mini):
+    assert show.chapter_has_data(mini("revenue")) and show.chapter_has_data(mini("segments"))
+    assert not show.chapter_has_data(mini("auto"))
+
+
+def test_further_figures_lists_what_no_block_showed_as_stated(mini, shown):
+    """A dataset's own metric on a topic no section shows still reaches the reader, once."""
     ctx = mini("revenue")
-    found = show.topic_rows(ctx, "revenue.profit")
-    assert list(found["metric"]) == ["net_profit", "adjusted_ebitda"]
-    assert show.chapter_has_data(ctx) and not show.chapter_has_data(mini("auto"))
+    for block in revenue.BLOCKS:
+        getattr(revenue, block)(ctx)
+    before = len(shown)
+    show.further_figures(ctx)
+    markup = text(shown[before:])
+    assert "Further figures" in markup
+    assert "Selling expenses to revenue" in markup and "21.1%" in markup and "17.2%" in markup
+    assert "Revenue growth" not in markup  # the revenue block's title gives it
+    assert "Net profit" not in markup  # the profit table above showed it
+    assert "derived" not in markup  # figures as stated only
+
+
+def test_a_part_is_not_compared_with_its_whole(shown):
+    """R&D is part of operating expenses (its catalog parent): the spending block says so and
+    names the largest item among the rest."""
+    ctx = start("revenue")
+    assert show.top_level(ctx, ["rd_expense", "opex_ex_sbc", "capex"]) == ["opex_ex_sbc", "capex"]
+    revenue.spending(ctx)
+    markup = text(shown)
+    assert "R&amp;D expense is part of operating expenses excl. share-based pay." in markup
+
+
+def test_a_segment_that_fell_reads_as_a_fall(shown):
+    segments.growth(start("segments"))
+    title = re.search(r'<span class="eb-title">(.*?)</span>', "\n".join(shown))[1]
+    assert title == "Generative AI grew 103.1%, the fastest; Vision AI fell 39.4%"
+
+
+def test_two_bounds_give_no_direction(shown):
+    """Revenue per vehicle is 'up to' in both years (deliveries are 'more than'): no 'fell'."""
+    from earnings_brief.chapters import auto
+
+    auto.revenue_per_vehicle(start("auto"))
+    title = re.search(r'<span class="eb-title">(.*?)</span>', "\n".join(shown))[1]
+    assert "fell" not in title and "rose" not in title
+    assert "&lt;RMB 153 per vehicle in FY2024" in title  # an upper bound keeps its sign
+    exact, bound = {"value": 5.0, "qualifier": ""}, {"value": 3.0, "qualifier": "more_than"}
+    assert show.difference(exact, {"value": 3.0, "qualifier": ""}) == 2.0
+    assert show.difference(exact, bound) is None  # more than 3 may be more than 5
+    assert show.difference(exact, {"value": 3.0, "qualifier": "up_to"}) == 2.0  # at most 3
 
 
 def test_many_items_show_the_largest_and_count_the_rest(tmp_path, shown):

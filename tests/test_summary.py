@@ -15,16 +15,19 @@ def checks(ds, frame):
     return metrics.reconcile(ds, frame)
 
 
-def test_tiles_from_the_figures_say_na_where_the_prior_period_is_unknown(ds, frame):
+def test_tiles_from_the_figures_each_with_a_change(ds, frame):
+    """Six tiles, each with its change; gross margin (no FY2023 margin) gives way to a tile
+    that has one, and the point-in-time compute figure says its date."""
     tiles = {
         label: (value, change, na) for label, value, change, na, _ in summary.tiles({}, frame, ds)
     }
-    assert 4 <= len(tiles) <= 6
+    assert len(tiles) == 6 and not any(na for _, _, na in tiles.values())
+    assert "Gross margin" not in tiles and "change n/a" not in str(tiles)
     assert tiles["Revenue"][:2] == ("RMB 3.77 bn", "+10.8% YoY")
     assert tiles["Generative AI share"][:2] == ("63.7%", "+28.9 pp vs FY2023")
-    assert tiles["Gross margin"] == ("42.9%", "change n/a", True)  # no FY2023 margin in the data
     assert tiles["Net loss"][:2] == ("RMB 4.31 bn", "−33.7% YoY")
-    assert tiles["Compute capacity"][0] == ">23,000 PFLOPS"
+    assert tiles["R&D expense"][:2] == ("RMB 4.13 bn", "+19.2% YoY")
+    assert tiles["Compute capacity, as of Mar 2025"][:2] == (">23,000 PFLOPS", "+92% YoY")
 
 
 def test_tiles_prefer_the_notebooks_records(ds, frame):
@@ -33,12 +36,19 @@ def test_tiles_prefer_the_notebooks_records(ds, frame):
         "revenue_growth": {"name": "revenue_growth", "value": 0.2, "unit": "ratio"},
         "gross_margin": {"name": "gross_margin", "value": 0.5, "unit": "ratio"},
         "gross_margin_change": {"name": "gross_margin_change", "value": 0.01, "unit": "points"},
+        "compute_capacity_growth": {
+            "name": "compute_capacity_growth",
+            "value": 0.92,
+            "unit": "ratio",
+            "written": "92",
+        },
     }
     tiles = {
         label: (value, change) for label, value, change, *_ in summary.tiles(records, frame, ds)
     }
     assert tiles["Revenue"] == ("RMB 4.00 bn", "+20.0% YoY")
-    assert tiles["Gross margin"] == ("50.0%", "+1.0 pp vs FY2023")
+    assert tiles["Compute capacity, as of Mar 2025"][1] == "+92% YoY"  # as the source wrote it
+    assert "Gross margin" not in tiles  # six tiles with a change come before it
 
 
 def test_derived_changes_are_marked(ds, frame):
@@ -88,7 +98,9 @@ def test_summary_without_a_prior_period_invents_nothing(ds):
     )
     frame = metrics.derive(bare, comparison="")
     tiles = summary.tiles({}, frame, bare)
-    assert tiles and all(change == "change n/a" for _, _, change, _, _ in tiles)
+    assert len(tiles) == summary.MIN_TILES  # too few changes known: n/a tiles fill up to four
+    assert [na for *_, na, _ in tiles] == sorted(na for *_, na, _ in tiles)  # changes first
+    assert all(change == "change n/a" for _, _, change, na, _ in tiles if na)
     assert "nan" not in " ".join(summary.takeaways(frame, bare)).lower()
 
 
@@ -122,12 +134,17 @@ def test_changes_section_shows_old_and_new(ds):
     assert "24.04 RMB 100m" in html and "&lt;b&gt;25&lt;/b&gt;" in html and "n/a" in html
 
 
-def test_takeaways_use_one_percent_precision(ds, frame):
-    """'109.6% of revenue' as in the chapter's table, not a rounded '110%' beside '42.9%'."""
+def test_takeaways_add_to_the_tiles_and_say_what_went_down(ds, frame):
+    """Vision AI's fall (computed from the figures) and opex against revenue; no takeaway
+    restates a tile's figure and change."""
     lines = summary.takeaways(frame, ds)
-    rd = next(line for line in lines if line.startswith("R&D"))
-    assert "109.6% of revenue" in rd
-    assert not re.search(r"(?<![\d.])\d+% ", " ".join(lines))
+    text = " ".join(lines)
+    assert "Vision AI revenue fell 39.4% (derived) to RMB 1.11 bn" in text
+    assert "161.1% of revenue went on operating expenses" in text
+    assert "after a 13.7% cut in FY2023" in text  # FY2023's own R&D change, read right
+    for label, value, change, *_ in summary.tiles({}, frame, ds):
+        assert not any(value in line and change.split()[0] in line for line in lines), label
+    assert not re.search(r"\d\.0%", text)  # the source's precision, not '92.0%'
 
 
 def test_one_change_reads_in_the_singular_and_its_kind_comes_from_the_locale(ds):
@@ -144,3 +161,39 @@ def test_one_change_reads_in_the_singular_and_its_kind_comes_from_the_locale(ds)
     html = summary.changes_section(ds, [change])
     assert "One figure added, removed or changed" in html and "1 figures" not in html
     assert "<td>removed</td>" in html
+
+
+def test_a_net_profit_gets_a_tile_as_stated(tmp_path):
+    import mini_data
+
+    ds = mini_data.load(
+        tmp_path,
+        [mini_data.row("revenue", "200", "HKD m"), mini_data.row("net_profit", "81.4", "HKD m")],
+    )
+    tiles = summary.tiles({}, metrics.derive(ds), ds)
+    assert ("Net profit", "HKD 81 m") in [(label, value) for label, value, *_ in tiles]
+
+
+def test_a_profit_after_a_loss_says_what_it_swung_from(tmp_path):
+    import mini_data
+
+    rows = [
+        mini_data.row("revenue", "200", "HKD m"),
+        mini_data.row("revenue_growth", "10", "%"),
+        mini_data.row("gross_margin", "40", "%"),
+        mini_data.row("gross_margin", "35", "%", period="FY2024"),
+        mini_data.row("rd_expense", "50", "HKD m"),
+        mini_data.row("rd_expense_growth", "5", "%"),
+        mini_data.row("net_profit", "81.4", "HKD m"),
+        mini_data.row("net_profit", "-20", "HKD m", period="FY2024"),
+    ]
+    ds = mini_data.load(tmp_path, rows)
+    tiles = {label: change for label, _, change, *_ in summary.tiles({}, metrics.derive(ds), ds)}
+    assert tiles["Net profit"] == "from HKD −20 m in FY2024"
+
+
+def test_a_recorded_figure_without_its_growth_takes_it_from_the_figures(ds, frame):
+    """The revenue chapter records R&D without its growth: the tile still shows +19.2%."""
+    records = {"rd_expense": {"name": "rd_expense", "value": 4.131e9, "unit": "RMB"}}
+    tiles = {label: change for label, _, change, *_ in summary.tiles(records, frame, ds)}
+    assert tiles["R&D expense"] == "+19.2% YoY"

@@ -196,3 +196,21 @@ def test_an_output_folder_in_the_data_or_on_a_file_is_refused_before_any_write(e
         universe.run(options(env), echo=lambda _line: None)
     assert caught.value.field == "--out"
     assert sorted(p for p in env["data"].parent.rglob("*")) == before
+
+
+def test_an_up_to_date_universe_starts_no_executor_and_writes_the_index(env, monkeypatch):
+    build_universe(env)
+
+    def no_executor(*args, **kwargs):
+        raise AssertionError("an up-to-date universe opened an executor")
+
+    monkeypatch.setattr(executors, "open_executor", no_executor)
+    lines: list[str] = []
+    code = universe.run(options(env), executor="dask", echo=lines.append)
+    assert code == 0
+    assert lines[-1] == "2 briefs: 2 up to date"
+    page = (env["out"] / "index.html").read_text(encoding="utf-8")
+    assert f'data-brief="{OTHER}/{PERIOD}"' in page and f'data-brief="{COMPANY}/{PERIOD}"' in page
+    stamp = (env["out"] / "index.html").stat().st_mtime_ns
+    assert universe.run(options(env), echo=lines.append) == 0
+    assert (env["out"] / "index.html").stat().st_mtime_ns == stamp  # nothing built: not redone

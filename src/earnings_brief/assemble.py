@@ -4,9 +4,10 @@ The recipe: read the executed notebooks (refusing any with an error output) → 
 order → build one nbformat notebook of code cells: the summary, the "what changed" section, each
 chapter's outputs, the outlook and the appendix → convert it once with nbconvert's HTMLExporter and
 the ``brief`` template (no inputs, prompts, markdown, streams or records) → number the figures and
-tables across the whole document → give each table a ``<caption>`` → keep heading levels without
-skips → mark every run of Chinese text ``lang="zh-Hant"`` → fill the table of contents from the
-chapter and section headings → check that nothing in it would reach the network.
+tables across the whole document → give each table a ``<caption>`` and a scrolling frame → keep
+heading levels without skips → fill the table of contents from the chapter and section headings →
+mark every run of Chinese text ``lang="zh-Hant"`` → check that nothing in it would reach the
+network.
 """
 
 from __future__ import annotations
@@ -75,11 +76,11 @@ def assemble_html(
     title = t("brief.title", lang, company=company.name_en, period=dataset.period.label)
     document = convert(merged, title=title, lang=lang)
     document = number_blocks(document, lang)
-    document = caption_tables(document)
+    document = frame_tables(document)
     document = unique_ids(document)
     document = level_headings(document)
-    document = mark_chinese(document)
     document = fill_contents(document)
+    document = mark_chinese(document)  # last: the contents repeat the headings' words
     check_offline(document)
     return document
 
@@ -200,20 +201,24 @@ _BLOCK_NAME = re.compile(
 _TABLE_OPEN = re.compile(r"<table\b[^>]*>")
 
 
-def caption_tables(document: str) -> str:
+def frame_tables(document: str) -> str:
     """Give each block's table a ``<caption>`` ("Table 3 Title"), which screen readers announce
-    with the table; it is visually hidden because the figcaption above already shows it."""
+    with the table, visually hidden because the figcaption above already shows it; and a frame
+    that scrolls sideways on a narrow screen, named after the table and reachable by keyboard."""
 
-    def caption(match: re.Match) -> str:
+    def frame(match: re.Match) -> str:
         text = match.group(0)
         name = _BLOCK_NAME.search(text)
         if name is None or "<caption" in text:
             return text
         words = f"{name.group(1)} {name.group(2)}".strip()
-        tag = f'<caption class="eb-visually-hidden">{words}</caption>'
-        return _TABLE_OPEN.sub(lambda m: m.group(0) + tag, text)
+        plain = html.escape(html.unescape(_TAGS.sub("", words)))
+        caption = f'<caption class="eb-visually-hidden">{words}</caption>'
+        opening = f'<div class="eb-scroll" role="region" tabindex="0" aria-label="{plain}">'
+        text = _TABLE_OPEN.sub(lambda m: opening + m.group(0) + caption, text)
+        return text.replace("</table>", "</table></div>")
 
-    return _TABLE_BLOCK.sub(caption, document)
+    return _TABLE_BLOCK.sub(frame, document)
 
 
 _ID_ATTR = re.compile(r'(<[a-zA-Z][^>]*?\sid=")([^"]*)(")')

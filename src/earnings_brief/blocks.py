@@ -28,9 +28,9 @@ def slug(text: str) -> str:
 
 
 def describe_source(source: Source, lang: str = "en") -> str:
-    """'publisher, title or description, date or date note' (plain text)."""
-    parts = [source.publisher, source.title or source.description, source.date or source.date_note]
-    return t("blocks.source_parts", lang, parts=", ".join(p for p in parts if p))
+    """A source as a Source line names it: its publisher. The appendix describes it in full,
+    once (title or description, date, what it covers, language)."""
+    return t("blocks.source_parts", lang, publisher=source.publisher)
 
 
 def source_text(
@@ -42,7 +42,9 @@ def source_text(
 ) -> str:
     """The plain text after "Source:" for the figures (rows of the metrics frame) a block shows.
 
-    Reported rows cite their sources; derived rows add "derived from <the figures they came from>".
+    Reported rows cite their sources by name; derived rows add "derived from <the kinds of figure
+    they came from>". The appendix describes each source in full and lists each derived value's
+    inputs.
     ``source_ids`` adds sources cited by facts rather than figures.
     """
     ids: list[str] = list(dict.fromkeys(source_ids))

@@ -118,6 +118,17 @@ def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=Non
         return result
 
 
+def up_to_date(options: BuildOptions) -> bool:
+    """Whether ``build`` would find the brief up to date (a hint: no lock is taken). Bad input
+    counts as not up to date, so that the build itself reports it."""
+    try:
+        checked = validate(options)
+    except BriefError:
+        return False
+    published = pipeline.read_manifest(checked.brief_dir / publish.MANIFEST)
+    return not options.force and _up_to_date(checked.inputs, published, checked.brief_dir)
+
+
 @contextmanager
 def _locked(brief_dir: Path, options: BuildOptions, started: float, echo):
     """Hold the brief's lock; a run that gives up waiting still appears in the history."""

@@ -54,7 +54,7 @@ def _row(check: dict, frame, currency: str) -> list[str]:
         diff = "holds" if check["status"] == "pass" else "does not hold"
     else:
         what = _KIND[check["kind"]]
-        if check["id"].endswith("-conflicting"):
+        if check["id"].endswith("-conflicting") and check["kind"] != "conflict":
             what += " (conflicting statement)"
         if len(check["missing"]):
             what += " (no figure for " + ", ".join(check["missing"]) + ")"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import catalog as metric_catalog
+from . import i18n
 from .catalog import Catalog
 from .errors import DataError, ParameterError
 from .units import parse_unit, rounding_half_width, to_base
@@ -160,7 +161,6 @@ class Dataset:
     def segment_name(self, segment: str, lang: str = "en") -> str:
         """A segment's name; a renamed one names its former name too: 'Vision AI (formerly
         Traditional AI)' when the comparison period used the old key."""
-        from .i18n import t
 
         def name(key: str) -> str:
             seg = self.company.segments.get(key)
@@ -171,7 +171,7 @@ class Dataset:
         former = [name(k) for k in self.former_names(segment)]
         if not former:
             return name(segment)
-        return t("narrative.renamed", lang, name=name(segment), former=", ".join(former))
+        return i18n.t("narrative.renamed", lang, name=name(segment), former=", ".join(former))
 
 
 def default_data_dir() -> Path:
@@ -391,16 +391,14 @@ def _check_renames(path: Path, segments: dict[str, Segment]) -> None:
             target = segments[target].renamed_to
 
 
-def canonical_segments(company: Company, used_now: set[str]) -> dict[str, str]:
+def _canonical_segments(company: Company, used_now: set[str]) -> dict[str, str]:
     """Each segment key → the key a dataset shows it under: renamed segments are one segment,
     shown under the name the current period uses (else the latest name)."""
     out = {}
     for key in company.segments:
-        chain = [key]
-        while company.segments[chain[-1]].renamed_to:
-            chain.append(company.segments[chain[-1]].renamed_to)
-        group = [k for k in company.segments if _latest(company, k) == chain[-1]]
-        out[key] = next((k for k in group if k in used_now), chain[-1])
+        latest = _latest(company, key)
+        group = [k for k in company.segments if _latest(company, k) == latest]
+        out[key] = next((k for k in group if k in used_now), latest)
     return out
 
 
@@ -565,7 +563,7 @@ def _figures(
     records, seen = [], {}
     periods = {period.label, period.comparison} - {""}
     rows = _rows(path, FIGURE_COLUMNS)
-    canonical = canonical_segments(
+    canonical = _canonical_segments(
         company, {r["segment"] for _, r in rows if r["period"] == period.label}
     )
     for line, r in rows:
@@ -691,12 +689,7 @@ def _check_metric(metric: str, cat: Catalog, path: Path, line: int) -> None:
 def _check_unit(metric: str, unit, cat: Catalog, path: Path, line: int) -> None:
     """Money is written in a currency and a count in its catalog noun."""
     kind, noun = cat.kind(metric), cat.noun(metric)
-    if (
-        kind == "money"
-        and unit.dimension != "money"
-        or kind != "money"
-        and unit.dimension == "money"
-    ):
+    if (kind == "money") != (unit.dimension == "money"):
         expected = "a currency unit such as 'RMB 100m'" if kind == "money" else f"a {kind} unit"
         raise DataError(
             f"unit '{unit.base}' does not fit {metric} (a {kind} figure)",

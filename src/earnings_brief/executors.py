@@ -229,7 +229,11 @@ def _cancel_watch(event_name: str, handle: _KernelHandle):
 
     def watch() -> None:
         while not finished.is_set():
-            if event.wait(timeout=1) and handle.process is not None:
+            try:
+                cancelled = event.wait(timeout=1)
+            except Exception:  # the worker is closing: nothing left to watch
+                return
+            if cancelled and handle.process is not None:
                 handle.process.kill()
                 return
 
@@ -280,7 +284,13 @@ def dataset_payload(data_dir: Path, company: str, period: str) -> dict[str, byte
 
 def notebook_task(job: pipeline.Job, expect: dict, cancel_event: str = "") -> NotebookTask:
     params = job.parameters
-    files = dataset_payload(Path(params["data_dir"]), params["company"], params["period"])
+    # A notebook that does not declare where its data is cannot load any: it gets no files.
+    located = {"data_dir", "company", "period"} <= set(params)
+    files = (
+        dataset_payload(Path(params["data_dir"]), params["company"], params["period"])
+        if located
+        else {}
+    )
     return NotebookTask(
         name=job.name, source=Path(job.notebook).read_text(encoding="utf-8"),
         parameters=params, files=files, expect=expect, timeout=job.timeout,
@@ -333,7 +343,7 @@ class Shipping(Executor):
         def settle(done) -> None:
             try:
                 value = convert(done.result())
-            except BaseException as err:  # noqa: BLE001  carried to the waiting build
+            except BaseException as err:  # carried to the waiting build
                 _settle(outer, exception=err)
             else:
                 _settle(outer, value)
@@ -424,7 +434,7 @@ class DaskBackend:
     def connect(cls, address: str, *, log_path: Path | None = None) -> DaskBackend:
         from distributed import Client
 
-        _route_dask_logs(log_path)
+        _route_dask_logs(log_path)  # after the import, which installs distributed's handlers
         try:
             client = Client(address, timeout="30s", set_as_default=False)
         except OSError as err:
@@ -454,13 +464,20 @@ class DaskBackend:
 
 
 def _route_dask_logs(log_path: Path | None) -> None:
-    """Dask's client-side messages go to the run's log, not the console."""
-    logger = logging.getLogger("distributed")
-    logger.propagate = False
-    if log_path is not None:
+    """Dask's client-side messages go to the run's log, not the console: distributed gives its
+    loggers stderr handlers of its own when it is imported, which this replaces."""
+    if log_path is None:
+        handler: logging.Handler = logging.NullHandler()
+    else:
         handler = logging.FileHandler(log_path, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    for name in ("distributed", "distributed.client"):
+        logger = logging.getLogger(name)
+        for old in list(logger.handlers):
+            if type(old) is logging.StreamHandler:
+                logger.removeHandler(old)
         logger.addHandler(handler)
+        logger.propagate = False
 
 
 def scheduler_address(given: str | None) -> str:

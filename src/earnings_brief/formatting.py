@@ -13,6 +13,7 @@ from .i18n import t
 
 QUALIFIER_PREFIX = {
     "more_than": "more_than",
+    "less_than": "less_than",  # only derived figures: an exact amount over a lower bound
     "up_to": "up_to",
     "approx": "approx",
     "order_of": "approx",

@@ -5,7 +5,8 @@ A brief is listed from what was published (its manifest: edition and date) and f
 since the edition, the row says so and shows no figure, so the index never shows a number the
 linked brief does not. Each peer cell links to the section of the brief that shows that figure,
 by the section's heading id (``<chapter>-<block>``, see docs/architecture.md) when the published
-HTML has it, else to the brief itself. The page is one file with its CSS, escaped by Jinja's
+HTML has it (else its chapter's, else the brief itself). The peer metrics are those the metric
+catalog marks ``peer``. The page is one file with its CSS, escaped by Jinja's
 autoescape, and written only when its bytes change: the same inputs give the same page.
 """
 
@@ -22,16 +23,14 @@ from .i18n import t
 
 INDEX = "index.html"
 TEMPLATE = Path(__file__).with_name("templates") / "index" / "index.html.j2"
-# The comparable metrics of a peer table, with the heading id of the brief's section that shows
-# each one. The metric catalog's `peer` flag is meant to replace this list.
-PEER_METRICS = (
-    ("revenue", "revenue-revenue-vs-prior"),
-    ("revenue_growth", "revenue-revenue-vs-prior"),
-    ("gross_margin", "revenue-gross-profit"),
-    ("rd_to_revenue", "revenue-intensity"),
-    ("net_loss_to_revenue", "revenue-net-loss"),
-)
+# The columns of the briefs list; the peer tables' are the metrics the catalog marks `peer`.
 HEADLINE = ("revenue", "revenue_growth")
+# Sections that show a topic under another heading id than '<chapter>-<section>': tried first.
+# (A loss-making company's profit figures sit under the net-loss section.)
+SECTION_OF_TOPIC = {
+    "revenue.headline": "revenue-revenue-vs-prior",
+    "revenue.profit": "revenue-net-loss",
+}
 _ID = re.compile(r'\bid="([^"]+)"')
 
 
@@ -100,12 +99,35 @@ def _figures(item: Entry, manifest: dict, brief_dir: Path, data_dir: Path, lang:
     item.flags = int((metrics.reconcile(ds, frame)["status"] == "flag").sum())
     ids = set(_ID.findall((brief_dir / "brief.html").read_text(encoding="utf-8")))
     item.sources = sorted({s.publisher for s in ds.sources.values()})
-    for metric, anchor in PEER_METRICS:
+    for metric in dict.fromkeys([*HEADLINE, *peer_metrics()]):
         row = metrics.lookup(frame, metric, "", "", item.period)
         if row is not None:
-            href = item.html + (f"#{anchor}" if anchor in ids else "")
-            item.cells[metric] = Cell(_text(row, ds.company.currency, lang), href,
-                                      row["basis"] == "derived")  # fmt: skip
+            anchor = next((a for a in anchors(metric) if a in ids), "")
+            item.cells[metric] = Cell(
+                _text(row, ds.company.currency, lang),
+                item.html + (f"#{anchor}" if anchor else ""),
+                row["basis"] == "derived",
+            )
+
+
+def peer_metrics() -> list[str]:
+    """The comparable metrics: those the bundled catalog marks ``peer``, in its order."""
+    from . import catalog
+
+    return catalog.load().peer_metrics()
+
+
+def anchors(metric: str) -> list[str]:
+    """Ids of the brief's heading that shows ``metric``, best first: its section, its chapter."""
+    from . import catalog
+    from .blocks import slug
+
+    topic = catalog.load().topic(metric)
+    if "." not in topic:
+        return []
+    chapter, section = topic.split(".", 1)
+    found = [slug(f"{chapter}-{section}"), f"chapter-{chapter}"]
+    return [SECTION_OF_TOPIC[topic], *found] if topic in SECTION_OF_TOPIC else found
 
 
 def _text(row, currency: str, lang: str) -> str:
@@ -114,17 +136,26 @@ def _text(row, currency: str, lang: str) -> str:
     return quantity(row, currency=currency, lang=lang)
 
 
-def peer_groups(entries: list[Entry]) -> list[tuple[str, list[Entry]]]:
-    """Periods that two or more companies with current figures share, in period order."""
+def peer_groups(entries: list[Entry]) -> list[tuple[str, list[Entry], list[str]]]:
+    """Periods that two or more companies with current figures share, in period order, with
+    the peer metrics at least one of them has."""
     by_period: dict[str, list[Entry]] = {}
     for e in entries:
         if e.current:
             by_period.setdefault(e.period, []).append(e)
-    return [(p, by_period[p]) for p in sorted(by_period) if len(by_period[p]) > 1]
+    groups = []
+    for period in sorted(by_period):
+        group = by_period[period]
+        columns = [m for m in peer_metrics() if any(m in e.cells for e in group)]
+        if len(group) > 1 and columns:
+            groups.append((period, group, columns))
+    return groups
 
 
 def render(entries: list[Entry], lang: str = "en") -> str:
     import jinja2
+
+    from . import catalog
 
     env = jinja2.Environment(
         autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined
@@ -137,6 +168,5 @@ def render(entries: list[Entry], lang: str = "en") -> str:
         entries=entries,
         groups=peer_groups(entries),
         headline=HEADLINE,
-        peer=[m for m, _ in PEER_METRICS],
-        metric_name=lambda m: t(f"index.metric.{m}", lang),
+        metric_name=lambda m: catalog.load().label(m, lang),
     )

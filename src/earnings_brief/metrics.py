@@ -145,7 +145,8 @@ class _Book:
         signs: tuple[int, ...],
     ) -> bool:
         """Add a derived row; ``signs`` say whether each input raises (+1) or lowers (-1) it."""
-        if key in self.rows:
+        qualifier = _derived_qualifier(inputs, signs)
+        if key in self.rows or qualifier is None:
             return False
         unit, dimension = like
         row = {
@@ -159,7 +160,7 @@ class _Book:
             "dimension": dimension,
             "written": "",
             "written_unit": "",
-            "qualifier": _derived_qualifier(inputs, signs),
+            "qualifier": qualifier,
             "as_of": _as_of(inputs),
             "basis": "derived",
             "source": ",".join(sorted({s for i in inputs for s in i["source"].split(",")})),
@@ -177,22 +178,29 @@ class _Book:
         return True
 
 
-_BOUNDS = {"more_than": 1, "up_to": -1}
+_BOUNDS = {"more_than": 1, "up_to": -1, "less_than": -1}
 
 
-def _derived_qualifier(inputs: list[dict], signs: tuple[int, ...]) -> str:
+def _derived_qualifier(inputs: list[dict], signs: tuple[int, ...]) -> str | None:
     """A value derived from a lower bound is a lower bound too ('>'), when every bound among its
-    inputs pushes it the same way; anything else inexact makes it approximate."""
-    direction = 0
+    inputs pushes it the same way; None when bounds push it both ways (more than 11 m over more
+    than 1.67 m can be any multiple), and anything else inexact makes it approximate."""
+    direction, approx = 0, False
     for row, sign in zip(inputs, signs, strict=True):
         ranged = _is_range(row)
         if row["qualifier"] == EXACT and not ranged:
             continue
         bound = None if ranged else _BOUNDS.get(row["qualifier"])
-        if bound is None or row["value"] < 0 or direction not in (0, bound * sign):
-            return "approx"
+        if bound is None or row["value"] < 0:
+            approx = True
+            continue
+        if direction not in (0, bound * sign):
+            return None
         direction = bound * sign
-    return {0: EXACT, 1: "more_than", -1: "up_to"}[direction]
+    if approx:
+        return "approx"
+    # A derived upper bound is 'less than' ('<'); 'up to' (可達) is what a source states.
+    return {0: EXACT, 1: "more_than", -1: "less_than"}[direction]
 
 
 def _is_range(row: dict) -> bool:
@@ -479,6 +487,10 @@ def _check(
     """``stated`` against ``recomputed`` whose inputs' rounding allows ``span``."""
     value = float(stated["value"])
     s_lo, s_hi = _span(stated)
+    if kind == "share":
+        # Issuers nudge a share by a unit of its last digit so that the shares add up to 100 %
+        # (SenseTime's FY2023 traditional AI: 53.9 % stated, 53.98 % by its figures).
+        s_lo, s_hi = 2 * s_lo - value, 2 * s_hi - value
     qual = stated["qualifier"]
     # The figure passes when its own rounding interval meets the recomputed one, i.e. when its
     # value lies within the recomputed span widened by its own rounding.
@@ -567,7 +579,7 @@ def _growth_checks(
     return checks
 
 
-def period_segments(frame: pd.DataFrame, period: str) -> list[str]:
+def _period_segments(frame: pd.DataFrame, period: str) -> list[str]:
     """The segments a period has: those with any usable figure in it, reported or derived."""
     rows = _usable(frame)
     return list(
@@ -583,7 +595,7 @@ def _sum_checks(frame: pd.DataFrame, periods: list[str]) -> list[dict]:
         total = lookup(frame, "revenue", "", "", period)
         if total is None or total.get("rule") == "sum_of_parts":
             continue  # a total made from its segments cannot check them
-        segments = period_segments(frame, period)
+        segments = _period_segments(frame, period)
         parts = [lookup(frame, "revenue", s, "", period) for s in segments]
         rows = [p.to_dict() for p in parts if p is not None]
         missing = tuple(s for s, p in zip(segments, parts, strict=True) if p is None)
@@ -615,7 +627,11 @@ def _claim_checks(frame: pd.DataFrame, ds: Dataset) -> list[dict]:
     for c in ds.claims.to_dict("records"):
         left = lookup(frame, *parse_reference(c["left"]), c["period"]).to_dict()
         right = lookup(frame, *parse_reference(c["right"]), c["period"]).to_dict()
-        ok = _RELATIONS[c["relation"]](left["value"], right["value"])
+        # Within rounding (and a range's ends): the claim holds if some values both figures
+        # allow satisfy it, e.g. 'A > B' when A's high end exceeds B's low end.
+        greater = c["relation"] in (">", ">=")
+        a, b = (left["hi"], right["lo"]) if greater else (left["lo"], right["hi"])
+        ok = _RELATIONS[c["relation"]](a, b)
         checks.append(
             {
                 "id": f"claim-{c['id']}",

@@ -8,6 +8,7 @@ so that a fall never reads as a rise.
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -15,6 +16,7 @@ from . import formatting
 from .i18n import has, t
 
 SIGNED = ("_growth", "_change")
+_RANGE = re.compile(r"(?<=\d)[-–](?=\d)")  # the dash of a written range: '107-108'
 
 
 def _missing(value) -> bool:
@@ -42,18 +44,22 @@ def amount(
     signed: bool | None = None,
     approximate: bool = False,
     scale: str | None = None,
+    digits: int | None = None,
 ) -> str:
     """One value in its dimension's style: 'RMB 3.77 bn', '63.7%', '6x', '1.67 m vehicles'.
 
     An ``approximate`` whole amount shows no decimals ('≈USD 100 bn'); ``scale`` ('bn', 'm')
-    fixes the scale of a money amount, which is otherwise picked from its size."""
+    fixes the scale of a money amount, which is otherwise picked from its size; ``digits`` is a
+    percentage's precision (one decimal unless told)."""
     if _missing(value):
         return t("format.na", lang)
     if dimension == "money":
         return formatting.money(value, unit or currency, lang, scale=scale, trim=approximate)
     if dimension == "ratio":
         signed = metric.endswith(SIGNED) if signed is None else signed
-        return formatting.percent(value, lang, signed=signed)
+        return formatting.percent(
+            value, lang, signed=signed, digits=1 if digits is None else digits
+        )
     if dimension == "points":
         return formatting.points(value, lang)
     if dimension == "multiple":
@@ -78,39 +84,63 @@ def amount(
     )
 
 
+def written_digits(row) -> int | None:
+    """The decimals the source wrote for a reported figure ('92' → 0, '10.8' → 1, '43.07' → 2);
+    None for a derived one, which takes the house precision."""
+    written = str(row.get("written") or "")
+    if not written or row.get("basis") == "derived":
+        return None
+    return max(len(end.partition(".")[2]) for end in _RANGE.split(written))
+
+
+def _duration(row, lang: str) -> str | None:
+    """A reported duration in the unit the source wrote it in ('3 years', not '36 months')."""
+    unit = str(row.get("written_unit") or "")
+    if row.get("basis") == "derived" or not has(f"narrative.unit.{unit}", lang):
+        return None
+    number = "–".join(_RANGE.split(str(row["written"]).lstrip("+")))  # '3-6' → '3–6'
+    return t(f"narrative.unit.{unit}", lang, number=number)
+
+
 def quantity(
-    row: pd.Series | None,
+    row,
     *,
     currency: str = "",
     lang: str = "en",
     signed: bool | None = None,
     qualified: bool = True,
     scale: str | None = None,
+    digits: int | None = None,
 ) -> str:
-    """A figure (a row of the metrics frame) as text, with its qualifier: '>23,000 PFLOPS'."""
+    """A figure (a row of the metrics frame) as text, with its qualifier: '>23,000 PFLOPS', with
+    the precision the source wrote ('+92%', '≈40%', '95%') and in its unit ('>3 years')."""
     if row is None:
         return t("format.na", lang)
+    qualifier = str(row.get("qualifier") or "")
 
     def text_of(value: float, scale: str | None) -> str:
         return amount(
             value,
-            row["dimension"],
-            row["unit"],
-            row["metric"],
+            row.get("dimension", ""),
+            str(row.get("unit", "")),
+            str(row.get("metric", "")),
             currency=currency,
             lang=lang,
             signed=signed,
-            approximate=formatting.approximate(row["qualifier"]),
+            approximate=formatting.approximate(qualifier),
             scale=scale,
+            digits=written_digits(row) if digits is None else digits,
         )
 
     ends = _range_ends(row)
-    if ends:  # a range as the source prints it, both ends in one scale: 'RMB 107–108 m'
+    text = _duration(row, lang) if row.get("dimension") == "duration" else None
+    if text is None and ends:  # a range as the source prints it, in one scale: 'RMB 107–108 m'
         scale = scale or formatting.money_scale(max(abs(e) for e in ends))
         text = formatting.span(text_of(ends[0], scale), text_of(ends[1], scale))
-    else:
+    elif text is None:
         text = text_of(row["value"], scale)
-    return f"{formatting.prefix(row['qualifier'], lang)}{text}" if qualified else text
+    prefix = formatting.prefix(qualifier, lang) if qualified else ""
+    return f"{prefix}{text.removeprefix('+') if prefix else text}"  # '>100%', not '>+100%'
 
 
 def _range_ends(row) -> tuple[float, float] | None:
@@ -136,9 +166,11 @@ def change_key(value: float | None, up: str = "up", down: str = "down", flat: st
     return up if value > 0 else down
 
 
-def magnitude(value: float | None, lang: str = "en") -> str:
+def magnitude(value: float | None, lang: str = "en", *, digits: int | None = None) -> str:
     """An unsigned percentage, for sentences that carry the direction in words."""
-    return t("format.na", lang) if _missing(value) else formatting.percent(abs(value), lang)
+    if _missing(value):
+        return t("format.na", lang)
+    return formatting.percent(abs(value), lang, digits=1 if digits is None else digits)
 
 
 def join(items: list[str], lang: str = "en") -> str:

@@ -4,7 +4,8 @@ The paged-media rules (``@page``, ``string-set``, ``bookmark-level``) live in as
 which the HTML already carries, so the PDF and the HTML's print preview agree. WeasyPrint uses the
 system's pango and fontconfig; the print CSS pins every family, and this module checks after
 rendering that only those families were used and that no glyph was missing: a PDF drawn with
-empty boxes still extracts the right text, so text extraction alone proves nothing.
+empty boxes still extracts the right text, so text extraction alone proves nothing. The layout is
+``pagefit``'s: pages that fill and captions that stay with their tables.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from pathlib import Path
 
 from .errors import BriefError
+from .pagefit import fit_pages
 
 # Families the print CSS names. Any other family in the PDF means fontconfig fell back, for
 # example to a Japanese face for Traditional Chinese.
@@ -61,7 +63,9 @@ def render_pdf(html: str, pdf_path: Path) -> None:
     logger.addHandler(collect)
     try:
         fetcher = _fetcher(weasyprint)
-        document = weasyprint.HTML(string=for_print(html), url_fetcher=fetcher).render()
+        document = fit_pages(
+            for_print(html), lambda h: weasyprint.HTML(string=h, url_fetcher=fetcher).render()
+        )
         document.write_pdf(pdf_path)
     except weasyprint.urls.FatalURLFetchingError as err:  # a BaseException, so caught by name
         raise PdfError(
@@ -96,8 +100,13 @@ _PRINT_SRC = re.compile(r'\sdata-print-src="([^"]*)"')
 _SRC = re.compile(r'\ssrc="[^"]*"')
 
 
+_SOURCE = re.compile(r"<source\b[^>]*>")
+
+
 def for_print(html: str) -> str:
-    """The HTML with each chart's print variant as its ``src``: faster, and its text selectable."""
+    """The HTML with each chart's print variant as its ``src``: faster, and its text selectable.
+    The phone's ``<source>`` goes: paper is not a phone."""
+    html = _SOURCE.sub("", html)
 
     def swap(tag: re.Match) -> str:
         text = tag.group(0)

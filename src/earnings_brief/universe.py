@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import build, executors
-from .errors import BriefError, ParameterError
+from .errors import BriefError, DataError, ParameterError
 
 LOG = "universe.log"
 
@@ -108,6 +108,23 @@ def build_all(
     return [outcomes.get(brief, BriefOutcome(*brief, "interrupted", "", 130)) for brief in briefs]
 
 
+class _Idle(executors.Shipping):
+    """The executor of a universe found up to date: a brief that turned stale meanwhile (data
+    edited since the check) fails with one line instead of starting a pool."""
+
+    def __init__(self) -> None:  # no backend, nothing to compare versions with
+        self.interrupted = False
+
+    def submit(self, fn, /, *args, **kwargs):
+        raise DataError("the inputs changed while the build was checking them; run it again")
+
+    def interrupt(self) -> None:
+        self.interrupted = True
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        pass
+
+
 def summary(outcomes: list[BriefOutcome]) -> list[str]:
     counts = {}
     for o in outcomes:
@@ -128,7 +145,6 @@ def exit_code(outcomes: list[BriefOutcome]) -> int:
 def _data_root(data_dir: str | None) -> Path:
     """The data folder the universe is read from; each brief is still validated on its own."""
     from .dataset import default_data_dir
-    from .errors import DataError
 
     root = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
     if not root.is_dir():
@@ -159,12 +175,16 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     log = build.RunLog(out / LOG, echo)
     log(f"universe: {len(briefs)} briefs from {data_dir}, executor {executor}", console=False)
-    slots = template.jobs or None
-    with executors.open_executor(
-        executor, scheduler=scheduler, workers=slots, log_path=out / LOG
-    ) as shared:
-        outcomes = build_all(template, briefs, shared, echo)
-    if exit_code(outcomes) != 130:
+    if all(build.up_to_date(replace(template, company=c, period=p)) for c, p in briefs):
+        # A scheduled run with nothing to do starts no pool and connects to no cluster.
+        outcomes = build_all(template, briefs, _Idle(), echo)
+    else:
+        with executors.open_executor(
+            executor, scheduler=scheduler, workers=template.jobs, log_path=out / LOG
+        ) as shared:
+            outcomes = build_all(template, briefs, shared, echo)
+    built = any(o.status != "up to date" for o in outcomes)
+    if exit_code(outcomes) != 130 and (built or not (out / index.INDEX).is_file()):
         path = index.write(out, data_dir, select(data_dir))
         log(f"index: {path}")
     for line in summary(outcomes):

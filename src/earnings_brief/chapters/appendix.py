@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from .. import blocks, formatting
+from .. import blocks, formatting, narrative
 from ..dataset import Dataset, Period, parse_reference
 from ..errors import ParameterError
 from ..grouping import largest_items
@@ -64,40 +64,11 @@ def input_name(ds: Dataset, label: str, lang: str = "en") -> str:
 
 
 def show_value(row: Mapping, lang: str = "en", *, digits: int | None = None) -> str:
-    """In words from its base value, unit and dimension: 'RMB 3.77 bn', '>23,000 PFLOPS'."""
-    value, unit, dimension = row.get("value"), str(row.get("unit", "")), row.get("dimension", "")
+    """In words, as the chapters show it: 'RMB 3.77 bn', '>23,000 PFLOPS', '+92%', '>3 years'."""
+    value = row.get("value")
     if value is None or (isinstance(value, float) and value != value):
         return t("format.na", lang)
-    value = float(value)
-    qualifier = str(row.get("qualifier", "") or "")
-    lo, hi = row.get("range_lo"), row.get("range_hi")
-    if lo is not None and hi is not None and lo == lo and hi == hi:  # a range as printed
-        ends = [dict(row, value=v, range_lo=None, qualifier="") for v in (lo, hi)]
-        if dimension == "money":  # both ends in one scale
-            scale = formatting.money_scale(max(abs(lo), abs(hi)))
-            ends = [formatting.money(float(e["value"]), unit, lang, scale=scale) for e in ends]
-        else:
-            ends = [show_value(e, lang, digits=digits) for e in ends]
-        return formatting.prefix(qualifier, lang) + formatting.span(*ends)
-    if dimension == "money":
-        trim = formatting.approximate(qualifier)
-        text = formatting.money(value, unit, lang, digits=digits, trim=trim)
-    elif dimension == "ratio":
-        text = formatting.percent(value, lang, digits=1 if digits is None else digits)
-    elif dimension == "points":
-        text = formatting.points(value, lang, digits=1 if digits is None else digits)
-    elif dimension == "multiple":
-        text = formatting.multiple(value, lang, digits=0 if value == int(value) else 1)
-    elif dimension == "per_unit" and "/" in unit:
-        currency, noun = unit.split("/", 1)
-        money = formatting.money(value, currency, lang, scale="", digits=0)
-        text = t("brief.per_unit", lang, value=money, noun=noun.removesuffix("s"))
-    elif dimension == "duration":
-        text = t("brief.months", lang, number=f"{value:,.{0 if value == int(value) else 1}f}")
-    else:  # counts, compute and anything else: the number and its base unit
-        number = formatting.count(value, lang)
-        text = f"{number} {unit}".strip()
-    return formatting.prefix(qualifier, lang) + text
+    return narrative.quantity({**row, "value": float(value)}, lang=lang, digits=digits)
 
 
 def check_anchor(check_id: str) -> str:
@@ -204,7 +175,10 @@ def _name_cell(ds: Dataset, row: Mapping, lang: str, note: str = "") -> str:
 
 
 def _basis(ds: Dataset, row: Mapping, lang: str) -> str:
-    """'reported', or 'derived from' the figures it came from, in words."""
+    """'reported', 'derived from' the figures it came from, in words, or a conflicting
+    statement that is never used."""
+    if row.get("qualifier") == "conflicting":
+        return t("brief.appendix.conflicting", lang)
     if row["basis"] != "derived":
         return t("brief.appendix.reported", lang)
     inputs = t("brief.appendix.list_sep", lang).join(
@@ -286,29 +260,46 @@ def _items_row(ds: Dataset, group: pd.DataFrame, lang: str) -> str:
     )
 
 
-# Money in the checks table: one scale and precision in every row and column, so that stated,
-# recomputed and a difference read alike ('HKD 1,250.0 m', 'HKD −0.1 m', 'HKD 0.0 m').
-CHECK_MONEY_SCALE = "m"
-
-
-def check_value(frame: pd.DataFrame, check: Mapping, value, lang: str, *, change=False) -> str:
-    """A check's stated, recomputed or difference value, in the unit of the figure it checks."""
+def _checked_row(frame: pd.DataFrame, check: Mapping) -> Mapping | None:
+    """The figure a check is about (in the check's period when the frame has it), as the brief
+    shows it elsewhere."""
     like = frame[
         (frame["metric"] == check["metric"])
         & (frame["segment"] == check["segment"])
         & (frame["item"] == check["item"])
+        & (frame["qualifier"] != "conflicting")
     ]
-    dimension = like["dimension"].iloc[0] if len(like) else ""
-    unit = like["unit"].iloc[0] if len(like) else ""
-    if value is None or value != value:
+    same = like[like["period"] == check.get("period")]
+    like = same if len(same) else like
+    return like.iloc[0].to_dict() if len(like) else None
+
+
+def check_value(
+    frame: pd.DataFrame, check: Mapping, value, lang: str, *, change=False, stated=False
+) -> str:
+    """A check's value in the unit of the figure it checks. The stated value reads exactly as it
+    does elsewhere in the brief ('42.9%', 'RMB 3.77 bn'); the recomputed value, its range and the
+    difference carry one decimal more in the same unit ('42.97%', 'RMB 3.772 bn'), so that a
+    rounding difference shows."""
+    row = _checked_row(frame, check)
+    if value is None or value != value or row is None:
         return t("format.na", lang)
-    if dimension == "ratio":
+    if stated:
+        return show_value({**row, "value": float(value), "basis": "reported"}, lang)
+    finer = check.get("kind") != "claim"  # a claim compares two stated figures: no extra digit
+    if row["dimension"] == "ratio":
         if change:
-            return formatting.points(float(value), lang, digits=2)
-        return formatting.percent(float(value), lang, digits=2)
-    if dimension == "money":
-        return formatting.money(float(value), unit, lang, scale=CHECK_MONEY_SCALE, digits=1)
-    return show_value({"value": value, "unit": unit, "dimension": dimension}, lang)
+            return formatting.points(float(value), lang, digits=2 if finer else 1)
+        signed = str(row["metric"]).endswith(narrative.SIGNED)
+        return formatting.percent(float(value), lang, digits=2 if finer else 1, signed=signed)
+    if not finer:
+        return show_value({**row, "value": float(value), "qualifier": "", "basis": "derived"}, lang)
+    if row["dimension"] == "money":
+        size = float(value) if change else float(row["value"])  # a difference sets its own scale
+        scale = "bn" if abs(size) >= 1e9 else "m"
+        digits = 3 if scale == "bn" else 1
+        return formatting.money(float(value), row["unit"], lang, scale=scale, digits=digits)
+    return show_value({**row, "value": float(value), "qualifier": "", "basis": "derived"}, lang)
 
 
 def _range_text(frame: pd.DataFrame, check: Mapping, lang: str) -> str:
@@ -366,7 +357,7 @@ def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: s
             if c["kind"] != "claim"
             else "<td></td>"  # a claim compares two figures; its right side is named in words
         )
-        stated = esc(check_value(frame, c, c["stated"], lang))
+        stated = esc(check_value(frame, c, c["stated"], lang, stated=c.get("basis") != "derived"))
         if c.get("basis") == "derived":  # a derived value is never shown as stated
             stated += f'<br><span class="eb-cell-note">{esc(t(a + "derived", lang))}</span>'
         note = str(c.get("note") or "")

@@ -95,8 +95,12 @@ def revenue_vs_deliveries(ctx: Context) -> None:
             pd.DataFrame([rev_growth, del_growth]),
             variant=variant,
             segment=ctx.segment_name(seg),
-            revenue=narrative.magnitude(rev_growth["value"], ctx.lang),
-            deliveries=narrative.magnitude(del_growth["value"], ctx.lang),
+            revenue=narrative.magnitude(
+                rev_growth["value"], ctx.lang, digits=narrative.written_digits(rev_growth)
+            ),
+            deliveries=narrative.magnitude(
+                del_growth["value"], ctx.lang, digits=narrative.written_digits(del_growth)
+            ),
             period=ctx.period,
             comparison=ctx.comparison,
         )
@@ -228,7 +232,10 @@ def revenue_per_vehicle(ctx: Context) -> None:
         "per_vehicle",
         fig,
         cited,
-        variant=change_variant(difference(now, prior)),
+        # Two bounds ('<RMB 153', '<RMB 296') do not show which way the ratio moved.
+        variant="title_bounds"
+        if prior is not None and (now["qualifier"] or prior["qualifier"])
+        else change_variant(difference(now, prior)),
         value=quantity(ctx, now),
         prior=quantity(ctx, prior),
         comparison=ctx.comparison,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import blocks, charts, narrative, tables
+from .. import blocks, charts, formatting, narrative, tables
 from ..grouping import largest_items
 from ..notebook import Context
 from .show import (
@@ -70,7 +70,10 @@ def compute_capacity(ctx: Context) -> None:
     frame, cited = compare_frame(
         ctx, [group_item(ctx, "compute_capacity")], text=lambda r: quantity(ctx, r)
     )
-    frame["series"] = [r["as_of"] or r["period"] for _, r in cited.iterrows()]
+    frame["series"] = [
+        formatting.date(r["as_of"], ctx.lang) if r["as_of"] else r["period"]
+        for _, r in cited.iterrows()
+    ]
     if growth is not None:
         cited = pd.concat([cited, pd.DataFrame([growth])])
     fig = compare_chart(ctx, frame)
@@ -82,8 +85,10 @@ def compute_capacity(ctx: Context) -> None:
         cited,
         variant=change_variant(g),
         capacity=quantity(ctx, now),
-        growth=narrative.magnitude(g, ctx.lang),
-        as_of=now["as_of"] or ctx.period,
+        growth=narrative.magnitude(
+            g, ctx.lang, digits=None if growth is None else narrative.written_digits(growth)
+        ),
+        as_of=formatting.date(now["as_of"], ctx.lang) if now["as_of"] else ctx.period,
         note=ctx.t("charts.data_note", note=now["note"]) if now["note"] else "",
     )
     record_row("compute_capacity", now, as_of=now["as_of"], label_key="brief.tile.compute_capacity")
@@ -140,12 +145,12 @@ def cycles(ctx: Context) -> None:
         if lo_row is None:
             lo_row = hi_row
         lo, hi = float(lo_row["value"]), float(hi_row["value"])
-        prefix = narrative.formatting.prefix(lo_row["qualifier"], ctx.lang)
-        text = (
-            ctx.t("chapters.infrastructure.cycles.range", lo=f"{lo:g}", hi=f"{hi:g}")
-            if hi > lo
-            else (ctx.t("chapters.infrastructure.cycles.single", prefix=prefix, value=f"{lo:g}"))
-        )
+        text = quantity(ctx, lo_row)
+        if hi > lo:  # '≈1.5–2 years': both ends as written, in the unit the source used
+            span = {**lo_row, "written": f"{lo_row['written']}–{hi_row['written']}"}
+            if lo_row["written_unit"] != hi_row["written_unit"]:
+                span = {**span, "written": f"{lo:g}–{hi:g}", "written_unit": "months"}
+            text = quantity(ctx, span)
         marks.append(
             {
                 "label": narrative.label("item", item, ctx.lang),

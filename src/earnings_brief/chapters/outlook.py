@@ -72,6 +72,11 @@ def render(ds: Dataset, lang: str = "en") -> str:
     events, stated = dated(ds.facts), direction(ds.facts)
     if events.empty and stated.empty:
         return "\n".join([*parts, blocks.missing(t(o + "none", lang))])
+    elsewhere = ds.facts[
+        ds.facts["kind"].isin(DATED_KINDS)
+        & (ds.facts["date"] != "")
+        & ~ds.facts["topic"].isin(TOPICS)
+    ]
     if not events.empty:
         rows = []
         for f in events.to_dict("records"):
@@ -98,6 +103,8 @@ def render(ds: Dataset, lang: str = "en") -> str:
                 lang=lang,
             ),
         ]
+        if len(elsewhere):  # said once, in the chapter; a pointer keeps the calendar complete
+            parts.append(blocks.prose(t(o + "elsewhere", lang, count=len(elsewhere))))
     if not stated.empty:
         items = "".join(
             f'<li><strong class="eb-kind">{esc(t(o + "kind_" + f["kind"], lang))}</strong> '

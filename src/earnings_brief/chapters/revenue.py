@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import charts, metrics, narrative, tables
+from .. import blocks, charts, metrics, narrative, tables
 from ..formatting import points
 from ..notebook import Context
 from ..record import record
@@ -25,6 +25,7 @@ from .show import (
     missing,
     money_scale,
     number,
+    parts_note,
     period_cells,
     prose,
     quantity,
@@ -33,6 +34,7 @@ from .show import (
     section,
     sources_of,
     table,
+    top_level,
     topic_table,
 )
 
@@ -67,23 +69,13 @@ def _value(row) -> float | None:
 
 
 def overview(ctx: Context) -> None:
-    """Chapter heading and a sentence on revenue."""
+    """Chapter heading, and revenue recorded for the summary. No sentence: the first figure's
+    title says what revenue did, and the group's strategy is said once, in the outlook."""
     chapter_heading(ctx)
     now, growth = ctx.row("revenue"), ctx.row("revenue_growth")
     if now is None:
         missing(ctx, "overview")
         return
-    g = _value(growth)
-    sentences = [
-        ctx.t(
-            f"chapters.revenue.overview.{narrative.change_key(g)}",
-            revenue=quantity(ctx, now),
-            period=ctx.period,
-            growth=narrative.magnitude(g, ctx.lang),
-            comparison=ctx.comparison,
-        )
-    ]
-    prose(*sentences)  # the group's strategy is said once, in the outlook
     prior = ctx.row("revenue", period=ctx.comparison)
     _record_rows(
         ctx,
@@ -324,7 +316,7 @@ def spending(ctx: Context) -> None:
     values = [ctx.value(m, period=p) for m in present for p in (ctx.comparison, ctx.period)]
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
     frame, cited = compare_frame(ctx, items, divisor, digits)
-    largest = max(present, key=lambda m: ctx.value(m))
+    largest = max(top_level(ctx, present), key=lambda m: ctx.value(m))  # not R&D vs its opex
     ratio = ctx.row(INTENSITY[largest])
     drivers = facts(ctx, kinds=["explanation"], topics=["group"])
     prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in drivers.iterrows()))
@@ -343,6 +335,7 @@ def spending(ctx: Context) -> None:
         period=ctx.period,
         comparison=ctx.comparison,
         source_ids=sources_of(drivers),
+        note=parts_note(ctx, present),
     )
     for metric in (*present, *(INTENSITY[m] for m in present)):
         row = ctx.row(metric)
@@ -380,8 +373,24 @@ def spending_intensity(ctx: Context) -> None:
         ),
         tables.Column("ratio_now", t("chapters.common.of_revenue", period=ctx.period), 1, 100.0),
     ]
+    # The title says how each share of revenue moved (the chart above already names the largest
+    # item); with no prior share known, it names the largest share.
+    move = "chapters.revenue.intensity.move_"
+    moves = [
+        ctx.t(
+            move + narrative.change_key(now["value"] - prior["value"]),
+            item=narrative.label("metric", m, ctx.lang),
+            ratio=quantity(ctx, now),
+            prior=quantity(ctx, prior),
+        )
+        for m in present
+        if (now := ctx.row(INTENSITY[m])) is not None
+        and (prior := ctx.row(INTENSITY[m], period=ctx.comparison)) is not None
+    ]
     now_ratios = {
-        m: ctx.value(INTENSITY[m]) for m in present if ctx.value(INTENSITY[m]) is not None
+        m: ctx.value(INTENSITY[m])
+        for m in top_level(ctx, present)
+        if ctx.value(INTENSITY[m]) is not None
     }
     top = max(now_ratios, key=now_ratios.get) if now_ratios else present[0]
     table(
@@ -390,10 +399,12 @@ def spending_intensity(ctx: Context) -> None:
         frame,
         columns,
         pd.DataFrame(cited),
-        variant="title" if now_ratios else "title_plain",
+        variant="title_moves" if moves else "title" if now_ratios else "title_plain",
+        moves=narrative.join(moves[:1] + [blocks.mid_sentence(m) for m in moves[1:]], ctx.lang),
         item=narrative.label("metric", top, ctx.lang),
         ratio=quantity(ctx, ctx.row(INTENSITY[top])),
         period=ctx.period,
+        comparison=ctx.comparison,
     )
 
 

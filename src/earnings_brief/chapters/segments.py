@@ -166,7 +166,9 @@ def growth(ctx: Context) -> None:
     )
     fastest, r_fast = max(segs, key=lambda x: x[1]["value"])
     slowest, r_slow = min(segs, key=lambda x: x[1]["value"])
-    variant = "title_spread" if len(segs) > 1 else "title_one"
+    # A fall reads as a fall: the title's verbs follow the signs of the extremes.
+    signs = (narrative.change_key(r_fast["value"]), narrative.change_key(r_slow["value"]))
+    variant = f"title_spread_{'_'.join(signs)}" if len(segs) > 1 else f"title_one_{signs[0]}"
     fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
     figure(
         ctx,
@@ -178,6 +180,8 @@ def growth(ctx: Context) -> None:
         fast=quantity(ctx, r_fast, signed=True),
         slowest=ctx.segment_name(slowest),
         slow=quantity(ctx, r_slow, signed=True),
+        fast_size=narrative.magnitude(r_fast["value"], ctx.lang),
+        slow_size=narrative.magnitude(r_slow["value"], ctx.lang),
         period=ctx.period,
         comparison=ctx.comparison,
     )

@@ -10,6 +10,7 @@ catalog) have no figure and no fact is its heading and one line.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import pandas as pd
@@ -23,13 +24,13 @@ from ..record import record
 MONEY_SCALES = ((1e9, "bn", 2), (1e6, "m", 0), (1.0, "", 0))
 # The chapter being shown (its context): whether it has no data (then nothing after its one line
 # is shown), and a section heading waiting for the section's first block.
-_CHAPTER: dict = {"ctx": None, "empty": False, "pending": []}
+_CHAPTER: dict = {"ctx": None, "empty": False, "pending": [], "cited": set()}
 
 
 def _enter(ctx: Context) -> None:
     """Start a chapter's state afresh when blocks come from another context than the last."""
     if _CHAPTER["ctx"] is not ctx:
-        _CHAPTER.update(ctx=ctx, empty=False, pending=[])
+        _CHAPTER.update(ctx=ctx, empty=False, pending=[], cited=set())
 
 
 def quantity(ctx: Context, row, **kw) -> str:
@@ -38,8 +39,9 @@ def quantity(ctx: Context, row, **kw) -> str:
 
 
 def record_row(name: str, row, *, label_key: str, **meta) -> None:
-    """Record a figure for the summary under ``name``: its value, unit, basis, period and
-    qualifier, and the ``label_key`` of the tile it belongs to."""
+    """Record a figure for the summary under ``name``: its value, unit, basis, period,
+    qualifier and the value as the source wrote it (its precision), and the ``label_key`` of the
+    tile it belongs to."""
     record(
         name,
         float(row["value"]),
@@ -47,19 +49,44 @@ def record_row(name: str, row, *, label_key: str, **meta) -> None:
         basis=row["basis"],
         period=row["period"],
         qualifier=row["qualifier"],
+        written=str(row.get("written") or ""),
+        written_unit=str(row.get("written_unit") or ""),
         label_key=label_key,
         **meta,
     )
 
 
 def difference(now, prior) -> float | None:
-    """How far a figure moved from its prior-period row; None when the prior is not given."""
-    return None if prior is None else now["value"] - prior["value"]
+    """How far a figure moved from its prior-period row; None when the prior is not given, or
+    when either is a bound ('more than', 'up to') that leaves the direction open."""
+    if prior is None:
+        return None
+    (a_lo, a_hi), (b_lo, b_hi) = _bounds(now), _bounds(prior)
+    bounded = math.inf in (a_hi, b_hi) or -math.inf in (a_lo, b_lo)
+    if bounded and a_lo <= b_hi and b_lo <= a_hi:  # the values they allow overlap
+        return None
+    return now["value"] - prior["value"]
+
+
+def _bounds(row) -> tuple[float, float]:
+    """The values a figure allows: a lower bound is open above, an upper bound below."""
+    value = float(row["value"])
+    return {
+        "more_than": (value, math.inf),
+        "up_to": (-math.inf, value),
+    }.get(row["qualifier"], (value, value))
 
 
 def change_variant(change: float | None) -> str:
     """The title variant for a figure's change: 'title' when unknown, else 'title_up' / …"""
     return "title" if change is None else f"title_{narrative.change_key(change)}"
+
+
+def _cite(cited: pd.DataFrame | None) -> None:
+    """Remember the figures a block shows, so the chapter's last block lists only the others."""
+    if cited is not None and len(cited) and not _CHAPTER["empty"]:
+        keys = zip(cited["metric"], cited["segment"], cited["item"], cited["period"], strict=True)
+        _CHAPTER["cited"].update(keys)
 
 
 def display(markup: str) -> None:
@@ -74,7 +101,7 @@ def display(markup: str) -> None:
 
 def chapter_heading(ctx: Context) -> None:
     """The chapter's heading; when none of its topics has data, its one line, and nothing else."""
-    _CHAPTER.update(ctx=ctx, empty=False, pending=[])
+    _CHAPTER.update(ctx=ctx, empty=False, pending=[], cited=set())
     blocks.show(blocks.chapter(ctx.notebook, ctx.t(f"chapters.{ctx.notebook}.chapter")))
     if not chapter_has_data(ctx):
         display(blocks.missing(_missing_text(ctx, "overview")))
@@ -93,18 +120,6 @@ def chapter_has_data(ctx: Context) -> bool:
     return not facts(ctx, topics=[ctx.notebook]).empty
 
 
-def topic_rows(ctx: Context, topic: str, period: str | None = None) -> pd.DataFrame:
-    """The period's figures on a catalog topic ('revenue.profit'), in catalog order."""
-    order = ctx.ds.catalog.metrics_for_topic(topic)
-    f = ctx.frame
-    found = f[
-        f["metric"].isin(order)
-        & (f["period"] == (period or ctx.period))
-        & (f["qualifier"] != "conflicting")
-    ]
-    return found.sort_values("metric", key=lambda s: s.map(order.index), kind="stable")
-
-
 def metric_label(ctx: Context, metric: str) -> str:
     """A metric's name: the locale's word where the chapters' prose defines one, else the
     catalog's label (a dataset's own metrics are named by its catalog.toml)."""
@@ -116,38 +131,115 @@ def metric_label(ctx: Context, metric: str) -> str:
     )
 
 
+def top_level(ctx: Context, metrics: list[str]) -> list[str]:
+    """The metrics that are not part of another one listed (R&D is part of operating
+    expenses): only these are compared with each other."""
+    return [m for m in metrics if ctx.ds.catalog.parent(m) not in metrics]
+
+
+def parts_note(ctx: Context, metrics: list[str]) -> str:
+    """'R&D expense is part of operating expenses …' for each metric shown with its parent."""
+    return " ".join(
+        ctx.t(
+            "chapters.common.part_of",
+            part=metric_label(ctx, m),
+            whole=blocks.mid_sentence(metric_label(ctx, ctx.ds.catalog.parent(m))),
+        )
+        for m in metrics
+        if ctx.ds.catalog.parent(m) in metrics
+    )
+
+
 def topic_table(ctx: Context, name: str, topic: str, *, exclude=(), heading=True) -> bool:
-    """A catalog topic's figures, each as stated, in both periods: measure, prior and now.
+    """A catalog topic's group figures, each as stated, in both periods: measure, prior and now.
     Shows nothing and returns False when the data has none of them."""
-    periods = (ctx.comparison, ctx.period)
-    shown = [
-        m
+    keys = [
+        (m, "", "")
         for m in ctx.ds.catalog.metrics_for_topic(topic)
-        if m not in exclude and any(ctx.row(m, period=p) is not None for p in periods)
+        if m not in exclude
+        and any(_stated(ctx, (m, "", ""), p) is not None for p in (ctx.comparison, ctx.period))
     ]
-    if not shown:
+    if not keys:
         return False
     if heading:
         section(ctx, name)
+    _periods_table(ctx, name, keys)
+    return True
+
+
+def further_figures(ctx: Context) -> None:
+    """The chapter's last block: every reported figure on its catalog topics that no block above
+    showed, in catalog order, so that a dataset's own metrics are never left out. A segment's
+    figure on a group topic belongs to the segments chapter."""
+    f = ctx.frame
+    rows = f[
+        (f["basis"] == "reported")
+        & (f["qualifier"] != "conflicting")
+        & f["period"].isin([ctx.period, ctx.comparison])
+    ]
+    order = list(ctx.ds.catalog.metrics)
+    keys = [
+        (r["metric"], r["segment"], r["item"])
+        for r in rows.to_dict("records")
+        if _chapter_of(ctx, r) == ctx.notebook and not _shown(ctx, r)
+    ]
+    keys = sorted(
+        dict.fromkeys(keys),
+        key=lambda k: (order.index(k[0]) if k[0] in order else len(order), k[1], k[2]),
+    )
+    if keys:
+        section(ctx, "further")
+        _periods_table(ctx, "further", keys)
+
+
+def _shown(ctx: Context, row) -> bool:
+    """Whether a block above showed the figure; this period's growth or change counts as shown
+    with the figure it is the growth of (the block's title or bars give it)."""
+    cited = _CHAPTER["cited"]
+    base = row["metric"]
+    if row["period"] == ctx.period:
+        base = base.removesuffix("_growth").removesuffix("_change")
+    return any(
+        (m, row["segment"], row["item"], row["period"]) in cited for m in {row["metric"], base}
+    )
+
+
+def _stated(ctx: Context, key: tuple[str, str, str], period: str):
+    """The figure as the source states it in ``period``, or None (a derived value is not)."""
+    row = ctx.row(*key, period=period)
+    return row if row is not None and row["basis"] == "reported" else None
+
+
+def _capital(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+def _chapter_of(ctx: Context, row) -> str:
+    chapter = ctx.ds.catalog.topic(row["metric"]).split(".")[0]
+    return "segments" if chapter == "revenue" and row["segment"] else chapter
+
+
+def _periods_table(ctx: Context, name: str, keys: list[tuple[str, str, str]]) -> None:
+    """Figures (metric, segment, item) as stated in the comparison period and this one."""
+    periods = (ctx.comparison, ctx.period)
     cited, lines = [], []
-    for m in shown:
-        found = {p: ctx.row(m, period=p) for p in periods}
+    for metric, segment, item in keys:
+        found = {p: _stated(ctx, (metric, segment, item), p) for p in periods}
         cited += [r for r in found.values() if r is not None]
         cells = {
             p: ctx.t("format.na") if r is None else cell_quantity(ctx, r) for p, r in found.items()
         }
-        lines.append(
-            {"measure": metric_label(ctx, m), "prior": cells[periods[0]], "now": cells[periods[1]]}
-        )
-    first = (
-        next(r for r in cited if r["period"] == ctx.period)
-        if any(r["period"] == ctx.period for r in cited)
-        else cited[0]
-    )
+        names = [
+            metric_label(ctx, metric),
+            ctx.segment_name(segment) if segment else "",
+            _capital(narrative.label("item", item, ctx.lang)) if item else "",
+        ]
+        lines.append({"measure": " · ".join(n for n in names if n), **cells})
+    first = ([r for r in cited if r["period"] == ctx.period] or cited)[0]  # the title's figure
     table(
         ctx,
         name,
-        pd.DataFrame(lines),
+        pd.DataFrame(lines).rename(columns={periods[0]: "prior", periods[1]: "now"}),
         [
             tables.Column("measure", ctx.t("chapters.common.measure")),
             tables.Column("prior", periods[0], right=True),
@@ -158,9 +250,8 @@ def topic_table(ctx: Context, name: str, topic: str, *, exclude=(), heading=True
         value=quantity(ctx, first),
         period=first["period"],
         comparison=ctx.comparison,
-        count=len(shown),
+        count=len(keys),
     )
-    return True
 
 
 def section(ctx: Context, name: str, **values) -> None:
@@ -240,6 +331,7 @@ def figure(
     if not analysis and len(cited) and (cited["basis"] == "derived").any():
         note = " ".join(p for p in (note, ctx.t("charts.derived_note")) if p)
     _enter(ctx)
+    _cite(cited)
     display(
         blocks.block(
             "figure",
@@ -274,6 +366,7 @@ def table(
     note = " ".join(p for p in (note, tables.derived_note(frame, columns, ctx.lang)) if p)
     source = blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids)
     _enter(ctx)
+    _cite(cited)
     display(
         blocks.block(
             "table",

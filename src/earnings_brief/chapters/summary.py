@@ -17,23 +17,36 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .. import blocks, formatting, metrics
+from .. import blocks, formatting, metrics, narrative
 from ..dataset import Dataset
 from ..i18n import has, t
-from .appendix import check_anchor, check_value, figure_name, segment_name, show_value
+from ..narrative import join
+from .appendix import (
+    check_anchor,
+    check_value,
+    figure_name,
+    segment_name,
+    show_value,
+)
 
 esc = html.escape
 
-# Tile record names, in display order. A tile without a value in either place is left out.
+# Tile record names, in order of preference. A tile shows a figure and its change; one whose
+# prior is unknown gives way to the next (a 'change n/a' tile wastes a slot), unless fewer than
+# MIN_TILES would be left.
 TILES = (
     "revenue",
     "largest_segment_share",
-    "gross_margin",
     "net_loss",
+    "net_profit",  # a company that reports a profit gets its tile, as stated
+    "rd_expense",
     "compute_capacity",
     "vehicles_delivered",
+    "capex_to_revenue",
+    "gross_margin",
 )
 MAX_TILES = 6
+MIN_TILES = 4
 MAX_TAKEAWAYS = 7
 TOC_MARK = "<!--eb-toc-->"
 
@@ -74,7 +87,8 @@ def tile_from_frame(name: str, frame: pd.DataFrame, period: str, comparison: str
     now = _row(frame, metric, segment, period)
     if now is None:
         return None
-    out = {key: now[key] for key in ("value", "unit", "dimension", "basis", "qualifier")}
+    keys = ("value", "unit", "dimension", "basis", "qualifier", "as_of", "written", "written_unit")
+    out = {key: now[key] for key in keys}
     out.update(name=name, segment=segment, prior_period=comparison, growth=None, change=None)
     if now["dimension"] == "ratio":
         prior = _row(frame, metric, segment, comparison) if comparison else None
@@ -85,7 +99,13 @@ def tile_from_frame(name: str, frame: pd.DataFrame, period: str, comparison: str
         growth = _row(frame, metric + "_growth", segment, period)
         if growth is not None and growth["qualifier"] != "more_than":
             out["growth"] = growth["value"]
+            out["growth_digits"] = narrative.written_digits(growth)
             out["change_basis"] = growth["basis"]
+    prior = _row(frame, metric, segment, comparison) if comparison else None
+    if out["growth"] is None and prior is not None and prior["value"] * now["value"] < 0:
+        # No growth rate across zero: a profit after a loss says what it swung from.
+        out["swing_from"] = {key: prior[key] for key in keys}
+        out["change_basis"] = prior["basis"]
     return out
 
 
@@ -106,36 +126,60 @@ def from_records(name: str, records: Mapping[str, dict]) -> dict | None:
         )
         rec.setdefault("change" if points else "growth", companion["value"])
         rec.setdefault("change_basis", companion.get("basis"))
+        if not points:
+            rec.setdefault("growth_digits", narrative.written_digits(companion))
     return rec
 
 
 def tiles(records: Mapping[str, dict], frame: pd.DataFrame, ds: Dataset, lang: str = "en"):
-    """The KPI tiles as (label, value, change, change_is_na, derived) tuples of plain text."""
+    """The KPI tiles as (label, value, change, change_is_na, derived) tuples of plain text: the
+    first MAX_TILES of TILES with a known change; a point-in-time figure's label says its date."""
     period, comparison = ds.period.label, ds.period.comparison
-    out = []
+    changed, unchanged = [], []
     for name in TILES:
-        rec = from_records(name, records) or tile_from_frame(name, frame, period, comparison)
+        rec = _tile_record(name, records, frame, period, comparison)
         if rec is None or rec.get("value") is None:
             continue
         rec = {**rec, "dimension": _dimension(rec)}
         if name == "largest_segment_share":
             label = t("brief.tile.largest_share", lang, segment=segment_name(ds, rec["segment"]))
         else:
-            label = t(f"brief.tile.{name}", lang)
+            key = f"brief.tile.{name}"
+            label = t(key, lang) if has(key, lang) else ds.catalog.label(name, lang)
+        if rec.get("as_of"):
+            label = t("brief.tile.as_of", lang, label=label, date=formatting.date(rec["as_of"]))
         prior = rec.get("prior_period") or comparison
         if rec.get("growth") is not None:
-            value = formatting.percent(rec["growth"], lang, signed=True)
+            digits = rec.get("growth_digits")
+            value = formatting.percent(
+                rec["growth"], lang, signed=True, digits=1 if digits is None else digits
+            )
             change = t("brief.tile.growth", lang, value=value)
         elif rec.get("change") is not None:
             value = formatting.points(rec["change"], lang)
             change = t("brief.tile.points", lang, value=value, period=prior)
+        elif rec.get("swing_from"):
+            before = show_value(rec["swing_from"], lang)
+            change = t("brief.tile.swing", lang, value=before, period=prior)
         else:
             change = None
         derived = "derived" in (rec.get("basis"), rec.get("change_basis"))
-        na = change is None
-        change = change or t("brief.tile.change_na", lang)
-        out.append((label, show_value(rec, lang), change, na, derived))
-    return out[:MAX_TILES]
+        tile = (label, show_value(rec, lang), change or t("brief.tile.change_na", lang))
+        (changed if change else unchanged).append((*tile, change is None, derived))
+    chosen = changed[:MAX_TILES]
+    return chosen + unchanged[: max(0, MIN_TILES - len(chosen))]
+
+
+def _tile_record(name, records, frame, period, comparison) -> dict | None:
+    """The notebooks' record of a tile; its change from the figures when no notebook recorded
+    one (a chapter may record a figure without its growth)."""
+    rec, computed = from_records(name, records), tile_from_frame(name, frame, period, comparison)
+    if rec is None or computed is None:
+        return rec or computed
+    if rec.get("growth") is None and rec.get("change") is None:
+        keys = ("growth", "change", "growth_digits", "change_basis", "swing_from")
+        rec.update({k: computed[k] for k in keys if computed.get(k) is not None})
+    return rec
 
 
 def _dimension(rec: Mapping) -> str:
@@ -176,120 +220,143 @@ def _money(row, lang):
 
 
 def takeaways(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> list[str]:
-    """Five to seven number-led sentences from the figures; one is left out when its data is."""
+    """Number-led sentences that add to the tiles rather than restate them: what fell as well
+    as what rose, the cost base and the loss against revenue, the margin, capex and the pipeline.
+    Each is left out when its data is."""
+    builders = (_mix, _costs, _loss_ratio, _margin, _capex, _pipeline)
+    found = (build(frame, ds, lang) for build in builders)
+    return [line for line in found if line][:MAX_TAKEAWAYS]
+
+
+def _pct(row, lang: str, *, signed: bool = False) -> str:
+    """A ratio row with the source's precision (one decimal when derived)."""
+    digits = narrative.written_digits(row)
+    return formatting.percent(
+        abs(row["value"]) if not signed else row["value"],
+        lang,
+        digits=1 if digits is None else digits,
+        signed=signed,
+    )
+
+
+def _segment_moves(frame: pd.DataFrame, ds: Dataset, lang: str) -> tuple[list[str], list[str]]:
+    """'Vision AI revenue fell 39.4% (derived) to RMB 1.11 bn', rises and falls apart, in the
+    company's segment order; the growth is reported or computed from the figures."""
+    k, period = "brief.takeaway.", ds.period.label
+    rises, falls = [], []
+    for seg in ds.company.segments:
+        growth = _row(frame, "revenue_growth", seg, period)
+        revenue = _row(frame, "revenue", seg, period)
+        if growth is None or revenue is None or growth["qualifier"]:
+            continue
+        text = t(
+            k + ("segment_rose" if growth["value"] >= 0 else "segment_fell"),
+            lang,
+            segment=segment_name(ds, seg),
+            change=_pct(growth, lang),
+            revenue=show_value(revenue, lang),
+            derived=t(k + "derived", lang) if growth["basis"] == "derived" else "",
+        )
+        (rises if growth["value"] >= 0 else falls).append(text)
+    return rises, falls
+
+
+def _mix(frame, ds, lang) -> str:
+    rises, falls = _segment_moves(frame, ds, lang)
+    if not (rises or falls):
+        return ""
+    if falls and rises:
+        return t("brief.takeaway.mix", lang, falls=join(falls, lang), rises=join(rises, lang))
+    return t("brief.takeaway.mix_one_way", lang, moves=join(falls or rises, lang))
+
+
+def _costs(frame, ds, lang) -> str:
     period, comp = ds.period.label, ds.period.comparison
-    k = "brief.takeaway."
-    pct = formatting.percent
-    out: list[str] = []
-
-    revenue = _row(frame, "revenue", "", period)
-    growth = _v(frame, "revenue_growth", "", period)
-    if revenue and growth is not None:
-        out.append(
-            t(
-                k + "revenue",
-                lang,
-                revenue=_money(revenue, lang),
-                period=period,
-                growth=pct(growth, lang, signed=True),
-            )
-        )
-
-    seg = largest_segment(frame, period)
-    share = _v(frame, "revenue_share", seg, period) if seg else None
-    if seg and share is not None:
-        prior = _v(frame, "revenue_share", seg, comp) if comp else None
-        seg_growth = _v(frame, "revenue_growth", seg, period)
-        args = dict(share=pct(share, lang), segment=segment_name(ds, seg))
-        if prior is not None and seg_growth is not None:
-            points = formatting.points(share - prior)
-            moved = _moved(seg_growth, lang)
-            out.append(
-                t(k + "largest_segment", lang, **args, points=points, comparison=comp, growth=moved)
-            )
-        else:
-            out.append(t(k + "largest_segment_no_prior", lang, **args))
-
-    loss = _row(frame, "net_loss", "", period)
-    loss_growth = _v(frame, "net_loss_growth", "", period)
-    if loss and loss_growth is not None:
-        key = "net_loss" if loss_growth < 0 else "net_loss_wider"
-        out.append(t(k + key, lang, change=pct(abs(loss_growth), lang), loss=_money(loss, lang)))
-
-    margin = _v(frame, "gross_margin", "", period)
-    profit = _row(frame, "gross_profit", "", period)
-    if margin is not None and profit:
-        out.append(
-            t(k + "gross_margin", lang, margin=pct(margin, lang), profit=_money(profit, lang))
-        )
-
-    capacity = _row(frame, "compute_capacity", "", period)
-    cap_growth = _v(frame, "compute_capacity_growth", "", period)
-    if capacity and cap_growth is not None:
-        out.append(
-            t(
-                k + "compute",
-                lang,
-                capacity=show_value(capacity, lang),
-                growth=pct(cap_growth, lang, signed=True),
-            )
-        )
-
-    rd = _row(frame, "rd_expense", "", period)
-    rd_ratio = _v(frame, "rd_to_revenue", "", period)
-    if rd and rd_ratio is not None:
-        rd_growth = _v(frame, "rd_expense_growth", "", period)
-        key = "rd" if rd_growth is not None else "rd_no_growth"
-        out.append(
-            t(
-                k + key,
-                lang,
-                rd=_money(rd, lang),
-                ratio=pct(rd_ratio, lang),
-                growth=pct(rd_growth, lang),
-            )
-        )
-
-    vehicles = frame[
-        (frame["metric"] == "vehicles_delivered")
-        & (frame["period"] == period)
-        & (frame["basis"] == "reported")
-    ]
-    if len(vehicles):
-        row = vehicles.iloc[0].to_dict()
-        v_growth = _v(frame, "vehicles_delivered_growth", row["segment"], period)
-        rev_growth = _v(frame, "revenue_growth", row["segment"], period)
-        args = dict(
-            vehicles=show_value(row, lang),
-            segment=segment_name(ds, row["segment"]),
-            growth=pct(v_growth, lang, signed=True),
-        )
-        if rev_growth is not None:
-            out.append(t(k + "vehicles", lang, **args, revenue_growth=_moved(rev_growth, lang)))
-        else:
-            out.append(t(k + "vehicles_no_revenue", lang, **args))
-
-    capex = _row(frame, "capex", "", period)
-    capex_ratio = _v(frame, "capex_to_revenue", "", period)
-    prior_ratio = _v(frame, "capex_to_revenue", "", comp) if comp else None
-    if capex and capex_ratio is not None and prior_ratio is not None:
-        out.append(
-            t(
-                k + "capex",
-                lang,
-                capex=_money(capex, lang),
-                ratio=pct(capex_ratio, lang),
-                prior_ratio=pct(prior_ratio, lang),
-                comparison=comp,
-            )
-        )
-    return out[:MAX_TAKEAWAYS]
+    opex, ratio = _row(frame, "opex_ex_sbc", "", period), _row(frame, "opex_to_revenue", "", period)
+    rd_ratio = _row(frame, "rd_to_revenue", "", period)
+    if opex is None or ratio is None:
+        return ""
+    text = t("brief.takeaway.opex", lang, ratio=_pct(ratio, lang), opex=show_value(opex, lang))
+    if rd_ratio is None:
+        return text + "."
+    prior = _row(frame, "rd_expense_growth", "", comp) if comp else None
+    key = "rd_after" if prior is not None and prior["value"] < 0 else "rd"
+    return text + t(
+        "brief.takeaway." + key,
+        lang,
+        ratio=_pct(rd_ratio, lang),
+        fall=_pct(prior, lang) if prior is not None else "",
+        comparison=comp,
+    )
 
 
-def _moved(growth: float, lang: str) -> str:
-    """'rose 10.8%' or 'fell 33.2%'."""
-    verb = "rose" if growth >= 0 else "fell"
-    return t(f"brief.verb.{verb}", lang, value=formatting.percent(abs(growth), lang))
+def _loss_ratio(frame, ds, lang) -> str:
+    period, comp = ds.period.label, ds.period.comparison
+    now = _row(frame, "net_loss_to_revenue", "", period)
+    prior = _row(frame, "net_loss_to_revenue", "", comp) if comp else None
+    if now is None:
+        return ""
+    if prior is None:
+        return t("brief.takeaway.loss_ratio_only", lang, ratio=_pct(now, lang))
+    return t(
+        "brief.takeaway.loss_ratio",
+        lang,
+        ratio=_pct(now, lang),
+        prior=_pct(prior, lang),
+        comparison=comp,
+    )
+
+
+def _margin(frame, ds, lang) -> str:
+    """The gross margin, when it has no prior to make it a tile."""
+    period, comp = ds.period.label, ds.period.comparison
+    margin, profit = (
+        _row(frame, "gross_margin", "", period),
+        _row(frame, "gross_profit", "", period),
+    )
+    if margin is None or profit is None or (comp and _row(frame, "gross_margin", "", comp)):
+        return ""
+    return t(
+        "brief.takeaway.gross_margin",
+        lang,
+        margin=_pct(margin, lang),
+        profit=show_value(profit, lang),
+        comparison=comp or t("brief.appendix.none", lang),
+    )
+
+
+def _capex(frame, ds, lang) -> str:
+    period, comp = ds.period.label, ds.period.comparison
+    capex, ratio = _row(frame, "capex", "", period), _row(frame, "capex_to_revenue", "", period)
+    prior = _row(frame, "capex_to_revenue", "", comp) if comp else None
+    if capex is None or ratio is None or prior is None:
+        return ""
+    key = "capex_down" if ratio["value"] < prior["value"] else "capex_up"
+    return t(
+        "brief.takeaway." + key,
+        lang,
+        capex=show_value(capex, lang),
+        ratio=_pct(ratio, lang),
+        prior_ratio=_pct(prior, lang),
+        comparison=comp,
+    )
+
+
+def _pipeline(frame, ds, lang) -> str:
+    wins = frame[(frame["metric"] == "design_win_vehicles") & (frame["period"] == ds.period.label)]
+    if wins.empty:
+        return ""
+    row = wins.iloc[0].to_dict()
+    multiple = _row(frame, "design_win_multiple", row["segment"], ds.period.label)
+    if multiple is None:
+        return ""
+    return t(
+        "brief.takeaway.pipeline",
+        lang,
+        vehicles=show_value(row, lang),
+        multiple=show_value(multiple, lang),
+        segment=segment_name(ds, row["segment"]),
+    )
 
 
 def verdict(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> str:
