@@ -12,7 +12,7 @@ PERIOD ?= FY2024
 DATA_DIR ?= data
 OUT ?= outputs
 
-.PHONY: report reports check test lint lab bench system clean
+.PHONY: report reports check test test-fast lint lab bench system clean
 
 report: $(READY) $(SYSTEM)
 	@$(PY) -m earnings_brief build --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)" --out "$(OUT)"
@@ -28,6 +28,11 @@ check: $(READY)
 
 test: $(READY) $(SYSTEM_TEST) lint
 	$(PY) -m pytest -q
+
+# The edit loop: every test that needs no kernel, browser, PDF engine or process (chapter logic
+# included); `make test` stays the whole suite, and CI runs that.
+test-fast: $(READY)
+	$(PY) -m pytest -q -m "not slow"
 
 lint: $(READY)
 	$(VENV)/bin/ruff check src tests notebooks

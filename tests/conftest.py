@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import shutil
 from pathlib import Path
 
@@ -32,3 +34,39 @@ def conflicted(tmp_path_factory):
     with (root / "sensetime" / "FY2024" / "figures.csv").open("a", encoding="utf-8") as f:
         f.write(CONFLICT)
     return dataset.load("sensetime", "FY2024", root)
+
+
+# The fast lane (`make test-fast`) leaves out every test that starts a kernel, a browser, the PDF
+# engine, a cluster or another process: whole modules that do so throughout, and elsewhere a test
+# whose own source, or the source of a fixture it uses, calls one of HEAVY.
+SLOW_MODULES = {
+    "test_build",
+    "test_executors",
+    "test_lab",
+    "test_notebooks",
+    "test_pagefit",
+    "test_pdf",
+    "test_pipeline",
+    "test_universe",
+}
+HEAVY = re.compile(
+    r"chromium|subprocess|papermill|execute_notebook|LocalCluster|dask|weasyprint|write_pdf"
+    r"|pdf\.render|build\.build\(|build\.run\(|universe\.run\(|cli\.main\(\[\s*\"build\""
+    r"|make_notebooks|run_cli|run_check\(|run_notebook|real_notebooks|build_brief\("
+)
+
+
+def _heavy(function) -> bool:
+    try:
+        return bool(HEAVY.search(inspect.getsource(function)))
+    except (OSError, TypeError):
+        return False
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        defs = fixtures.name2fixturedefs.values() if fixtures else ()
+        functions = [item.function, *(d[-1].func for d in defs if d)]
+        if item.module.__name__ in SLOW_MODULES or any(_heavy(f) for f in functions):
+            item.add_marker(pytest.mark.slow)
