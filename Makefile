@@ -11,11 +11,15 @@ COMPANY ?= sensetime
 PERIOD ?= FY2024
 DATA_DIR ?= data
 OUT ?= outputs
+# Editions to build and check: each language is a folder in src/earnings_brief/locales/.
+LANGUAGES ?= en zh-Hant
 
 .PHONY: report reports check test test-fast lint lab bench system clean
 
 report: $(READY) $(SYSTEM)
-	@$(PY) -m earnings_brief build --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)" --out "$(OUT)"
+	@set -e; for lang in $(LANGUAGES); do \
+	  $(PY) -m earnings_brief build --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)" --out "$(OUT)" --language "$$lang"; \
+	done
 
 # Every brief under $(DATA_DIR) and outputs/index.html; EXECUTOR=dask SCHEDULER=tcp://host:8786
 # runs the notebooks on a Dask cluster (docs/cluster.md).
@@ -24,7 +28,7 @@ reports: $(READY) $(SYSTEM)
 	@$(PY) -m earnings_brief build --all --data-dir "$(DATA_DIR)" --out "$(OUT)" --executor "$(EXECUTOR)" $(if $(SCHEDULER),--scheduler "$(SCHEDULER)")
 
 check: $(READY)
-	@$(PY) -m earnings_brief check --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)"
+	@$(PY) -m earnings_brief check --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)" $(foreach lang,$(LANGUAGES),--language "$(lang)")
 
 test: $(READY) $(SYSTEM_TEST) lint
 	$(PY) -m pytest -q

@@ -29,6 +29,7 @@ from earnings_brief.assemble import (
     in_chapter_order,
     level_headings,
     mark_chinese,
+    mark_languages,
     number_blocks,
     unique_ids,
 )
@@ -121,7 +122,8 @@ def test_no_code_prompts_noise_or_nan(brief):
 
 def test_nothing_reaches_the_network(brief):
     for attr in re.findall(r'\b(?:src|srcset|href)\s*=\s*"([^"]*)"', brief):
-        assert attr.startswith(("data:", "#")), attr
+        edition = re.fullmatch(r"brief(\.[A-Za-z-]+)?\.(html|pdf)", attr)  # the other editions
+        assert attr.startswith(("data:", "#")) or edition, attr
     with pytest.raises(AssemblyError, match="external resource"):
         check_offline('<picture><source srcset="https://example.com/c.svg"></picture>')
     assert "<link" not in brief and "<script" not in brief and "@import" not in brief
@@ -453,6 +455,29 @@ def test_the_contents_mark_the_chinese_of_the_headings_they_repeat():
     html = mark_chinese(fill_contents(page))
     assert html.count('<span lang="zh-Hant">絕影</span>') == 2
     assert not _read(html).unmarked
+
+
+def test_english_runs_in_a_chinese_page_are_marked_english():
+    html = (
+        '<html lang="zh-Hant"><body><p>資料來源：TMTPost AGI (鈦媒體AGI)，SenseTime Group的'
+        "生成式AI收入37.7億元；NVIDIA Thor與HiDream.ai。FY2024 PFLOPS &amp; x</p>"
+        '<p lang="en">Already English</p><img alt="SenseTime chart"></body></html>'
+    )
+    out = mark_languages(html, "zh-Hant")
+    assert '資料來源：<span lang="en">TMTPost AGI</span>（鈦媒體AGI），' in out
+    assert '<span lang="en">SenseTime Group</span>的生成式AI收入37.7億元' in out
+    assert '<span lang="en">NVIDIA Thor</span>與<span lang="en">HiDream.ai</span>。' in out
+    assert "。FY2024 PFLOPS &amp; x</p>" in out  # codes and acronyms read the same in both
+    assert '<p lang="en">Already English</p>' in out and 'alt="SenseTime chart"' in out
+    assert "（鈦媒體AGI）" in mark_languages("<body><p>TMTPost (鈦媒體AGI)</p></body>", "zh-Hant")
+    assert "增長。管理層" in mark_languages("<body><p>增長。 管理層</p></body>", "zh-Hant")
+    assert "<b>策略。</b>商湯" in mark_languages(
+        "<body><p><b>策略。</b> 商湯</p></body>", "zh-Hant"
+    )
+    assert "工具：金額；交互" in mark_languages("<body><p>工具: 金額; 交互</p></body>", "zh-Hant")
+    assert mark_languages(html.replace("zh-Hant", "en"), "en") == mark_chinese(
+        html.replace("zh-Hant", "en")
+    )
 
 
 def test_heading_levels_never_skip(brief):

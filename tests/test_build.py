@@ -328,3 +328,49 @@ def test_the_same_inputs_give_byte_identical_documents_across_hash_seeds(tmp_pat
     first, second = built
     assert all(first[name] for name in first)
     assert [n for n in first if first[n] != second[n]] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# A second language: its own folder and manifest, its documents beside the English ones
+
+
+def chinese_assemble(executed, ds, params, run_meta, changes, lang) -> str:
+    return f"<html lang='{lang}'><body>{'|'.join(ds.facts['text'])}</body></html>"
+
+
+def without_facts(env):
+    (env["data"] / COMPANY / PERIOD / "facts.csv").unlink()  # facts are optional
+    return env
+
+
+def test_chinese_edition_is_published_beside_the_english_one(env):
+    without_facts(env)
+    run(env)
+    english = documents(env)
+    result, lines = run(env, language="zh-Hant", assemble=chinese_assemble)
+    assert result.status == "built" and result.brief_dir == brief_dir(env) / "zh-Hant"
+    beside = brief_dir(env) / "brief.zh-Hant.html"
+    assert beside.read_text().startswith("<html lang='zh-Hant'>")
+    assert (brief_dir(env) / "brief.zh-Hant.pdf").read_bytes().startswith(b"%PDF")
+    assert documents(env) == english  # the English edition is untouched
+    manifest = json.loads((brief_dir(env) / "zh-Hant" / "manifest.json").read_text())
+    assert manifest["language"] == "zh-Hant"
+    assert any(line.endswith("brief.zh-Hant.html") for line in lines)
+    # Each edition is up to date on its own; a lost copy beside is put back without a kernel.
+    beside.unlink()
+    again, _ = run(env, language="zh-Hant", executor=NoKernels())
+    assert again.status == "up to date" and beside.is_file()
+    assert run(env, executor=NoKernels())[0].status == "up to date"
+
+
+def test_chinese_edition_needs_every_fact_in_chinese(env):
+    with pytest.raises(DataError) as info:
+        run(env, language="zh-Hant")
+    assert info.value.field == "text_zh" and info.value.file.endswith("facts.csv")
+    assert not (brief_dir(env) / "brief.zh-Hant.html").exists()
+
+
+def test_unknown_language_is_refused_before_any_folder(env):
+    with pytest.raises(build.ParameterError, match="unknown language '../x'"):
+        run(env, language="../x")
+    assert not env["out"].exists()

@@ -210,3 +210,48 @@ def test_a_conflicting_statement_and_a_claim_name_both_sides(tmp_path):
     (claim,) = [t for t in status_lines(text) if "claim:" in t]
     assert "HKD 150.0 m" in claim and "> revenue[licensing] HKD 50.0 m" in claim
     assert flags == 1
+
+
+def cfo_line() -> int:
+    lines = (DATA / "sensetime" / "FY2024" / "facts.csv").read_text("utf-8").splitlines()
+    return next(n for n, text in enumerate(lines, 1) if text.startswith("person_wang_zheng,"))
+
+
+def untranslated_copy(tmp_path: Path) -> Path:
+    """A copy of the SenseTime data in which one fact has lost its Chinese text."""
+    root = tmp_path / "data"
+    shutil.copytree(DATA / "sensetime", root / "sensetime")
+    path = root / "sensetime" / "FY2024" / "facts.csv"
+    text = path.read_text("utf-8")
+    assert text.count("officer,財務總監,tmtpost") == 1
+    path.write_text(text.replace("officer,財務總監,tmtpost", "officer,,tmtpost"), "utf-8")
+    return root
+
+
+@needs_main
+def test_check_warns_about_a_fact_without_chinese_for_the_english_edition(tmp_path):
+    root = untranslated_copy(tmp_path)
+    result = run_check("--period", "FY2024", "--data-dir", str(root), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "11 passed" in result.stdout
+    (warning,) = [t for t in result.stderr.splitlines() if t.strip()]
+    assert warning.startswith(f"warning: facts.csv line {cfo_line()}: fact 'person_wang_zheng'")
+
+
+@needs_main
+def test_check_fails_on_a_fact_without_chinese_for_the_chinese_edition(tmp_path):
+    root = untranslated_copy(tmp_path)
+    args = ("--period", "FY2024", "--data-dir", str(root), "--language", "en")
+    result = run_check(*args, "--language", "zh-Hant", cwd=tmp_path)
+    assert result.returncode == 2
+    (message,) = [t for t in result.stderr.splitlines() if t.strip()]
+    assert f"facts.csv:{cfo_line()}" in message and "'text_zh'" in message
+    assert "person_wang_zheng" in message and "Traceback" not in message
+
+
+def test_bundled_data_checks_clean_for_both_editions(capsys):
+    args = argparse.Namespace(
+        company="sensetime", period="FY2024", data_dir=str(DATA), language=["en", "zh-Hant"]
+    )
+    assert checks_cli.run(args) == 0
+    assert capsys.readouterr().err == ""

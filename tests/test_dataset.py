@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import math
 import os
 import shutil
@@ -162,7 +163,7 @@ def test_metadata(st):
     # traditional_ai is FY2023's name for vision AI, declared last so colours keep their order
     assert list(c.segments) == ["generative_ai", "vision_ai", "smart_auto", "traditional_ai"]
     assert c.segments["traditional_ai"].renamed_to == "vision_ai"
-    assert c.segments["smart_auto"].name_zh == "智能汽車(絕影)"
+    assert c.segments["smart_auto"].name_zh == "智能汽車（絕影）"
     assert c.brands["sensenova"].name_zh == "日日新"
     p = st.period
     assert (p.label, p.kind, p.comparison) == ("FY2024", "annual", "FY2023")
@@ -367,7 +368,7 @@ EDITS = [
             before("gross_profit,,,FY2024,16.2,"),
             None,
             expected="quote text that holds a comma",
-            message="11 fields instead of 10",
+            message="12 fields instead of 11",
         ),
     ),
     Edit(
@@ -396,8 +397,8 @@ EDITS = [
     Edit(
         "unknown-source-in-facts",
         "facts.csv",
-        "Chief financial officer,tmtpost",
-        "Chief financial officer,reuters",
+        "officer,財務總監,tmtpost",
+        "officer,財務總監,reuters",
         Names(
             before("person_wang_zheng"),
             "source",
@@ -607,8 +608,8 @@ VALUE_EDITS = [
     Edit(
         "fact-text-too-long",
         "facts.csv",
-        "Chief financial officer,tmtpost",
-        f"{'word ' * 4200},tmtpost",
+        "Chief financial officer,財務總監,tmtpost",
+        f"{'word ' * 4200},財務總監,tmtpost",
         Names(before("person_wang_zheng"), "text", expected="at most 1000", message="20999"),
     ),
     Edit(
@@ -654,7 +655,7 @@ def test_dollar_signs_and_cjk_text_are_plain_text(st_dir):
         r'name_en = "$\\frac{a}{b}$"',
     )
     path = st_file(st_dir, "facts.csv")
-    replace(path, "Chief financial officer,tmtpost", f"{'財' * 900},tmtpost")
+    replace(path, "Chief financial officer,財務總監,tmtpost", f"{'財' * 900},財務總監,tmtpost")
     ds = load("sensetime", "FY2024", st_dir)
     assert ds.company.segments["generative_ai"].name_en == r"$\frac{a}{b}$"
 
@@ -883,7 +884,7 @@ def test_duplicate_fact_id(st_dir):
     path = st_file(st_dir, "facts.csv")
     first = line_of(path, "tech_day,")
     number = append(
-        path, "tech_day,event,outlook,2025-04-11,expected,Tech day,,Another day,tmtpost"
+        path, "tech_day,event,outlook,2025-04-11,expected,Tech day,,Another day,,tmtpost"
     )
     err = load_error("sensetime", "FY2024", st_dir)
     assert_names(
@@ -948,3 +949,62 @@ def test_a_date_time_where_a_date_belongs_is_a_data_error(st_dir):
     replace(path, "start = 2024-01-01", "start = 2024-01-01T00:00:00")
     err = load_error("sensetime", "FY2024", st_dir)
     assert (err.file, err.field) == (str(path), "start") and "a date with a time" in err.message
+
+
+# ---------------------------------------------------------------------------------------------
+# Chinese texts
+
+
+def test_every_bundled_fact_has_chinese(st):
+    assert dataset.untranslated(st) == []
+    for company, period in (("sensetime", "FY2023"), ("horizon_robotics", "FY2024")):
+        assert dataset.untranslated(load(company, period, DATA)) == []
+
+
+def test_company_name_in_each_language(st):
+    assert st.company.name() == "SenseTime Group" and st.company.name("zh-Hant") == "商湯集團"
+
+
+def test_chinese_edition_reads_chinese_texts(st):
+    zh = dataset.in_language(st, "zh-Hant")
+    fact = zh.facts.set_index("id").loc["person_wang_zheng"]
+    assert fact["text"] == "財務總監" and fact["name_en"] == "Wang Zheng"
+    assert st.facts.set_index("id").loc["person_wang_zheng", "text"] == "Chief financial officer"
+    assert dataset.in_language(st, "en") is st
+
+
+def test_fact_without_chinese_is_named(st_dir):
+    path = st_file(st_dir, "facts.csv")
+    number = line_of(path, "person_wang_zheng,")
+    replace(path, "officer,財務總監,tmtpost", "officer,,tmtpost")
+    ds = load("sensetime", "FY2024", st_dir)
+    assert dataset.untranslated(ds) == [("facts.csv", number, "person_wang_zheng")]
+    zh = dataset.in_language(ds, "zh-Hant")
+    assert zh.facts.set_index("id").loc["person_wang_zheng", "text"] == "Chief financial officer"
+    with pytest.raises(DataError) as info:
+        dataset.require_chinese(ds)
+    assert_names(
+        info.value,
+        path,
+        line=number,
+        field="text_zh",
+        expected="a name_zh and a text_zh for the Chinese edition",
+        message="fact 'person_wang_zheng' has no Chinese text",
+    )
+
+
+def test_facts_without_a_text_zh_column_still_load(st_dir):
+    path = st_file(st_dir, "facts.csv")
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    at = rows[0].index("text_zh")
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([r[:at] + r[at + 1 :] for r in rows])
+    ds = load("sensetime", "FY2024", st_dir)
+    assert len(dataset.untranslated(ds)) == len(ds.facts)
+
+
+def test_chinese_edition_reads_the_sources_in_chinese(st):
+    source = dataset.in_language(st, "zh-Hant").sources["tmtpost"]
+    assert source.publisher == "鈦媒體AGI"
+    assert source.date_note.startswith("未註明日期") and "2025年3月26日" in source.date_note
+    assert st.sources["tmtpost"].publisher == "TMTPost AGI (鈦媒體AGI)"

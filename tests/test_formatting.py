@@ -122,3 +122,62 @@ def test_prefix_and_number_compose():
 )
 def test_dates_for_readers(written, shown):
     assert fmt.date(written) == shown
+
+
+ZH = "zh-Hant"
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "expected"),
+    [
+        (3.77e9, {}, "37.7億元"),  # 億 with three significant digits, as the source writes it
+        (2.56e8, {}, "2.56億元"),
+        (4.307e9, {}, "43.1億元"),
+        (-7.22e8, {}, "−7.22億元"),
+        (5.2e7, {}, "5,200萬元"),
+        (1e11, {"currency": "USD", "trim": True}, "1,000億美元"),
+        (1.25e9, {"currency": "HKD"}, "12.5億港元"),
+        (3.77e9, {"scale": "m"}, "377,000萬元"),
+        (1_525, {"scale": ""}, "1,525元"),
+    ],
+)
+def test_money_in_chinese(value, kwargs, expected):
+    assert fmt.money(value, lang=ZH, **kwargs) == expected
+
+
+def test_money_scale_and_unit_follow_the_locale():
+    assert fmt.money_scale(2.56e8) == "m"
+    assert fmt.money_scale(2.56e8, ZH) == "bn"  # the large scale: 億
+    assert fmt.money_scale(5.2e7, ZH) == "m"
+    assert fmt.money_unit("RMB", "bn") == "RMB bn"
+    assert fmt.money_unit("RMB", "bn", ZH) == "億元"
+    assert fmt.money_unit("RMB", "", ZH) == "元"
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "expected"),
+    [
+        (fmt.count, (1_670_000,), "167萬"),
+        (fmt.count, (23_000,), "2.3萬"),
+        (fmt.count, (1_292_600,), "129萬"),  # three significant digits, as 167萬
+        (fmt.count, (11_000_000,), "1,100萬"),
+        (fmt.count, (3.2e8,), "3.2億"),
+        (fmt.count, (420,), "420"),
+        (fmt.percent, (0.108,), "10.8%"),
+        (fmt.points, (-0.329,), "−32.9個百分點"),
+        (fmt.points, (0.289,), "+28.9個百分點"),
+        (fmt.multiple, (6,), "6倍"),
+        (fmt.date, ("2025-03-26",), "2025年3月26日"),
+        (fmt.date, ("2025-03",), "2025年3月"),
+        (fmt.date, ("2025-Q4",), "2025年第4季"),
+        (fmt.date, ("2025-H1",), "2025年上半年"),
+        (fmt.prefix, ("more_than",), "逾"),
+    ],
+)
+def test_chinese_house_style(func, args, expected):
+    assert func(*args, ZH) == expected
+
+
+def test_signed_percent_in_chinese():
+    assert fmt.percent(0.108, ZH, signed=True) == "+10.8%"
+    assert fmt.money(None, lang=ZH) == "不詳"

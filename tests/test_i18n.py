@@ -93,3 +93,37 @@ def test_unknown_language(locales):
 def test_languages(locales):
     (locales / "README.md").write_text("not a language", encoding="utf-8")
     assert i18n.languages() == ["en", "zh"]
+
+
+def _fields(template) -> set[str]:
+    import string
+
+    if not isinstance(template, str):
+        return set()
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("lang", [lang for lang in i18n.languages() if lang != i18n.DEFAULT])
+def test_every_language_has_every_english_key(lang):
+    """No silent fallback: an edition in another language never shows an English string."""
+    english, other = i18n.catalog(i18n.DEFAULT), i18n.catalog(lang)
+    assert sorted(set(english) - set(other)) == [], f"keys missing from locales/{lang}"
+    assert sorted(set(other) - set(english)) == [], f"keys in locales/{lang} that en lacks"
+
+
+@pytest.mark.parametrize("lang", [lang for lang in i18n.languages() if lang != i18n.DEFAULT])
+def test_translations_take_the_same_values(lang):
+    """A translated template may only use the values the English one is given."""
+    english, other = i18n.catalog(i18n.DEFAULT), i18n.catalog(lang)
+    wrong = {k: _fields(v) - _fields(english[k]) for k, v in other.items() if k in english}
+    assert {k: v for k, v in wrong.items() if v} == {}
+
+
+def test_chinese_locale_speaks_chinese():
+    assert i18n.t("brief.summary.chapter", "zh-Hant") == "摘要"
+    assert i18n.t("brief.tile.growth", "zh-Hant", value="+10.8%") == "同比+10.8%"
+
+
+def test_house_style_settings_are_numbers():
+    assert i18n.setting("format.divisor.bn") == 1e9
+    assert i18n.setting("format.divisor.bn", "zh-Hant") == 1e8

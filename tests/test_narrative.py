@@ -114,3 +114,9 @@ def test_a_bound_on_a_signed_figure_reads_without_a_plus():
     assert narrative.quantity(growth) == ">100%"
     bound = _row("revenue_per_vehicle", 153.3, "per_unit", "RMB/vehicles", "less_than")
     assert narrative.quantity(bound, currency="RMB") == "<RMB 153 per vehicle"
+
+
+def test_a_metric_the_locale_lacks_is_named_by_the_catalog_in_either_language():
+    assert narrative.label("metric", "gross_profit_growth", "zh-Hant") == "毛利增長"
+    assert narrative.label("metric", "gross_profit_growth") == "Gross profit growth"
+    assert narrative.label("metric", "no_such_metric", "zh-Hant") == "no such metric"

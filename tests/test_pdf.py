@@ -14,7 +14,7 @@ import pytest
 from executed_fixtures import build_brief
 
 from earnings_brief import dataset
-from earnings_brief.pdf import PdfError, render_pdf
+from earnings_brief.pdf import PdfError, for_print, render_pdf
 
 pypdf = pytest.importorskip("pypdf")
 POPPLER = shutil.which("pdftotext") and shutil.which("pdffonts")
@@ -338,3 +338,12 @@ def test_the_page_fill_measure_sees_a_short_page(tmp_path):
     render_pdf(html, path)
     fills = page_fill(path)
     assert len(fills) == 1 and abs(fills[0] - 200 / 259) < 0.03, fills
+
+
+def test_for_print_links_the_other_editions_pdf():
+    html = '<p><a href="brief.html" hreflang="en" data-print-href="brief.pdf">English</a></p>'
+    assert for_print(html) == '<p><a href="brief.pdf" hreflang="en">English</a></p>'
+    sorted_attrs = (
+        '<a data-print-href="brief.zh-Hant.pdf" href="brief.zh-Hant.html" lang="zh-Hant">'
+    )
+    assert for_print(sorted_attrs) == '<a href="brief.zh-Hant.pdf" lang="zh-Hant">'

@@ -70,3 +70,22 @@ def test_signals_wait_until_the_block_is_done():
         assert received == ["block done", ("handler", signal.SIGTERM)]
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_editions_are_named_and_kept_by_language(tmp_path):
+    assert publish.edition_file("en", "html") == "brief.html"
+    assert publish.edition_file("zh-Hant", "pdf") == "brief.zh-Hant.pdf"
+    assert publish.language_dir(tmp_path, "en") == tmp_path
+    assert publish.language_dir(tmp_path, "zh-Hant") == tmp_path / "zh-Hant"
+
+
+def test_a_second_language_is_copied_beside_only_when_it_changed(tmp_path):
+    stage(tmp_path / "zh-Hant", html=b"<html lang='zh-Hant'>1</html>")
+    assert publish.publish_beside(tmp_path, "zh-Hant") == [
+        "brief.zh-Hant.pdf",
+        "brief.zh-Hant.html",
+    ]
+    assert (tmp_path / "brief.zh-Hant.html").read_bytes() == b"<html lang='zh-Hant'>1</html>"
+    assert publish.publish_beside(tmp_path, "zh-Hant") == []
+    assert publish.publish_beside(tmp_path, "en") == []
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())

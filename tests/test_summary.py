@@ -203,3 +203,35 @@ def test_without_total_opex_the_cost_takeaway_is_rd_against_revenue():
     other = dataset.load("horizon_robotics", "FY2024")
     lines = summary.takeaways(metrics.derive(other), other)
     assert "132.4% of revenue went on R&D, against 152% in FY2023." in lines
+
+
+def test_chinese_tiles_and_cover(ds, frame):
+    zh = dataset.in_language(ds, "zh-Hant")
+    tiles = {
+        label: (value, change)
+        for label, value, change, _, _ in summary.tiles({}, frame, zh, "zh-Hant")
+    }
+    assert tiles["收入"] == ("37.7億元", "同比+10.8%")
+    assert tiles["生成式AI佔比"] == ("63.7%", "較FY2023 +28.9個百分點")
+    assert tiles["交付車輛"][0] == "逾167萬輛"
+    cover = summary.cover(zh, frame, "zh-Hant")
+    assert '商湯集團 <span lang="en">SenseTime Group</span>' in cover
+    assert "2025年3月26日公布" in cover
+    link = '<a href="brief.html" hreflang="en" lang="en" data-print-href="brief.pdf">'
+    assert link + "English edition</a>" in cover
+
+
+def test_the_english_cover_links_the_chinese_edition(ds, frame):
+    cover = summary.cover(ds, frame)
+    assert 'SenseTime Group <span lang="zh-Hant">商湯集團</span>' in cover
+    link = '<a href="brief.zh-Hant.html" hreflang="zh-Hant" lang="zh-Hant"'
+    assert link + ' data-print-href="brief.zh-Hant.pdf">繁體中文版</a>' in cover
+
+
+def test_what_changed_says_the_written_values_in_chinese_words():
+    from earnings_brief.chapters.summary import _shown
+
+    assert _shown({"written": "2", "written_unit": "years"}, "zh-Hant") == "2年"
+    assert _shown({"written": "37.7", "written_unit": "RMB 100m"}, "zh-Hant") == "37.7億元"
+    assert _shown({"written": "167", "written_unit": "vehicles 10k"}, "zh-Hant") == "167萬輛"
+    assert _shown({"written": "37.7", "written_unit": "RMB 100m"}, "en") == "37.7 RMB 100m"

@@ -73,14 +73,14 @@ def assemble_html(
     merged = nbformat.v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}})
 
     company = dataset.company
-    title = t("brief.title", lang, company=company.name_en, period=dataset.period.label)
+    title = t("brief.title", lang, company=company.name(lang), period=dataset.period.label)
     document = convert(merged, title=title, lang=lang)
     document = number_blocks(document, lang)
     document = frame_tables(document)
     document = unique_ids(document)
     document = level_headings(document)
     document = fill_contents(document)
-    document = mark_chinese(document)  # last: the contents repeat the headings' words
+    document = mark_languages(document, lang)  # last: the contents repeat the headings' words
     check_offline(document)
     return document
 
@@ -290,10 +290,59 @@ def _wrap_runs(text: str) -> str:
     return _RUN.sub(wrap, text)
 
 
+# In a Chinese page, a run of English is Latin words holding a lower-case letter ("SenseTime
+# Group", "NVIDIA Thor"); acronyms and codes ("AI", "PFLOPS", "FY2024") read the same either way.
+# Character references ("&amp;") are matched first so that a run never starts inside one.
+_TAIL = r"[A-Za-z0-9.&'’+/-]*"
+_LATIN_RUN = re.compile(rf"&#?\w+;|[A-Za-z]{_TAIL}(?: [A-Za-z0-9]{_TAIL})*")
+
+
+def _wrap_english(text: str) -> str:
+    def wrap(match: re.Match) -> str:
+        whole = match.group(0)
+        run = whole.rstrip(".'’-&+/")
+        if whole.startswith("&") or sum(c.islower() for c in run) < 2:
+            return whole
+        return f'<span lang="en">{run}</span>{whole[len(run) :]}'
+
+    return _LATIN_RUN.sub(wrap, text)
+
+
+# Chinese punctuation in a Chinese page: brackets around Chinese are full-width, and no space
+# follows a full-width mark (sentences and data texts are joined with spaces for English).
+_CJK_BRACKETS = re.compile(rf"\(([^()]*[{CJK}][^()]*)\)")
+_SPACE_AFTER_MARK = re.compile(r"([，。；：！？、）」』])[ ]+|[ ]+([（「『])")
+
+
+_HALF_MARK = re.compile(rf"(?<=[{CJK}])([:;,])[ ]?")
+_FULL = {":": "：", ";": "；", ",": "，"}
+# A space after a tag that closes on a full-width mark ("<strong>策略。</strong> 商湯…").
+_SPACE_AFTER_TAG = re.compile(r"([，。；：！？、）」』])((?:</[a-z]+>)+)[ ]+")
+
+
+def _chinese_text(text: str) -> str:
+    text = _HALF_MARK.sub(lambda m: _FULL[m.group(1)], _CJK_BRACKETS.sub(r"（\1）", text))
+    return _wrap_english(_SPACE_AFTER_MARK.sub(r"\1\2", text))
+
+
+def mark_languages(document: str, lang: str = "en") -> str:
+    """Mark the runs of the other language in the page's text: Chinese runs ``lang="zh-Hant"``
+    in an English page (mark_chinese); in a Chinese one, English runs ``lang="en"``, with
+    Chinese punctuation around Chinese text."""
+    if lang.startswith("zh"):
+        return _mark(_SPACE_AFTER_TAG.sub(r"\1\2", document), "en", _chinese_text)
+    return mark_chinese(document)
+
+
 def mark_chinese(document: str) -> str:
     """Wrap each run of Chinese in the body's text in ``<span lang="zh-Hant">`` unless an
     enclosing element already says it is Chinese: the one place every string passes, whichever
     module escaped it. Tags, attributes (alt text), styles and the head are left as they are."""
+    return _mark(document, "zh", _wrap_runs)
+
+
+def _mark(document: str, other: str, wrap) -> str:
+    """Apply ``wrap`` to the body's text outside elements whose language starts with ``other``."""
     parts = _TOKEN.split(document)
     stack: list[tuple[str, str]] = []  # (element, its language or the inherited one)
     raw = None
@@ -316,8 +365,8 @@ def mark_chinese(document: str) -> str:
             elif name not in VOID and not tag.group(3).rstrip().endswith("/"):
                 own = _LANG.search(tag.group(3))
                 stack.append((name, own.group(1) if own else (stack[-1][1] if stack else "")))
-        elif in_body and not raw and not (stack and stack[-1][1].lower().startswith("zh")):
-            parts[i] = _wrap_runs(part)
+        elif in_body and not raw and not (stack and stack[-1][1].lower().startswith(other)):
+            parts[i] = wrap(part)
     return "".join(parts)
 
 

@@ -55,10 +55,10 @@ def source_text(
             if row.basis == "derived":
                 inputs.extend(row.inputs or ())
     cited = [describe_source(sources[i], lang) for i in ids if i in sources]
-    text = "; ".join(cited)
+    text = t("blocks.clause_sep", lang).join(cited)
     if inputs:
         derived = t("blocks.derived_from", lang, inputs=input_names(inputs, lang))
-        text = f"{text}; {derived}" if text else derived
+        text = t("blocks.clause_sep", lang).join([text, derived]) if text else derived
     return text
 
 

@@ -187,13 +187,17 @@ def _build(options, checked, run_id, run_dir, log, executor, assemble, render_pd
     published = pipeline.read_manifest(brief_dir / publish.MANIFEST)
     if not options.force and _up_to_date(inputs, published, brief_dir):
         edition = published.get("edition")
+        _beside(brief_dir, options.language, log)
         log(f"up to date: {brief_dir / 'brief.html'} and brief.pdf (edition {edition})")
         _record(run_dir, started, "up to date")
         return BuildResult("up to date", brief_dir, run_dir)
 
-    from .dataset import load
+    from .dataset import in_language, load, require_chinese
 
     ds = load(options.company, options.period, data_dir)
+    if options.language.startswith("zh"):
+        require_chinese(ds)  # no fact in English in the Chinese edition
+    ds = in_language(ds, options.language)
     published_notebooks = brief_dir / publish.NOTEBOOKS
     stale = (
         list(NOTEBOOKS) if options.force else pipeline.stale(inputs, published, published_notebooks)
@@ -234,9 +238,17 @@ def _build(options, checked, run_id, run_dir, log, executor, assemble, render_pd
     _link_tree(brief_dir / publish.NOTEBOOKS, edition / publish.NOTEBOOKS)
     _record(run_dir, started, "published", notebooks=record, edition=run_id)
     log(f"published {brief_dir / 'brief.html'} and brief.pdf (edition {run_id})")
+    _beside(brief_dir, options.language, log)
     shutil.copy2(run_dir / LOG, edition / LOG)
     executed = [o.name for o in outcomes]
     return BuildResult("built", brief_dir, run_dir, executed, reused, diff)
+
+
+def _beside(brief_dir: Path, language: str, log: RunLog) -> None:
+    """A non-English edition's documents also go beside the English ones, under its own name."""
+    if language != "en":
+        for name in publish.publish_beside(brief_dir.parent, language):
+            log(f"published {brief_dir.parent / name}")
 
 
 @dataclass(frozen=True)
@@ -260,7 +272,7 @@ def validate(options: BuildOptions) -> Checked:
     period = read_period(options.company, options.period, data_dir)
     _check_options(options)
     out = Path(options.out).expanduser().resolve()
-    brief_dir = out / options.company / options.period
+    brief_dir = publish.language_dir(out / options.company / options.period, options.language)
     _check_out(out, brief_dir, data_dir)
     parameters = _parameters(options, data_dir)
     comparison(str(parameters.get("comparison_period") or ""), period)

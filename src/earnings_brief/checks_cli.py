@@ -7,6 +7,7 @@ source (the brief shows it), not a broken file. Bad data raises DataError (exit 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from . import dataset, metrics
 
@@ -106,6 +107,11 @@ def report(ds: dataset.Dataset) -> tuple[str, int]:
 
 def run(args: argparse.Namespace) -> int:
     ds = dataset.load(args.company, args.period, args.data_dir or None)
+    if any(lang.startswith("zh") for lang in getattr(args, "language", [])):
+        dataset.require_chinese(ds)  # the Chinese edition would show the fact in English
     text, _ = report(ds)
     print(text)
+    for name, line, fid in dataset.untranslated(ds):
+        warning = f"warning: {name} line {line}: fact '{fid}' has no Chinese name or text_zh"
+        print(warning, file=sys.stderr)
     return 0

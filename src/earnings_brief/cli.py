@@ -97,6 +97,12 @@ def parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate a dataset and print its checks")
     _brief_options(check)
+    check.add_argument(
+        "--language",
+        action="append",
+        default=[],
+        help="an edition to be built (repeatable); zh-Hant makes a fact without Chinese an error",
+    )
     check.set_defaults(run=_check)
     return top  # fmt: skip
 

@@ -16,7 +16,7 @@ import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -102,6 +102,10 @@ class Company:
     segments: dict[str, Segment]
     brands: dict[str, Segment] = field(default_factory=dict)
 
+    def name(self, lang: str = "en") -> str:
+        """The company's name in ``lang``: the Chinese one in a Chinese edition when it has one."""
+        return self.name_zh if lang.startswith("zh") and self.name_zh else self.name_en
+
 
 @dataclass(frozen=True)
 class Period:
@@ -129,6 +133,10 @@ class Source:
     file: str = ""
     sha256: str = ""
     url: str = ""
+    publisher_zh: str = ""  # the Chinese edition's publisher, description, date note, coverage
+    description_zh: str = ""
+    date_note_zh: str = ""
+    covers_zh: str = ""
 
 
 @dataclass
@@ -519,6 +527,8 @@ def _rows(
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue
+        if len(values) < len(header) and set(header[len(values) :]) <= _CHINESE_ONLY:
+            values = [*values, *[""] * (len(header) - len(values))]  # a row without its Chinese
         if len(values) != len(header):
             raise DataError(
                 f"{len(values)} fields instead of {len(header)}",
@@ -892,6 +902,12 @@ TEXT_LIMITS = {
     "publisher": 120,
     "name_en": 80,
     "name_zh": 40,
+    "text_zh": 1000,  # the Chinese edition's texts (end of this module)
+    "publisher_zh": 120,
+    "note_zh": 300,
+    "description_zh": 300,
+    "covers_zh": 300,
+    "date_note_zh": 200,
     "url": 500,  # the appendix breaks a link anywhere
 }
 TEXT_MAX = 80
@@ -983,3 +999,69 @@ def _fiscal_year_end(table: dict, path: Path) -> str:
             f"bad date '{text}'", file=path, field="fiscal_year_end", expected="MM-DD, e.g. 12-31"
         )
     return text
+
+
+# --- Chinese texts ---------------------------------------------------------------------------
+# Facts, figures' and claims' notes and sources may carry a Chinese text beside the English one:
+# optional columns (facts.csv text_zh, figures.csv and claims.csv note_zh) and source fields
+# (publisher_zh, description_zh, date_note_zh, covers_zh). The Chinese edition reads them; the
+# English never.
+
+CHINESE_COLUMNS = {"facts.csv": ("text", "text_zh"), "figures.csv": ("note", "note_zh")}
+CHINESE_COLUMNS["claims.csv"] = ("note", "note_zh")
+# A row may stop before these last columns (an English-only row in a file that has them).
+_CHINESE_ONLY = {"text_zh", "note_zh"}
+_FRAMES = {"facts.csv": "facts", "figures.csv": "figures", "claims.csv": "claims"}
+
+
+def chinese_texts(ds: Dataset) -> dict[str, dict[int, str]]:
+    """Per file, the Chinese text of each row that has one, by line number."""
+    folder = ds.root / ds.company.key / ds.period.label
+    found: dict[str, dict[int, str]] = {}
+    for name, (_, column) in CHINESE_COLUMNS.items():
+        rows = _rows(folder / name, [], required=False)
+        found[name] = {line: r[column] for line, r in rows if r.get(column)}
+    return found
+
+
+def untranslated(ds: Dataset) -> list[tuple[str, int, str]]:
+    """(file, line, id) of each fact with no Chinese name or no text_zh."""
+    texts = chinese_texts(ds)["facts.csv"]
+    missing = ds.facts[~ds.facts["line"].isin(texts.keys()) | (ds.facts["name_zh"] == "")]
+    return [("facts.csv", int(r["line"]), r["id"]) for _, r in missing.iterrows()]
+
+
+def require_chinese(ds: Dataset) -> None:
+    """A Chinese edition needs every fact in Chinese: raise a DataError naming the first gap."""
+    gaps = untranslated(ds)
+    if gaps:
+        name, line, fid = gaps[0]
+        more = f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else ""
+        raise DataError(
+            f"fact '{fid}' has no Chinese text{more}",
+            file=ds.root / ds.company.key / ds.period.label / name,
+            line=line,
+            field="text_zh",
+            expected="a name_zh and a text_zh for the Chinese edition",
+        )
+
+
+def in_language(ds: Dataset, lang: str) -> Dataset:
+    """The dataset as an edition in ``lang`` reads it: in Chinese, the facts' texts, the notes and
+    the sources' descriptions in Chinese where the data gives them; unchanged in English."""
+    if not lang.startswith("zh"):
+        return ds
+    texts = chinese_texts(ds)
+    frames = {}
+    for name, (column, _) in CHINESE_COLUMNS.items():
+        frame = getattr(ds, _FRAMES[name]).copy()
+        chinese = frame["line"].map(texts[name])
+        frame[column] = chinese.where(chinese.notna(), frame[column])
+        frames[_FRAMES[name]] = frame
+    sources = {k: _source_in_chinese(s) for k, s in ds.sources.items()}
+    return replace(ds, sources=sources, **frames)
+
+
+def _source_in_chinese(source: Source) -> Source:
+    fields = ("publisher", "description", "date_note", "covers")
+    return replace(source, **{f: getattr(source, f"{f}_zh") or getattr(source, f) for f in fields})

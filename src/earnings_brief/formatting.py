@@ -1,7 +1,9 @@
 """One number style everywhere: money, percent, percentage points, multiples and counts.
 
 Values arrive in base units (see units.py): money in currency units, ratios as fractions.
-Unit words come from the locale, so the same call serves every language.
+Unit words and the house style of each language come from its ``format.toml``: the two scales
+and their divisors (bn/m in English, 億/萬 in Chinese), decimals, currency words and date
+patterns, so the same call serves every language.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-from .i18n import t
+from .i18n import has, setting, t
 
 QUALIFIER_PREFIX = {
     "more_than": "more_than",
@@ -47,30 +49,62 @@ def money(
     digits: int | None = None,
     trim: bool = False,
 ) -> str:
-    """3.77e9 → 'RMB 3.77 bn'; picks bn or m unless ``scale`` is given.
+    """3.77e9 → 'RMB 3.77 bn' in English, '37.7億元' in Chinese; picks the locale's large or small
+    scale ('bn'/'m': 億/萬 in Chinese) unless ``scale`` is given.
 
     ``trim`` drops the decimals of a whole number at its scale, for approximate figures whose
     source gave no decimals ('≈USD 100 bn', not '≈USD 100.00 bn')."""
     if _missing(value):
         return t("format.na", lang)
-    scale = scale or money_scale(value)
-    divisor = {"bn": 1e9, "m": 1e6, "": 1.0}[scale]
+    scale = money_scale(value, lang) if scale is None else scale
+    shown = value / divisor(scale, lang)
     if digits is None:
-        whole = trim and float(value / divisor).is_integer()
-        digits = 2 if scale == "bn" and not whole else 0
-    number = f"{value / divisor:,.{digits}f}".replace("-", "−")
+        whole = trim and float(shown).is_integer()
+        digits = 0 if whole else decimals(shown, scale, lang)
+    number = f"{shown:,.{digits}f}".replace("-", "−")
     return t(
         "format.money",
         lang,
-        currency=currency,
+        currency=currency_word(currency, lang),
         number=number,
         scale=t(f"format.scale.{scale}", lang) if scale else "",
     ).strip()
 
 
-def money_scale(value: float) -> str:
+def money_unit(currency: str, scale: str, lang: str = "en") -> str:
+    """The unit of a money axis or column: 'RMB bn', '億元'; the currency alone without a scale."""
+    word = currency_word(currency, lang)
+    if not scale:
+        return word
+    return t("format.money_unit", lang, currency=word, scale=t(f"format.scale.{scale}", lang))
+
+
+def currency_word(currency: str, lang: str = "en") -> str:
+    """'RMB' in English, '元' in Chinese: the locale's word for a currency code, else the code."""
+    key = f"format.currency.{currency}"
+    return t(key, lang) if has(key, lang) else currency
+
+
+SCALES = ("bn", "m")  # the locale's large and small scale, largest first
+
+
+def divisor(scale: str, lang: str = "en") -> float:
+    """What an amount is divided by at ``scale``: 1e9 for 'bn' in English, 1e8 (億) in Chinese."""
+    return float(setting(f"format.divisor.{scale}", lang)) if scale else 1.0
+
+
+def decimals(shown: float, scale: str, lang: str = "en") -> int:
+    """Decimals of an amount at ``scale``: the locale's fixed number, raised until the amount
+    shows its ``significant`` digits (Chinese: 37.7億, 2.56億)."""
+    fixed = int(setting(f"format.decimals.{scale or 'unit'}", lang))
+    wanted = int(setting("format.significant", lang))
+    whole = len(str(int(abs(shown)))) if abs(shown) >= 1 else 1
+    return max(fixed, wanted - whole) if wanted else fixed
+
+
+def money_scale(value: float, lang: str = "en") -> str:
     """The scale a money amount is shown in: 'bn', 'm' or '' (units)."""
-    return "bn" if abs(value) >= 1e9 else "m" if abs(value) >= 1e6 else ""
+    return next((s for s in SCALES if abs(value) >= divisor(s, lang)), "")
 
 
 def percent(ratio: float | None, lang: str = "en", *, digits: int = 1, signed: bool = False) -> str:
@@ -97,17 +131,23 @@ def multiple(value: float | None, lang: str = "en", *, digits: int = 0) -> str:
 
 
 def count(value: float | None, lang: str = "en", *, digits: int | None = None) -> str:
-    """1_670_000 → '1.67 m'; 3_600_000 → '3.6 m'; 10_000_000 → '10 m'; 23_000 → '23,000'.
+    """1_670_000 → '1.67 m' ('167萬' in Chinese); 10_000_000 → '10 m'; 23_000 → '23,000'.
 
-    Millions keep up to two decimals and drop the trailing zeros, so a count never shows a
-    precision its source did not give ('10 m scenarios', not '10.00 m')."""
+    At a scale, up to two decimals (or the locale's significant digits: 129萬, not 129.26萬),
+    trailing zeros dropped, so a count never shows a precision its source did not give ('10 m
+    scenarios', not '10.00 m')."""
     if _missing(value):
         return t("format.na", lang)
-    if abs(value) >= 1e6:
-        number = f"{value / 1e6:,.{2 if digits is None else digits}f}"
+    scale = money_scale(value, lang)
+    if scale:
+        shown = value / divisor(scale, lang)
+        places = digits
+        if digits is None:
+            places = decimals(shown, scale, lang) if setting("format.significant", lang) else 2
+        number = f"{shown:,.{places}f}"
         if digits is None and "." in number:
             number = number.rstrip("0").rstrip(".")
-        return t("format.count_millions", lang, number=number)
+        return t("format.count", lang, number=number, scale=t(f"format.scale.{scale}", lang))
     return f"{value:,.{0 if digits is None else digits}f}"
 
 
@@ -132,10 +172,10 @@ def date(text: str, lang: str = "en") -> str:
     if quarter:
         return t("format.date.quarter", lang, quarter=quarter, year=year)
     if half:
-        return t("format.date.half", lang, half=half, year=year)
+        return t("format.date.half", lang, half=t(f"format.half.{half}", lang), year=year)
     if not month:
         return t("format.date.year", lang, year=year)
-    name = t(f"format.month.{int(month)}", lang)
+    name = t(f"format.month.{int(month)}", lang)  # 'Mar' in English, '3' in Chinese
     if day:
         return t("format.date.day", lang, day=int(day), month=name, year=year)
     return t("format.date.month", lang, month=name, year=year)

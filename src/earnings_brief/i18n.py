@@ -1,9 +1,11 @@
 """Every word a reader sees comes from here, keyed by language.
 
 Strings live in ``locales/<lang>/*.toml``; each file is a namespace, so ``charts.toml``'s key
-``revenue.title`` is ``t("charts.revenue.title")``. Values are ``str.format`` templates.
+``revenue.title`` is ``t("charts.revenue.title")``. Values are ``str.format`` templates, except
+a few house-style rules in ``format.toml`` (numbers, read with ``setting``).
 A missing key in another language falls back to English, and a key missing everywhere is an error,
-so a typo never reaches a reader as a raw key.
+so a typo never reaches a reader as a raw key; tests/test_i18n.py fails on any key a language
+lacks, so a shipped edition never falls back.
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ def t(key: str, lang: str = DEFAULT, /, **values) -> str:
     if template is None:
         raise KeyError(f"no text for '{key}' in locales/{lang} or locales/{DEFAULT}")
     return template.format(**values) if values else template
+
+
+def setting(key: str, lang: str = DEFAULT, /) -> float | str:
+    """A house-style rule of ``lang`` (a number such as a scale's divisor), not a template."""
+    return t(key, lang)
 
 
 def has(key: str, lang: str = DEFAULT) -> bool:

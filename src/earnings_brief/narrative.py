@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
 
 import pandas as pd
 
@@ -24,9 +25,22 @@ def _missing(value) -> bool:
 
 
 def label(kind: str, key: str, lang: str = "en") -> str:
-    """A vocabulary word (metric, item, unit) from the locale, or the key made readable."""
+    """A vocabulary word (metric, item, unit) from the locale; a metric the locale lacks by the
+    bundled catalog's label (so a Chinese edition never shows it in English); else the key made
+    readable."""
     name = f"narrative.{kind}.{key}"
-    return t(name, lang) if has(name, lang) else key.replace("_", " ")
+    if has(name, lang):
+        return t(name, lang)
+    if kind == "metric" and key in _catalog():
+        return _catalog().label(key, lang)
+    return key.replace("_", " ")
+
+
+@cache
+def _catalog():
+    from . import catalog
+
+    return catalog.load()
 
 
 def _digits(value: float) -> int:
@@ -135,7 +149,7 @@ def quantity(
     ends = _range_ends(row)
     text = _duration(row, lang) if row.get("dimension") == "duration" else None
     if text is None and ends:  # a range as the source prints it, in one scale: 'RMB 107–108 m'
-        scale = scale or formatting.money_scale(max(abs(e) for e in ends))
+        scale = scale or formatting.money_scale(max(abs(e) for e in ends), lang)
         text = formatting.span(text_of(ends[0], scale), text_of(ends[1], scale))
     elif text is None:
         text = text_of(row["value"], scale)

@@ -75,7 +75,9 @@ class Context:
 def start(notebook: str, **params) -> Context:
     """Validate parameters, load and derive the data, apply the theme: a notebook's first call."""
     checked = validate(notebook, **params)
-    ds = dataset.load(checked.company, checked.period, checked.data_dir)
+    ds = dataset.in_language(
+        dataset.load(checked.company, checked.period, checked.data_dir), checked.language
+    )
     comparison = dataset.comparison(checked.comparison_period, ds.period)
     frame = metrics.derive(ds, comparison)
     checks = metrics.reconcile(ds, frame)

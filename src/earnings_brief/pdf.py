@@ -104,8 +104,9 @@ _SOURCE = re.compile(r"<source\b[^>]*>")
 
 
 def for_print(html: str) -> str:
-    """The HTML with each chart's print variant as its ``src``: faster, and its text selectable.
-    The phone's ``<source>`` goes: paper is not a phone."""
+    """The HTML with each chart's print variant as its ``src`` (faster, and its text selectable)
+    and each link's print target as its ``href``. The phone's ``<source>`` goes: paper is not a
+    phone."""
     html = _SOURCE.sub("", html)
 
     def swap(tag: re.Match) -> str:
@@ -116,7 +117,19 @@ def for_print(html: str) -> str:
         rest = _SRC.sub("", text.replace(variant.group(0), ""))
         return f'<img src="{variant.group(1)}"{rest[len("<img") :]}'
 
-    return _IMG.sub(swap, html)
+    return _LINK.sub(_print_target, _IMG.sub(swap, html))
+
+
+# A link whose printed target differs (the other edition's PDF rather than its HTML); the
+# attributes come in any order (nbconvert sorts them).
+_LINK = re.compile(r'<a\b[^>]*\sdata-print-href="[^"]*"[^>]*>')
+_PRINT_HREF = re.compile(r'\sdata-print-href="([^"]*)"')
+
+
+def _print_target(tag: re.Match) -> str:
+    target = _PRINT_HREF.search(tag.group(0)).group(1)
+    rest = _PRINT_HREF.sub("", tag.group(0))
+    return re.sub(r'\shref="[^"]*"', f' href="{target}"', rest, count=1)
 
 
 # System font folders: the print CSS takes a few punctuation glyphs from a local() font face.

@@ -7,6 +7,7 @@ A build that fails before this step leaves the published brief byte-identical.
 
 from __future__ import annotations
 
+import filecmp
 import os
 import shutil
 import signal
@@ -19,6 +20,37 @@ from .errors import BriefError
 DOCUMENTS = ("brief.pdf", "brief.html")
 MANIFEST = "manifest.json"
 NOTEBOOKS = "notebooks"
+
+
+def edition_file(lang: str, ext: str) -> str:
+    """The published name of an edition's document: 'brief.html' in English, 'brief.zh-Hant.html'
+    beside it for another language."""
+    return f"brief.{ext}" if lang == "en" else f"brief.{lang}.{ext}"
+
+
+def language_dir(brief_dir: Path, lang: str) -> Path:
+    """Where an edition is built and kept (manifest, notebooks, editions): the brief's folder in
+    English, a sub-folder named after any other language, so each edition is up to date or not
+    on its own."""
+    return Path(brief_dir) if lang == "en" else Path(brief_dir) / lang
+
+
+def publish_beside(brief_dir: Path, lang: str) -> list[str]:
+    """Put a non-English edition's documents beside the English ones (brief.zh-Hant.html, .pdf),
+    each swapped in atomically; unchanged ones are left alone. Returns the names written."""
+    if lang == "en":
+        return []
+    written = []
+    for name in DOCUMENTS:
+        src = language_dir(brief_dir, lang) / name
+        dst = Path(brief_dir) / edition_file(lang, name.rsplit(".", 1)[1])
+        if dst.is_file() and filecmp.cmp(src, dst, shallow=False):
+            continue
+        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+        written.append(dst.name)
+    return written
 
 
 class PublishError(BriefError):

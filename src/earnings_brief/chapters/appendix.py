@@ -40,16 +40,16 @@ def _named(namespace: str, key: str, lang: str) -> str:
     return t(name, lang) if has(name, lang) else _humanize(key)
 
 
-def segment_name(ds: Dataset, segment: str) -> str:
-    """The segment's name; a renamed one names its former name too."""
-    return ds.segment_name(segment) if segment in ds.company.segments else _humanize(segment)
+def segment_name(ds: Dataset, segment: str, lang: str = "en") -> str:
+    """The segment's name in ``lang``; a renamed one names its former name too."""
+    return ds.segment_name(segment, lang) if segment in ds.company.segments else _humanize(segment)
 
 
 def figure_name(ds: Dataset, metric: str, segment: str = "", item: str = "", lang: str = "en"):
     """'Revenue growth · Generative AI · Productivity tools' (plain text)."""
     parts = [ds.catalog.label(metric, lang)]  # the reader's name from the metric catalog
     if segment:
-        parts.append(segment_name(ds, segment))
+        parts.append(segment_name(ds, segment, lang))
     if item:
         parts.append(_named("item", item, lang))
     return " · ".join(parts)
@@ -133,7 +133,7 @@ def stamp(ds: Dataset, params: Mapping, lang: str = "en") -> str:
     return t(
         "brief.appendix.stamp",
         lang,
-        company=ds.company.name_en,
+        company=ds.company.name(lang),
         period=ds.period.label,
         comparison=comparison or t("brief.appendix.none", lang),
         date=formatting.date(edition_date(ds.period).isoformat(), lang),
@@ -332,7 +332,7 @@ def _check_detail(ds: Dataset, frame: pd.DataFrame, check: Mapping, lang: str) -
         )
     missing = check.get("missing")
     if missing is not None and len(missing):
-        names = t("brief.appendix.list_sep", lang).join(segment_name(ds, s) for s in missing)
+        names = t("brief.appendix.list_sep", lang).join(segment_name(ds, s, lang) for s in missing)
         return t("brief.appendix.missing_parts", lang, names=names)
     return ""
 

@@ -22,6 +22,7 @@ from .show import (
     compare_chart,
     compare_frame,
     difference,
+    fact_names,
     facts,
     figure,
     measures_table,
@@ -224,7 +225,7 @@ def revenue_per_vehicle(ctx: Context) -> None:
     items = [("revenue_per_vehicle", seg, ctx.segment_name(seg), ctx.colors[seg])]
     # A value per vehicle is drawn in currency units, whatever the chapter's money scale: in
     # 'bn' or 'm' it would read 0.00.
-    unit = ctx.currency
+    unit = narrative.formatting.money_unit(ctx.currency, "", ctx.lang)
     frame, cited = compare_frame(ctx, items, text=lambda r: _per_vehicle_text(ctx, r))
     fig = compare_chart(ctx, frame)
     figure(
@@ -280,11 +281,12 @@ def roadmap(ctx: Context) -> None:
         found = found.assign(_order=found["date"].map(sort_key)).sort_values(
             "_order", kind="stable"
         )
+        name, name_other = fact_names(ctx, found)
         frame = pd.DataFrame(
             {
                 "date": [formatting.date(d, ctx.lang) if d else "" for d in found["date"]],
-                "name": list(found["name_en"]),
-                "name_zh": list(found["name_zh"]),
+                "name": name,
+                "name_other": name_other,
                 "text": list(found["text"]),
                 "status": [ctx.t(f"charts.status.{s}") if s else "" for s in found["status"]],
             }
@@ -292,7 +294,7 @@ def roadmap(ctx: Context) -> None:
         columns = [
             tables.Column("date", ctx.t("brief.outlook.date")),
             tables.Column("name", ctx.t("chapters.common.name")),
-            tables.Column("name_zh", ctx.t("chapters.common.name_zh")),
+            tables.Column("name_other", ctx.t("chapters.common.name_other")),
             tables.Column("text", ctx.t("chapters.common.as_stated")),
             tables.Column("status", ctx.t("brief.outlook.status")),
         ]

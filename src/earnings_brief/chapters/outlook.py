@@ -41,8 +41,12 @@ def sort_key(date: str) -> str:
     return f"{year}-{month or '12'}-{day or '32'}"
 
 
-def _name(fact: dict) -> str:
+def _name(fact: dict, lang: str = "en") -> str:
+    """The fact's name: in Chinese in the Chinese edition; in English with the Chinese beside it
+    in the English one."""
     en, zh = esc(fact["name_en"]), esc(fact["name_zh"])
+    if lang.startswith("zh") and zh:
+        return zh
     if en and zh and zh != en:
         return f'{en} <span lang="zh-Hant">{zh}</span>'
     return en or f'<span lang="zh-Hant">{zh}</span>'
@@ -83,7 +87,7 @@ def render(ds: Dataset, lang: str = "en") -> str:
             status = t(f"charts.status.{f['status']}", lang) if f["status"] else ""
             rows.append(
                 f'<tr><td class="eb-date">{esc(formatting.date(f["date"], lang))}</td>'
-                f"<td>{_name(f)}</td><td>{esc(t(o + 'kind_' + f['kind'], lang))}</td>"
+                f"<td>{_name(f, lang)}</td><td>{esc(t(o + 'kind_' + f['kind'], lang))}</td>"
                 f"<td>{esc(f['text'])}</td><td>{esc(status)}</td></tr>"
             )
         head = "".join(

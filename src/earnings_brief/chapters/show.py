@@ -15,13 +15,12 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .. import blocks, charts, narrative, tables
+from .. import blocks, charts, formatting, narrative, tables
 from ..grouping import largest_items
 from ..i18n import has
 from ..notebook import Context
 from ..record import record
 
-MONEY_SCALES = ((1e9, "bn", 2), (1e6, "m", 0), (1.0, "", 0))
 # The chapter being shown (its context): whether it has no data (then nothing after its one line
 # is shown), and a section heading waiting for the section's first block.
 _CHAPTER: dict = {"ctx": None, "empty": False, "pending": [], "cited": set()}
@@ -271,7 +270,7 @@ def missing(ctx: Context, name: str, **values) -> None:
 def _missing_text(ctx: Context, name: str) -> str:
     return ctx.t(
         f"chapters.{ctx.notebook}.{name}.missing",
-        company=ctx.ds.company.name_en,
+        company=ctx.ds.company.name(ctx.lang),
         period=ctx.period,
         comparison=ctx.comparison,
     )
@@ -388,14 +387,14 @@ def chosen_scale(ctx: Context) -> str:
 
 def money_scale(values: Iterable[float], currency: str, ctx: Context) -> tuple[float, str, int]:
     """Divisor, unit text and decimals for drawing money values: the scale the notebook's
-    ``money_scale`` knob chose, else the largest scale under the largest value."""
+    ``money_scale`` knob chose, else the locale's largest scale under the largest value
+    (bn or m in English, 億 or 萬 in Chinese)."""
     chosen = chosen_scale(ctx)
     top = max((abs(v) for v in values if v is not None), default=0.0)
-    for divisor, scale, digits in MONEY_SCALES:
-        if (scale == chosen) if chosen else top >= divisor:
-            unit = f"{currency} {ctx.t(f'format.scale.{scale}')}" if scale else currency
-            return divisor, unit, digits
-    return 1.0, currency, 0
+    scale = chosen if chosen else formatting.money_scale(top, ctx.lang)
+    divisor = formatting.divisor(scale, ctx.lang)
+    digits = formatting.decimals(top / divisor, scale, ctx.lang)
+    return divisor, formatting.money_unit(currency, scale, ctx.lang), digits
 
 
 def cell_quantity(ctx: Context, row) -> str:
@@ -530,18 +529,22 @@ def measures_table(
     table(ctx, name, frame, [cells[k][1] for k in shown], found, **values)
 
 
+def fact_names(ctx: Context, found: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Facts' names in the edition's language (the other one where it has none), and in the
+    other language, for a table's 'name' and 'name_other' columns."""
+    first, other = ("name_zh", "name_en") if ctx.lang.startswith("zh") else ("name_en", "name_zh")
+    names = [a or b for a, b in zip(found[first], found[other], strict=True)]
+    return names, list(found[other])
+
+
 def names_table(ctx: Context, name: str, found: pd.DataFrame, texts: str = "", **values) -> None:
-    """Facts (customers, partners, milestones) as a table: name, Chinese name, as stated."""
-    frame = pd.DataFrame(
-        {
-            "name": list(found["name_en"]),
-            "name_zh": list(found["name_zh"]),
-            "text": list(found["text"]),
-        }
-    )
+    """Facts (customers, partners, milestones) as a table: the name in the edition's language, the
+    name in the other language, as stated."""
+    names, others = fact_names(ctx, found)
+    frame = pd.DataFrame({"name": names, "name_other": others, "text": list(found["text"])})
     columns = [
         tables.Column("name", ctx.t("chapters.common.name")),
-        tables.Column("name_zh", ctx.t("chapters.common.name_zh")),
+        tables.Column("name_other", ctx.t("chapters.common.name_other")),
         tables.Column("text", ctx.t("chapters.common.as_stated")),
     ]
     table(

@@ -19,8 +19,9 @@ import pandas as pd
 
 from .. import blocks, formatting, metrics, narrative
 from ..dataset import Dataset
-from ..i18n import has, t
+from ..i18n import has, languages, t
 from ..narrative import join
+from ..publish import edition_file
 from .appendix import (
     check_anchor,
     check_value,
@@ -142,12 +143,16 @@ def tiles(records: Mapping[str, dict], frame: pd.DataFrame, ds: Dataset, lang: s
             continue
         rec = {**rec, "dimension": _dimension(rec)}
         if name == "largest_segment_share":
-            label = t("brief.tile.largest_share", lang, segment=segment_name(ds, rec["segment"]))
+            label = t(
+                "brief.tile.largest_share", lang, segment=segment_name(ds, rec["segment"], lang)
+            )
         else:
             key = f"brief.tile.{name}"
             label = t(key, lang) if has(key, lang) else ds.catalog.label(name, lang)
         if rec.get("as_of"):
-            label = t("brief.tile.as_of", lang, label=label, date=formatting.date(rec["as_of"]))
+            label = t(
+                "brief.tile.as_of", lang, label=label, date=formatting.date(rec["as_of"], lang)
+            )
         prior = rec.get("prior_period") or comparison
         if rec.get("growth") is not None:
             digits = rec.get("growth_digits")
@@ -252,7 +257,7 @@ def _segment_moves(frame: pd.DataFrame, ds: Dataset, lang: str) -> tuple[list[st
         text = t(
             k + ("segment_rose" if growth["value"] >= 0 else "segment_fell"),
             lang,
-            segment=segment_name(ds, seg),
+            segment=segment_name(ds, seg, lang),
             change=_pct(growth, lang),
             revenue=show_value(revenue, lang),
             derived=t(k + "derived", lang) if growth["basis"] == "derived" else "",
@@ -371,7 +376,7 @@ def _pipeline(frame, ds, lang) -> str:
         lang,
         vehicles=show_value(row, lang),
         multiple=show_value(multiple, lang),
-        segment=segment_name(ds, row["segment"]),
+        segment=segment_name(ds, row["segment"], lang),
     )
 
 
@@ -398,7 +403,7 @@ def verdict(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> str:
     args = dict(
         growth=moved,
         revenue=_money(revenue, lang),
-        segment=segment_name(ds, seg),
+        segment=segment_name(ds, seg, lang),
         share=pct(share, lang),
     )
     loss = _row(frame, "net_loss", "", period)
@@ -468,7 +473,6 @@ def cover(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
     is taken from them (CSS ``string-set``), so it needs no second copy of the text.
     """
     c, p = ds.company, ds.period
-    zh = f' <span lang="zh-Hant">{esc(c.name_zh)}</span>' if c.name_zh else ""
     mark = "\x00period\x00"
     if p.results_date:
         when = t(
@@ -486,12 +490,35 @@ def cover(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
         [
             '<header class="eb-cover">',
             f'<p class="eb-kicker">{esc(t("brief.kicker", lang))}</p>',
-            f'<h1 class="eb-running">{esc(c.name_en)}{zh}</h1>',
+            f'<h1 class="eb-running">{company_names(c, lang)}</h1>',
             f'<p class="eb-meta">{esc(ticker)} · {when}</p>',
+            edition_links(lang),
             f'<p class="eb-verdict">{esc(line)}</p>' if line else "",
             "</header>",
         ]
     )
+
+
+def company_names(c, lang: str) -> str:
+    """The company's name in the edition's language first, the other one marked with its own
+    language: 'SenseTime Group 商湯集團' in English, '商湯集團 SenseTime Group' in Chinese."""
+    chinese = f'<span lang="zh-Hant">{esc(c.name_zh)}</span>' if c.name_zh else ""
+    if lang.startswith("zh") and chinese:
+        return f'{esc(c.name_zh)} <span lang="en">{esc(c.name_en)}</span>'
+    return f"{esc(c.name_en)} {chinese}".strip()
+
+
+def edition_links(lang: str) -> str:
+    """Links to the brief in every other language, each named in its own language; the editions
+    are published side by side (publish.edition_file), and the PDF links to the other PDF."""
+    links = [
+        f'<a href="{edition_file(other, "html")}" hreflang="{other}" lang="{other}"'
+        f' data-print-href="{edition_file(other, "pdf")}">'
+        f"{esc(t('brief.edition_name', other))}</a>"
+        for other in languages()
+        if other != lang
+    ]
+    return f'<p class="eb-editions">{" · ".join(links)}</p>' if links else ""
 
 
 def render(
@@ -586,7 +613,21 @@ def _shown(value, lang: str) -> str:
     if value is None:
         return t("format.na", lang)
     if isinstance(value, Mapping):
-        return f"{value.get('written', '')} {value.get('written_unit', '')}".strip() or show_value(
-            value, lang
-        )
+        written = f"{value.get('written', '')} {value.get('written_unit', '')}".strip()
+        if written and lang != "en":  # the data's unit codes are English: say it in words
+            return _in_words(value, lang) or written
+        return written or show_value(value, lang)
     return str(value)
+
+
+def _in_words(value: Mapping, lang: str) -> str:
+    """A figure as written ('2', 'years') in the edition's words ('2年'), or '' if unreadable."""
+    from ..errors import DataError
+    from ..units import parse_unit, to_base
+
+    try:
+        unit = parse_unit(str(value.get("written_unit", "")))
+        number = to_base(float(str(value.get("written", "")).replace(",", "")), unit)
+    except (DataError, ValueError):
+        return ""
+    return narrative.amount(number, unit.dimension, unit.base, lang=lang)
