@@ -24,6 +24,7 @@ from earnings_brief import dataset
 from earnings_brief.assemble import (
     AssemblyError,
     assemble_html,
+    check_offline,
     frame_tables,
     in_chapter_order,
     level_headings,
@@ -120,11 +121,11 @@ def test_no_code_prompts_noise_or_nan(brief):
 
 
 def test_nothing_reaches_the_network(brief):
-    for attr in re.findall(r'\b(?:src|href)\s*=\s*"([^"]*)"', brief):
-        edition = re.fullmatch(
-            r"brief(\.[A-Za-z-]+)?\.(html|pdf)", attr
-        )  # the other editions, beside it
+    for attr in re.findall(r'\b(?:src|srcset|href)\s*=\s*"([^"]*)"', brief):
+        edition = re.fullmatch(r"brief(\.[A-Za-z-]+)?\.(html|pdf)", attr)  # the other editions
         assert attr.startswith(("data:", "#")) or edition, attr
+    with pytest.raises(AssemblyError, match="external resource"):
+        check_offline('<picture><source srcset="https://example.com/c.svg"></picture>')
     assert "<link" not in brief and "<script" not in brief and "@import" not in brief
     assert "url(" not in brief
 
@@ -495,6 +496,19 @@ def test_a_skipped_heading_level_is_lifted():
         '<h1>a</h1><h2 id="x">b</h2><h3 class="s">c</h3><h3>d</h3><h4>d1</h4><h3>d2</h3>'
         "<h2>e</h2><h3>f</h3>"
     )
+
+
+def test_a_tables_caption_names_it_even_with_a_badge_before_its_title():
+    block = (
+        '<figure class="eb-block" data-kind="table" id="t"><figcaption class="eb-caption">'
+        '<span class="eb-label">Table 9</span> <span class="eb-analysis-label">Analysis</span> '
+        '<span class="eb-title">Margin &amp; lead</span></figcaption>'
+        "<table><tr><td>1</td></tr></table></figure>"
+    )
+    framed = frame_tables(block)
+    assert '<caption class="eb-visually-hidden">Table 9 Margin &amp; lead</caption>' in framed
+    assert 'aria-label="Table 9 Margin &amp; lead"' in framed
+    assert framed.count('<div class="eb-scroll"') == 1 and "</table></div>" in framed
 
 
 def test_every_table_has_a_caption(brief):

@@ -176,7 +176,11 @@ def _every_kind():
             {"a · 2025-03", "b · 2025-Q4"},
             ["a 2025-03 (Done)", "b 2025-Q4 (Expected)"],
         ),
-        (charts.sensitivity(lines, points, x_label="x", y_label="y"), {"15%"}, ["rule", "15%"]),
+        (
+            charts.sensitivity(lines, points, x_label="lead", y_label="y"),
+            {"15%"},
+            ["rule", "lead 15%: 15%"],
+        ),
     ]
 
 

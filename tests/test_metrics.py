@@ -369,8 +369,8 @@ def test_conflicting_rows_are_never_used_in_derivations(tmp_path):
     """With only a conflicting statement of R&D growth left, R&D for 2023 is not backed out."""
     ds = copy_with(
         tmp_path,
-        ("rd_expense,,,FY2023,34.66,RMB 100m,,,tmtpost,\n", ""),
-        ("rd_expense_growth,,,FY2024,19.2,%,,,tmtpost,\n", CONFLICT),
+        ("rd_expense,,,FY2023,34.66,RMB 100m,,,tmtpost,,\n", ""),
+        ("rd_expense_growth,,,FY2024,19.2,%,,,tmtpost,,\n", CONFLICT),
     )
     frame = metrics.derive(ds)
     assert metrics.lookup(frame, "rd_expense", period="FY2023") is None

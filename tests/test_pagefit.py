@@ -128,3 +128,14 @@ def test_a_chapters_last_page_that_holds_little_comes_back_when_charts_can_shrin
     assert _pages_of(plain, "Table small") == [2] and _pages_of(plain, "Next chapter") == [3]
     fitted = pagefit.fit_pages(_page(body), _layout)
     assert _pages_of(fitted, "Table small") == [1] and _pages_of(fitted, "Next chapter") == [2]
+
+
+def test_styles_go_on_the_element_the_key_names_and_no_other():
+    html = '<p data-id="x"></p><h3 id="x">a</h3><img data-fit="1"><img data-fit="12">'
+    styled = pagefit.with_styles(
+        html, {'id="x"': "break-before:page", 'data-fit="1"': "height:9px"}
+    )
+    assert styled == (
+        '<p data-id="x"></p><h3 id="x" style="break-before:page">a</h3>'
+        '<img data-fit="1" style="height:9px"><img data-fit="12">'
+    )

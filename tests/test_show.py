@@ -150,3 +150,17 @@ def test_two_bounds_give_no_direction(shown):
     assert show.difference(exact, {"value": 3.0, "qualifier": ""}) == 2.0
     assert show.difference(exact, bound) is None  # more than 3 may be more than 5
     assert show.difference(exact, {"value": 3.0, "qualifier": "up_to"}) == 2.0  # at most 3
+
+
+def test_many_items_show_the_largest_and_count_the_rest(tmp_path, shown):
+    many = [
+        row("units_shipped", str(i + 1), "units k", segment="chips", item=f"p{i:02d}")
+        for i in range(20)
+    ]
+    write(tmp_path, [*ROWS, *many], catalog=UNITS_CATALOG)
+    segments.segment_kpis(
+        start("segments", company="mini", period="FY2025", data_dir=str(tmp_path))
+    )
+    markup = text(shown)
+    assert "p19 " in markup and "p08 " in markup and "p07 " not in markup  # the 12 largest
+    assert "8 more items, listed in the appendix" in markup

@@ -199,6 +199,12 @@ def test_a_recorded_figure_without_its_growth_takes_it_from_the_figures(ds, fram
     assert tiles["R&D expense"] == "+19.2% YoY"
 
 
+def test_without_total_opex_the_cost_takeaway_is_rd_against_revenue():
+    other = dataset.load("horizon_robotics", "FY2024")
+    lines = summary.takeaways(metrics.derive(other), other)
+    assert "132.4% of revenue went on R&D, against 152% in FY2023." in lines
+
+
 def test_chinese_tiles_and_cover(ds, frame):
     zh = dataset.in_language(ds, "zh-Hant")
     tiles = {

@@ -195,9 +195,8 @@ def number_blocks(document: str, lang: str = "en") -> str:
 
 
 _TABLE_BLOCK = re.compile(r'<figure\b[^>]*\bdata-kind="table"[^>]*>.*?</figure>', re.DOTALL)
-_BLOCK_NAME = re.compile(
-    r'<span class="eb-label">(.*?)</span>\s*<span class="eb-title">(.*?)</span>', re.DOTALL
-)
+_BLOCK_LABEL = re.compile(r'<span class="eb-label">(.*?)</span>', re.DOTALL)
+_BLOCK_TITLE = re.compile(r'<span class="eb-title">(.*?)</span>', re.DOTALL)
 _TABLE_OPEN = re.compile(r"<table\b[^>]*>")
 
 
@@ -208,10 +207,10 @@ def frame_tables(document: str) -> str:
 
     def frame(match: re.Match) -> str:
         text = match.group(0)
-        name = _BLOCK_NAME.search(text)
-        if name is None or "<caption" in text:
+        label, title = _BLOCK_LABEL.search(text), _BLOCK_TITLE.search(text)
+        if title is None or "<caption" in text:
             return text
-        words = f"{name.group(1)} {name.group(2)}".strip()
+        words = f"{label.group(1) if label else ''} {title.group(1)}".strip()
         plain = html.escape(html.unescape(_TAGS.sub("", words)))
         caption = f'<caption class="eb-visually-hidden">{words}</caption>'
         opening = f'<div class="eb-scroll" role="region" tabindex="0" aria-label="{plain}">'
@@ -415,7 +414,7 @@ def fill_contents(document: str) -> str:
 
 
 _EXTERNAL = re.compile(
-    r"""<(?:img|script|iframe|embed|source|video|audio|input)\b[^>]*\bsrc\s*=\s*["']?\s*"""
+    r"""<(?:img|script|iframe|embed|source|video|audio|input)\b[^>]*\bsrc(?:set)?\s*=\s*["']?\s*"""
     r"""(?:[a-z][a-z0-9+.-]*:)?//"""
     r"""|<link\b[^>]*\bhref\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//"""
     r"""|url\(\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//"""

@@ -582,7 +582,8 @@ def sensitivity(
     if derived_label and (lines["basis"] == "derived").any():
         handles.append(plt.Line2D([], [], color=MUTED, ls="--", label=derived_label))
     ax.legend(handles=handles, loc="upper left", frameon=False)
-    _describe(fig, [*dict.fromkeys(lines["series"]), *points["text"]])
+    where = [f"{x_label} {percent(row.x)}: {row.text}" for row in points.itertuples()]
+    _describe(fig, [*dict.fromkeys(lines["series"]), *where])
     return fig
 
 

@@ -60,7 +60,7 @@ class ParameterError(BriefError):
 
 
 class StorageError(BriefError):
-    """The machine refused a write: a full or read-only disk, or no permission (exit 6)."""
+    """The machine refused a write or a read: a full or read-only disk, no permission (exit 6)."""
 
     exit_code = 6
 
@@ -82,9 +82,9 @@ def storage_failure(err: BaseException) -> StorageError | None:
     while err is not None:
         if isinstance(err, OSError) and err.errno in STORAGE_ERRNOS:
             failure = StorageError(
-                f"cannot write: {STORAGE_ERRNOS[err.errno]}; nothing published",
+                f"{STORAGE_ERRNOS[err.errno]}; nothing published",
                 file=err.filename,
-                expected="a writable output folder with free space",
+                expected="a readable data folder and a writable output folder with free space",
             )
             failure.errno = err.errno
             return failure

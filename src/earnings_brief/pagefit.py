@@ -20,6 +20,7 @@ its later gaps in the next; at most ``PASSES`` layouts in all.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 
@@ -38,7 +39,7 @@ _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 def fit_pages(html: str, layout: Callable[[str], object]):
     """The document ``layout(html)`` returns (a WeasyPrint Document), for the HTML with the
     styles the passes found; see the module's docstring."""
-    count = iter(range(1_000_000))
+    count = itertools.count()
     html = _FITTED.sub(lambda m: f'{m.group(0)} data-fit="{next(count)}"', html)
     styles: dict[str, str] = {}
     natural: dict[str, float] = {}
@@ -55,7 +56,8 @@ def with_styles(html: str, styles: dict[str, str]) -> str:
     """The HTML with an inline style on the element each key (``data-fit="3"``, ``id="x"``)
     names."""
     for key, style in styles.items():
-        html = html.replace(key, f'{key} style="{style}"', 1)
+        found = re.compile(rf"(?<![\w-]){re.escape(key)}")
+        html = found.sub(lambda m, style=style: f'{m.group(0)} style="{style}"', html, count=1)
     return html
 
 

@@ -280,7 +280,7 @@ def _costs(frame, ds, lang) -> str:
     opex, ratio = _row(frame, "opex_ex_sbc", "", period), _row(frame, "opex_to_revenue", "", period)
     rd_ratio = _row(frame, "rd_to_revenue", "", period)
     if opex is None or ratio is None:
-        return ""
+        return _rd_only(frame, ds, lang)
     text = t("brief.takeaway.opex", lang, ratio=_pct(ratio, lang), opex=show_value(opex, lang))
     if rd_ratio is None:
         return text + "."
@@ -291,6 +291,22 @@ def _costs(frame, ds, lang) -> str:
         lang,
         ratio=_pct(rd_ratio, lang),
         fall=_pct(prior, lang) if prior is not None else "",
+        comparison=comp,
+    )
+
+
+def _rd_only(frame, ds, lang) -> str:
+    """R&D against revenue, when the data gives no total operating expenses."""
+    period, comp = ds.period.label, ds.period.comparison
+    ratio = _row(frame, "rd_to_revenue", "", period)
+    prior = _row(frame, "rd_to_revenue", "", comp) if comp else None
+    if ratio is None or prior is None:
+        return ""
+    return t(
+        "brief.takeaway.rd_ratio",
+        lang,
+        ratio=_pct(ratio, lang),
+        prior=_pct(prior, lang),
         comparison=comp,
     )
 
