@@ -120,3 +120,20 @@ def test_a_metric_the_locale_lacks_is_named_by_the_catalog_in_either_language():
     assert narrative.label("metric", "gross_profit_growth", "zh-Hant") == "毛利增長"
     assert narrative.label("metric", "gross_profit_growth") == "Gross profit growth"
     assert narrative.label("metric", "no_such_metric", "zh-Hant") == "no such metric"
+
+
+def test_an_amount_shown_in_the_scale_it_was_written_in_keeps_its_decimals():
+    row = {
+        "value": 4.307e9,
+        "dimension": "money",
+        "unit": "RMB",
+        "metric": "net_loss",
+        "written": "43.07",
+        "written_unit": "RMB 100m",
+        "basis": "reported",
+        "qualifier": "",
+    }
+    assert narrative.quantity(row, lang="zh-Hant") == "43.07億元"  # written in 億, shown in 億
+    assert narrative.quantity(row) == "RMB 4.31 bn"  # another scale: the house precision
+    derived = {**row, "basis": "derived"}
+    assert narrative.quantity(derived, lang="zh-Hant") == "43.1億元"

@@ -82,8 +82,8 @@ def test_a_profit_reads_as_a_profit(mini, shown):
     revenue.net_loss(mini("revenue"))
     markup = text(shown)
     assert "Profit and loss" in markup and "Net loss" not in markup
-    assert "Net profit of HKD 81 m in FY2025" in markup
-    assert "HKD −20 m" in markup and "HKD −12 m" in markup  # each as stated, sign and all
+    assert "Net profit of HKD 81.4 m in FY2025" in markup
+    assert "HKD −20.0 m" in markup and "HKD −12.3 m" in markup  # each as stated, sign and all
     assert "Adjusted EBITDA" in markup
 
 

@@ -171,7 +171,7 @@ def test_a_net_profit_gets_a_tile_as_stated(tmp_path):
         [mini_data.row("revenue", "200", "HKD m"), mini_data.row("net_profit", "81.4", "HKD m")],
     )
     tiles = summary.tiles({}, metrics.derive(ds), ds)
-    assert ("Net profit", "HKD 81 m") in [(label, value) for label, value, *_ in tiles]
+    assert ("Net profit", "HKD 81.4 m") in [(label, value) for label, value, *_ in tiles]
 
 
 def test_a_profit_after_a_loss_says_what_it_swung_from(tmp_path):

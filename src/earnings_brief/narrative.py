@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import formatting
 from .i18n import has, t
+from .units import MONEY_SCALES
 
 SIGNED = ("_growth", "_change")
 _RANGE = re.compile(r"(?<=\d)[-–](?=\d)")  # the dash of a written range: '107-108'
@@ -59,6 +60,7 @@ def amount(
     approximate: bool = False,
     scale: str | None = None,
     digits: int | None = None,
+    money_digits: int | None = None,
 ) -> str:
     """One value in its dimension's style: 'RMB 3.77 bn', '63.7%', '6x', '1.67 m vehicles'.
 
@@ -68,7 +70,9 @@ def amount(
     if _missing(value):
         return t("format.na", lang)
     if dimension == "money":
-        return formatting.money(value, unit or currency, lang, scale=scale, trim=approximate)
+        return formatting.money(
+            value, unit or currency, lang, scale=scale, trim=approximate, at_least=money_digits
+        )
     if dimension == "ratio":
         signed = metric.endswith(SIGNED) if signed is None else signed
         return formatting.percent(
@@ -105,6 +109,18 @@ def written_digits(row) -> int | None:
     if not written or row.get("basis") == "derived":
         return None
     return max(len(end.partition(".")[2]) for end in _RANGE.split(written))
+
+
+def _money_digits(row, value: float, scale: str | None, lang: str) -> int | None:
+    """The decimals the source wrote for an amount shown in the scale it was written in
+    (43.07億元 stays 43.07億元 in Chinese); None when the scales differ."""
+    digits = written_digits(row)
+    written_scale = str(row.get("written_unit") or "").rpartition(" ")[2]
+    if digits is None or row.get("dimension") != "money" or written_scale not in MONEY_SCALES:
+        return None
+    shown = formatting.money_scale(value, lang) if scale is None else scale
+    same = formatting.divisor(shown, lang) == MONEY_SCALES[written_scale]
+    return digits if same else None
 
 
 def _duration(row, lang: str) -> str | None:
@@ -144,6 +160,7 @@ def quantity(
             approximate=formatting.approximate(qualifier),
             scale=scale,
             digits=written_digits(row) if digits is None else digits,
+            money_digits=_money_digits(row, value, scale, lang) if digits is None else None,
         )
 
     ends = _range_ends(row)

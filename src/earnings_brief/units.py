@@ -19,7 +19,7 @@ class Unit:
 
 
 _CURRENCIES = ("RMB", "USD", "HKD", "EUR")
-_MONEY_SCALES = {"": 1.0, "k": 1e3, "m": 1e6, "100m": 1e8, "bn": 1e9}
+MONEY_SCALES = {"": 1.0, "k": 1e3, "m": 1e6, "100m": 1e8, "bn": 1e9}
 _COUNT_SCALES = {"": 1.0, "k": 1e3, "10k": 1e4, "m": 1e6, "100m": 1e8, "bn": 1e9}
 _COUNTABLE = (
     "vehicles",
@@ -45,7 +45,7 @@ def _build() -> dict[str, Unit]:
         "seconds": Unit("time", "seconds", 1.0),
     }
     for cur in _CURRENCIES:
-        for scale, factor in _MONEY_SCALES.items():
+        for scale, factor in MONEY_SCALES.items():
             units[f"{cur} {scale}".strip()] = Unit("money", cur, factor)
     for noun in _COUNTABLE:
         units.update(_counts(noun))

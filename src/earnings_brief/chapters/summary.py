@@ -406,6 +406,11 @@ def verdict(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> str:
         segment=segment_name(ds, seg, lang),
         share=pct(share, lang),
     )
+    # 'Led by' only when the largest segment moved the way revenue did; a segment that shrank
+    # while revenue fell (or grew) did not lead anything, so it is named as the largest.
+    seg_growth = _v(frame, "revenue_growth", seg, period)
+    led = growth >= 0 and seg_growth is not None and seg_growth >= 0
+    kind = "lead" if led else "largest"
     loss = _row(frame, "net_loss", "", period)
     loss_growth = _v(frame, "net_loss_growth", "", period)
     if loss and loss_growth is not None:
@@ -415,9 +420,13 @@ def verdict(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> str:
             value=pct(abs(loss_growth), lang),
         )
         return t(
-            "brief.verdict.lead_and_loss", lang, **args, loss_change=change, loss=_money(loss, lang)
+            f"brief.verdict.{kind}_and_loss",
+            lang,
+            **args,
+            loss_change=change,
+            loss=_money(loss, lang),
         )
-    return t("brief.verdict.lead", lang, **args)
+    return t(f"brief.verdict.{kind}", lang, **args)
 
 
 # ---------------------------------------------------------------------------------------------
