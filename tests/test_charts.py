@@ -133,14 +133,6 @@ def _every_kind():
             "color": charts.PALETTE[:2],
         }
     )
-    timeline = pd.DataFrame(
-        {
-            "when": pd.to_datetime(["2025-03-15", "2025-11-15"]),
-            "label": ["a", "b"],
-            "text": ["2025-03", "2025-Q4"],
-            "status": ["done", "expected"],
-        }
-    )
     lines = pd.DataFrame(
         {
             "x": [0, 0.3],
@@ -172,11 +164,6 @@ def _every_kind():
         (charts.bridge(bridge), {"1", "+0.5", "1.5"}, ["P0 1", "A +0.5", "P1 1.5"]),
         (charts.ranges(ranges), {"3–6", "60"}, ["x 3–6", "y 60"]),
         (
-            charts.timeline(timeline, status_labels={"done": "Done", "expected": "Expected"}),
-            {"a · 2025-03", "b · 2025-Q4"},
-            ["a 2025-03 (Done)", "b 2025-Q4 (Expected)"],
-        ),
-        (
             charts.sensitivity(lines, points, x_label="lead", y_label="y"),
             {"15%"},
             ["rule", "lead 15%: 15%"],
@@ -199,48 +186,6 @@ def test_alt_text_carries_the_values_each_chart_kind_draws():
         for part in said:
             assert part in alt, (part, alt)
     assert plt.get_fignums() == []
-
-
-def _milestones():
-    from earnings_brief.chapters.auto import when
-
-    return pd.DataFrame(
-        {
-            "when": [when("2025-03"), when("2025-Q4")],
-            "label": ["Horizon J6M platform", "UniAD on NVIDIA Thor"],
-            "text": ["2025-03", "2025-Q4"],
-            "status": ["done", "expected"],
-        }
-    )
-
-
-def test_timeline_axis_is_tight_with_quarter_bands():
-    """The axis ends with the last milestone's quarter, and each quarter is named in its band."""
-    import matplotlib.dates as mdates
-
-    frame = _milestones()
-    fig = charts.timeline(frame, status_labels={"done": "Done", "expected": "Expected"})
-    ax = fig.axes[0]
-    lo, hi = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
-    assert pd.Timestamp(2024, 12, 20) < lo <= pd.Timestamp(2025, 1, 1)
-    assert pd.Timestamp(2026, 1, 1) <= hi < pd.Timestamp(2026, 1, 15)
-    labels = [t.get_text() for t in ax.get_xticklabels(minor=True)]
-    assert labels == ["Q1 2025", "Q2 2025", "Q3 2025", "Q4 2025"]
-    centres = dict(zip(labels, ax.get_xticks(minor=True), strict=True))
-    q4 = mdates.date2num(frame["when"].iloc[1])
-    assert abs(q4 - centres["Q4 2025"]) < 10  # the Q4 milestone sits over its quarter's label
-    assert all(t.get_text() == "" for t in ax.get_xticklabels())
-    plt.close(fig)
-
-
-def test_timeline_bands_switch_to_years_over_long_spans():
-    whens = [pd.Timestamp(2024, 2, 1), pd.Timestamp(2029, 8, 1)]
-    bands = charts.timeline_bands(whens, quarter_format="{year}-Q{quarter}", year_format="{year}")
-    assert [b[2] for b in bands] == ["2024", "2025", "2026", "2027", "2028", "2029"]
-    one = charts.timeline_bands(
-        [pd.Timestamp(2025, 3, 15)], quarter_format="Q{quarter} {year}", year_format="{year}"
-    )
-    assert [b[2] for b in one] == ["Q1 2025", "Q2 2025"]
 
 
 def test_compare_marks_an_unknown_value_as_na_not_an_empty_slot():

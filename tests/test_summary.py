@@ -235,3 +235,12 @@ def test_what_changed_says_the_written_values_in_chinese_words():
     assert _shown({"written": "37.7", "written_unit": "RMB 100m"}, "zh-Hant") == "37.7億元"
     assert _shown({"written": "167", "written_unit": "vehicles 10k"}, "zh-Hant") == "167萬輛"
     assert _shown({"written": "37.7", "written_unit": "RMB 100m"}, "en") == "37.7 RMB 100m"
+
+
+def test_a_stated_change_in_a_margin_wins_over_the_difference_of_rounded_margins():
+    """Horizon states +6.7 pp; 77.3 % − 70.5 % would give 6.8 pp."""
+    other = dataset.load("horizon_robotics", "FY2024")
+    tiles = {
+        label: change for label, _, change, *_ in summary.tiles({}, metrics.derive(other), other)
+    }
+    assert tiles["Gross margin"] == "+6.7 pp vs FY2023"

@@ -22,7 +22,7 @@ import nbformat
 from . import metrics
 from .chapters import appendix, outlook, summary
 from .dataset import Dataset
-from .errors import BriefError
+from .errors import AssemblyError
 from .i18n import t
 from .record import MIME as RECORD_MIME
 from .record import read_records
@@ -35,12 +35,6 @@ CSS = Path(__file__).with_name("assets") / "brief.css"
 # scripts, widgets) is dropped before conversion.
 KEPT_OUTPUTS = ("display_data", "execute_result")
 KEPT_MIME = ("text/html", "image/svg+xml", "image/png", "image/jpeg", "text/plain")
-
-
-class AssemblyError(BriefError):
-    """The brief cannot be assembled: a notebook failed, is missing, or is not self-contained."""
-
-    exit_code = 5
 
 
 def assemble_html(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from .dataset import Source, figure_label, parse_reference
+from .dataset import Source, parse_reference
 from .i18n import t
 from .narrative import join, label
 
@@ -77,11 +77,6 @@ def input_names(inputs: Iterable[str], lang: str = "en") -> str:
         metrics.append(ref[0] if ref else str(text))
     names = [mid_sentence(label("metric", m, lang)) for m in dict.fromkeys(metrics)]
     return join(list(dict.fromkeys(names)), lang)
-
-
-def row_labels(rows: pd.DataFrame) -> list[str]:
-    """Figure labels ('revenue[generative_ai] FY2024') of the rows, as the appendix names them."""
-    return [figure_label(r.metric, r.segment, r.item, r.period) for r in rows.itertuples()]
 
 
 def block(

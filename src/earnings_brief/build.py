@@ -22,19 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import changes, history, lock, pipeline, publish
-from .errors import BriefError, ParameterError, StorageError, storage_failure
+from .errors import AssemblyError, BriefError, ParameterError, StorageError, storage_failure
 from .params import NOTEBOOKS
 
 DEFAULT_KEEP = 10
 DEFAULT_LOCK_TIMEOUT = 300.0
 FIGURES = "figures.json"
 LOG = "run.log"
-
-
-class AssemblyError(BriefError):
-    """The HTML or the PDF could not be made from the executed notebooks."""
-
-    exit_code = 5
 
 
 class Interrupted(BriefError):

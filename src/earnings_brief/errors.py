@@ -90,3 +90,10 @@ def storage_failure(err: BaseException) -> StorageError | None:
             return failure
         err = err.__cause__ or err.__context__
     return None
+
+
+class AssemblyError(BriefError):
+    """The brief cannot be assembled or rendered: a notebook failed, is missing, or is not
+    self-contained, or the HTML or PDF could not be made."""
+
+    exit_code = 5

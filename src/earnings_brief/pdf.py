@@ -66,7 +66,7 @@ def render_pdf(html: str, pdf_path: Path) -> None:
         document = fit_pages(
             for_print(html), lambda h: weasyprint.HTML(string=h, url_fetcher=fetcher).render()
         )
-        document.write_pdf(pdf_path)
+        document.write_pdf(pdf_path, finisher=_client_info)
     except weasyprint.urls.FatalURLFetchingError as err:  # a BaseException, so caught by name
         raise PdfError(
             f"the brief refers to an external resource: {err}",
@@ -153,3 +153,10 @@ def _fetcher(weasyprint):
 def _discard(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.remove(path)
+
+
+def _client_info(_document, pdf) -> None:
+    """The PDF's Producer names the engine without its version: a client document carries no
+    package versions (the manifest has them)."""
+    producer = pdf.info["Producer"]
+    pdf.info["Producer"] = type(producer)("WeasyPrint")  # the same PDF string type, no version

@@ -6,8 +6,6 @@ The auto segment is whichever segment reports vehicle figures; a company without
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from .. import charts, formatting, narrative, tables
@@ -250,21 +248,6 @@ def _per_vehicle_text(ctx: Context, row) -> str:
     """A bar label without the 'per vehicle' the subtitle already says."""
     money = narrative.formatting.money(row["value"], ctx.currency, ctx.lang, scale="")
     return narrative.formatting.prefix(row["qualifier"], ctx.lang) + money
-
-
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_HALF = re.compile(r"^(\d{4})-H([12])$")
-
-
-def when(text: str) -> pd.Timestamp:
-    """A fact's date as a point on a time axis: the middle of a quarter, half or year."""
-    if m := _QUARTER.match(text):
-        return pd.Timestamp(int(m[1]), 3 * int(m[2]) - 1, 15)
-    if m := _HALF.match(text):
-        return pd.Timestamp(int(m[1]), 6 * int(m[2]) - 2, 1)
-    if len(text) == 4:
-        return pd.Timestamp(int(text), 7, 1)
-    return pd.Timestamp(text if len(text) > 7 else f"{text}-15")
 
 
 def roadmap(ctx: Context) -> None:

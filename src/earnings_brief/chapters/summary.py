@@ -93,7 +93,12 @@ def tile_from_frame(name: str, frame: pd.DataFrame, period: str, comparison: str
     out.update(name=name, segment=segment, prior_period=comparison, growth=None, change=None)
     if now["dimension"] == "ratio":
         prior = _row(frame, metric, segment, comparison) if comparison else None
-        if prior is not None:
+        stated = _row(frame, metric + "_change", segment, period)
+        if stated is not None and stated["basis"] == "reported":
+            # The source's own change (from unrounded figures: +6.7 pp where 77.3 − 70.5 = 6.8)
+            out["change"] = stated["value"]
+            out["change_basis"] = "reported"
+        elif prior is not None:
             out["change"] = now["value"] - prior["value"]
             out["change_basis"] = prior["basis"]
     else:
