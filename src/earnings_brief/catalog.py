@@ -9,7 +9,6 @@ knowing metric names: ``label``, ``kind``, ``noun``, ``is_signed``, ``parent``, 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
@@ -154,18 +153,9 @@ def load(extension: Path | None = None) -> Catalog:
 
 def _read(path: Path, known: dict[str, Metric]) -> dict[str, Metric]:
     """Entries of one catalog file over ``known``: new metrics, or fields overriding known ones."""
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as err:
-        line = re.search(r"line (\d+)", str(err))
-        raise DataError(
-            f"not valid TOML: {err}", file=path, line=int(line.group(1)) if line else None
-        ) from None
-    except UnicodeDecodeError:
-        raise DataError("not UTF-8 text", file=path, expected="a UTF-8 encoded file") from None
-    from .dataset import check_toml_text  # imported here: dataset imports this module
+    from .dataset import read_toml  # imported here: dataset imports this module
 
-    check_toml_text(table, path)  # labels within the limits the other data files keep
+    table = read_toml(path)  # BOM, errors and text limits as for the other data files
     entries = table.get("metrics", {})
     unknown = sorted(set(table) - {"metrics"})
     if unknown or not isinstance(entries, dict):

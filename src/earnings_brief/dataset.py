@@ -253,13 +253,8 @@ def check_name(kind: str, value: str) -> None:
         )
 
 
-def locate(company: str, period: str, data_dir: Path | str | None = None) -> Path:
-    """The data directory, once it holds this company and period; reads nothing else.
-
-    The build calls this before it takes a lock or creates a folder, so bad names touch nothing.
-    """
-    check_name("company", company)
-    check_name("period", period)
+def data_root(data_dir: Path | str | None = None) -> Path:
+    """The data folder: ``data_dir``, else the bundled one; it must exist."""
     root = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
     if not root.is_dir():
         raise DataError(
@@ -267,6 +262,17 @@ def locate(company: str, period: str, data_dir: Path | str | None = None) -> Pat
             file=root,
             expected="a folder holding <company>/company.toml",
         )
+    return root
+
+
+def locate(company: str, period: str, data_dir: Path | str | None = None) -> Path:
+    """The data directory, once it holds this company and period; reads nothing else.
+
+    The build calls this before it takes a lock or creates a folder, so bad names touch nothing.
+    """
+    check_name("company", company)
+    check_name("period", period)
+    root = data_root(data_dir)
     known = available(root)
     if company not in known:
         raise DataError(
@@ -310,7 +316,7 @@ def _listing(names) -> str:
     return ", ".join(names) if names else "none (the folder is empty)"
 
 
-def _toml(path: Path) -> dict:
+def read_toml(path: Path) -> dict:
     if not path.is_file():
         raise DataError("file not found", file=path, expected="a TOML file")
     try:
@@ -343,7 +349,7 @@ def _require(table: dict, key: str, path: Path, kind: type = str, where: str = "
 
 
 def _company(path: Path) -> Company:
-    t = _toml(path)
+    t = read_toml(path)
     segs = _require(t, "segments", path, dict)
     if not segs:
         raise DataError(
@@ -417,7 +423,7 @@ def _latest(company: Company, key: str) -> str:
 
 
 def _period(path: Path, label: str) -> Period:
-    t = _toml(path)
+    t = read_toml(path)
     written = _require(t, "label", path)
     if written != label:
         raise DataError(
@@ -453,7 +459,7 @@ def _period(path: Path, label: str) -> Period:
 
 
 def _sources(path: Path, period: Period) -> dict[str, Source]:
-    t = _toml(path)
+    t = read_toml(path)
     out = {}
     for sid, s in t.items():
         if not isinstance(s, dict):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import build, executors
+from .dataset import data_root
 from .errors import BriefError, DataError, ParameterError
 
 LOG = "universe.log"
@@ -142,20 +143,6 @@ def exit_code(outcomes: list[BriefOutcome]) -> int:
     return next((o.exit_code for o in outcomes if o.exit_code), 0)
 
 
-def _data_root(data_dir: str | None) -> Path:
-    """The data folder the universe is read from; each brief is still validated on its own."""
-    from .dataset import default_data_dir
-
-    root = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
-    if not root.is_dir():
-        raise DataError(
-            "data directory not found",
-            file=root,
-            expected="a folder holding <company>/company.toml",
-        )
-    return root
-
-
 def run(
     template: build.BuildOptions,
     *,
@@ -167,7 +154,7 @@ def run(
     """The ``build --all`` / ``--only`` command: build, write the index, print the summary."""
     from . import index
 
-    data_dir = _data_root(template.data_dir)
+    data_dir = data_root(template.data_dir)
     template = replace(template, data_dir=data_dir)
     briefs = select(data_dir, only)
     out = Path(template.out).resolve()
