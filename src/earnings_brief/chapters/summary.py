@@ -302,30 +302,26 @@ def _costs(frame, ds, lang) -> str:
 
 def _rd_only(frame, ds, lang) -> str:
     """R&D against revenue, when the data gives no total operating expenses."""
-    period, comp = ds.period.label, ds.period.comparison
-    ratio = _row(frame, "rd_to_revenue", "", period)
-    prior = _row(frame, "rd_to_revenue", "", comp) if comp else None
-    if ratio is None or prior is None:
-        return ""
-    return t(
-        "brief.takeaway.rd_ratio",
-        lang,
-        ratio=_pct(ratio, lang),
-        prior=_pct(prior, lang),
-        comparison=comp,
-    )
+    return _ratio_against_prior(frame, ds, lang, "rd_to_revenue", "rd_ratio")
 
 
 def _loss_ratio(frame, ds, lang) -> str:
+    return _ratio_against_prior(
+        frame, ds, lang, "net_loss_to_revenue", "loss_ratio", "loss_ratio_only"
+    )
+
+
+def _ratio_against_prior(frame, ds, lang, metric: str, key: str, alone: str = "") -> str:
+    """'<ratio> … against <prior> in <comparison>', or ``alone``'s sentence without a prior."""
     period, comp = ds.period.label, ds.period.comparison
-    now = _row(frame, "net_loss_to_revenue", "", period)
-    prior = _row(frame, "net_loss_to_revenue", "", comp) if comp else None
-    if now is None:
+    now = _row(frame, metric, "", period)
+    prior = _row(frame, metric, "", comp) if comp else None
+    if now is None or (prior is None and not alone):
         return ""
     if prior is None:
-        return t("brief.takeaway.loss_ratio_only", lang, ratio=_pct(now, lang))
+        return t(f"brief.takeaway.{alone}", lang, ratio=_pct(now, lang))
     return t(
-        "brief.takeaway.loss_ratio",
+        f"brief.takeaway.{key}",
         lang,
         ratio=_pct(now, lang),
         prior=_pct(prior, lang),
