@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from matplotlib import font_manager
 
-from earnings_brief import charts
+from earnings_brief import charts, dataset
 
 
 @pytest.fixture(autouse=True)
@@ -53,10 +53,15 @@ def test_chinese_names_render_without_missing_glyphs():
         charts.svg(fig)
 
 
-def test_segment_colours_follow_company_order():
-    colours = charts.segment_colors(["a", "b", "c"])
-    assert list(colours.values()) == list(charts.PALETTE[:3])
-    assert charts.segment_colors(["a", "b", "c", "d"])["b"] == colours["b"]
+def test_segment_colours_follow_company_order_and_a_former_name_shares_its_successors():
+    company = dataset.load("sensetime", "FY2023").company
+    colours = company.colours(list(charts.PALETTE))
+    assert [colours[k] for k in ("generative_ai", "vision_ai", "smart_auto")] == list(
+        charts.PALETTE[:3]
+    )
+    assert colours["traditional_ai"] == colours["vision_ai"]
+    order = company.display_order()
+    assert order == ["generative_ai", "vision_ai", "traditional_ai", "smart_auto"]
 
 
 def test_bars_start_at_zero_and_mark_derived_values():

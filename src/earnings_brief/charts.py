@@ -131,11 +131,6 @@ def apply_theme() -> None:
     _theme_applied = True
 
 
-def segment_colors(segment_keys: Iterable[str]) -> dict[str, str]:
-    """One colour per segment, by its place in company.toml, so it is the same in every chart."""
-    return {key: PALETTE[i % len(PALETTE)] for i, key in enumerate(segment_keys)}
-
-
 def lighter(color: str, amount: float = 0.55) -> tuple[float, float, float]:
     r, g, b = to_rgb(color)
     return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)

@@ -106,6 +106,19 @@ class Company:
         """The company's name in ``lang``: the Chinese one in a Chinese edition when it has one."""
         return self.name_zh if lang.startswith("zh") and self.name_zh else self.name_en
 
+    def display_order(self) -> list[str]:
+        """Segment keys in display order, a former name right after the segment it became, so
+        FY2023's traditional AI stands where vision AI does (and takes its colour)."""
+        current = [k for k, s in self.segments.items() if not s.renamed_to]
+        rank = {k: i for i, k in enumerate(current)}
+        return sorted(self.segments, key=lambda k: (rank[_latest(self, k)], k not in rank))
+
+    def colours(self, palette: list[str]) -> dict[str, str]:
+        """One colour per segment; a former name shares the colour of the segment it became."""
+        current = [k for k, s in self.segments.items() if not s.renamed_to]
+        base = {k: palette[i % len(palette)] for i, k in enumerate(current)}
+        return {k: base[_latest(self, k)] for k in self.segments}
+
 
 @dataclass(frozen=True)
 class Period:

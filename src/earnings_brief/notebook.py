@@ -48,7 +48,7 @@ class Context:
 
     @property
     def segment_order(self) -> list[str]:
-        return list(self.ds.company.segments)
+        return self.ds.company.display_order()
 
     def t(self, key: str, **values) -> str:
         return t(key, self.lang, **values)
@@ -82,4 +82,4 @@ def start(notebook: str, **params) -> Context:
     frame = metrics.derive(ds, comparison)
     checks = metrics.reconcile(ds, frame)
     charts.apply_theme()
-    return Context(checked, ds, frame, checks, charts.segment_colors(ds.company.segments))
+    return Context(checked, ds, frame, checks, ds.company.colours(charts.PALETTE))
