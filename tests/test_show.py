@@ -164,3 +164,20 @@ def test_many_items_show_the_largest_and_count_the_rest(tmp_path, shown):
     markup = text(shown)
     assert "p19 " in markup and "p08 " in markup and "p07 " not in markup  # the 12 largest
     assert "8 more items, listed in the appendix" in markup
+
+
+def test_a_conflicting_statement_is_no_row_of_a_measures_table(tmp_path, shown):
+    """It is flagged in the checks; a table of figures lists only the statement the data uses."""
+    rows = [
+        *ROWS,
+        row("units_shipped", "3.1", "units m", segment="chips", qual="conflicting"),
+    ]
+    write(tmp_path, rows, catalog=UNITS_CATALOG)
+    ctx = start("segments", company="mini", period="FY2025", data_dir=str(tmp_path))
+    found = ctx.frame[ctx.frame["metric"] == "units_shipped"]
+    assert len(found) == 2  # both statements are in the frame
+    show.measures_table(
+        ctx, "kpi", found, texts="kpi_table", segment="Chips", period="FY2025", count=1
+    )
+    markup = text(shown)
+    assert "2.9 m units" in markup and "3.1" not in markup

@@ -505,7 +505,8 @@ def measures_table(
     """Figures as a table of measure, value and (``notes``) the data's note; ``items`` adds the
     item each figure is about, ``measure`` names a row (by default the metric's name)."""
     measure = measure or (lambda r: metric_label(ctx, r["metric"]))
-    found, left_out = largest_items(found)
+    # A conflicting statement is shown where it is flagged (the checks), never as a figure.
+    found, left_out = largest_items(found[found["qualifier"] != "conflicting"])
     cells = {
         "item": (
             [narrative.label("item", i, ctx.lang) if i else "" for i in found["item"]],
