@@ -884,7 +884,7 @@ def test_duplicate_fact_id(st_dir):
     path = st_file(st_dir, "facts.csv")
     first = line_of(path, "tech_day,")
     number = append(
-        path, "tech_day,event,outlook,2025-04-11,expected,Tech day,,Another day,,tmtpost"
+        path, "tech_day,event,outlook,2025-04-11,expected,Tech day,,Another day,,tmtpost,"
     )
     err = load_error("sensetime", "FY2024", st_dir)
     assert_names(
@@ -1008,3 +1008,19 @@ def test_chinese_edition_reads_the_sources_in_chinese(st):
     assert source.publisher == "鈦媒體AGI"
     assert source.date_note.startswith("未註明日期") and "2025年3月26日" in source.date_note
     assert st.sources["tmtpost"].publisher == "TMTPost AGI (鈦媒體AGI)"
+
+
+def test_a_fact_explains_a_metric_the_catalog_names(st_dir):
+    path = st_file(st_dir, "facts.csv")
+    number = append(
+        path, "odd_reason,explanation,group,,,Why,,It rose because of x,,tmtpost,revenu_growth"
+    )
+    err = load_error("sensetime", "FY2024", st_dir)
+    assert_names(
+        err,
+        path,
+        line=number,
+        field="about",
+        expected="empty, or the metric the fact explains, as the catalog names it",
+        message="unknown metric 'revenu_growth'",
+    )

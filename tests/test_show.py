@@ -181,3 +181,17 @@ def test_a_conflicting_statement_is_no_row_of_a_measures_table(tmp_path, shown):
     )
     markup = text(shown)
     assert "2.9 m units" in markup and "3.1" not in markup
+
+
+def test_an_explanation_stands_in_the_section_of_the_metric_it_explains(shown):
+    """Horizon's 'where the profit came from' is told beside the profit, not under spending."""
+    ctx = start("revenue", company="horizon_robotics", period="FY2024")
+    revenue.spending(ctx)
+    spending = text(shown)
+    shown.clear()
+    revenue.net_loss(ctx)
+    profit = text(shown)
+    assert "fair value" not in spending and "fair value" in profit
+    shown.clear()
+    revenue.gross_profit(ctx)
+    assert "licensing" in text(shown).lower()  # the richer mix explains the margin

@@ -240,7 +240,7 @@ def load(company: str, period: str, data_dir: Path | str | None = None) -> Datas
     per = _period(folder / "period.toml", period)
     sources = _sources(folder / "sources.toml", per)
     figures = _figures(folder / "figures.csv", comp, per, sources, cat)
-    facts = _facts(folder / "facts.csv", sources)
+    facts = _facts(folder / "facts.csv", sources, cat)
     facts["topic"] = [_shown_segment(t, figures) for t in facts["topic"]]
     claims = _claims(folder / "claims.csv", per, sources, figures)
     files = [
@@ -782,7 +782,7 @@ def _interval(written: str, bounds, unit) -> tuple[float, float, float, float]:
     return ends[0] - halves[0], ends[1] + halves[1], ends[0], ends[1]
 
 
-def _facts(path: Path, sources: dict) -> pd.DataFrame:
+def _facts(path: Path, sources: dict, cat: Catalog | None = None) -> pd.DataFrame:
     records, seen = [], {}
     for line, r in _rows(path, FACT_COLUMNS, required=False):
         if not _KEY.match(r["id"]):
@@ -827,10 +827,19 @@ def _facts(path: Path, sources: dict) -> pd.DataFrame:
                 "empty fact", file=path, line=line, field="text", expected="a name and a text"
             )
         _check_source(r["source"], sources, path, line)
-        records.append({**{k: r[k] for k in FACT_COLUMNS}, "line": line})
+        about = r.get("about", "")
+        if about and cat is not None and cat.get(about) is None:
+            raise DataError(
+                f"unknown metric '{about}'",
+                file=path,
+                line=line,
+                field="about",
+                expected="empty, or the metric the fact explains, as the catalog names it",
+            )
+        records.append({**{k: r[k] for k in FACT_COLUMNS}, "about": about, "line": line})
     import pandas as pd
 
-    return pd.DataFrame.from_records(records, columns=[*FACT_COLUMNS, "line"])
+    return pd.DataFrame.from_records(records, columns=[*FACT_COLUMNS, "about", "line"])
 
 
 def parse_reference(text: str) -> tuple[str, str, str] | None:

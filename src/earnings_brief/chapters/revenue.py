@@ -19,7 +19,7 @@ from .show import (
     compare_frame,
     difference,
     drawn_periods,
-    facts,
+    explain,
     figure,
     group_item,
     missing,
@@ -69,14 +69,16 @@ def _value(row) -> float | None:
 
 
 def overview(ctx: Context) -> None:
-    """Chapter heading, and revenue recorded for the summary. No sentence: the first figure's
-    title says what revenue did, and the group's strategy is said once, in the outlook."""
+    """Chapter heading, the group's explanations that no section below takes, and revenue
+    recorded for the summary. No sentence of figures: the first figure's title says what revenue
+    did, and the group's strategy is said once, in the outlook."""
     chapter_heading(ctx)
     now, growth = ctx.row("revenue"), ctx.row("revenue_growth")
     if now is None:
         missing(ctx, "overview")
         return
     prior = ctx.row("revenue", period=ctx.comparison)
+    explain(ctx)  # the group's explanations that no section of figures below takes
     _record_rows(
         ctx,
         "brief.tile.revenue",
@@ -106,12 +108,14 @@ def revenue_vs_prior(ctx: Context) -> None:
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
     frame, cited = compare_frame(ctx, items, divisor, digits)
     g = ctx.value("revenue_growth")
+    said = explain(ctx, ["revenue.headline"])
     fig = compare_chart(ctx, frame)
     figure(
         ctx,
         "revenue_vs_prior",
         fig,
         cited,
+        source_ids=said,
         shown=drawn_periods(frame),
         variant=f"title_{narrative.change_key(g)}",
         growth=narrative.magnitude(g, ctx.lang),
@@ -228,12 +232,14 @@ def gross_profit(ctx: Context) -> None:
         ]
     )
     change = difference(margin, prior_margin)
+    said = explain(ctx, ["revenue.gross_profit"])
     fig = compare_chart(ctx, frame)
     figure(
         ctx,
         "gross_profit",
         fig,
         cited,
+        source_ids=said,
         variant="title" if change is None else "title_change",
         margin=quantity(ctx, margin),
         profit=quantity(ctx, profit),
@@ -260,6 +266,7 @@ def net_loss(ctx: Context) -> None:
     loss = ctx.row("net_loss")
     if loss is None:
         missing(ctx, "net_loss")
+        explain(ctx, ["revenue.profit"])
         topic_table(ctx, "profit", "revenue.profit")  # a profit, EBITDA: each as stated
         return
     items = [group_item(ctx, "net_loss")]
@@ -286,12 +293,14 @@ def net_loss(ctx: Context) -> None:
         )
     if change is not None:
         cited = pd.concat([cited, pd.DataFrame([change])])
+    said = explain(ctx, ["revenue.profit"])
     fig = compare_chart(ctx, frame)
     figure(
         ctx,
         "net_loss",
         fig,
         cited,
+        source_ids=said,
         shown=drawn_periods(frame),
         variant=f"title_{narrative.change_key(c, 'wider', 'narrower', 'flat')}",
         change=narrative.magnitude(c, ctx.lang),
@@ -318,8 +327,7 @@ def spending(ctx: Context) -> None:
     frame, cited = compare_frame(ctx, items, divisor, digits)
     largest = max(top_level(ctx, present), key=lambda m: ctx.value(m))  # not R&D vs its opex
     ratio = ctx.row(INTENSITY[largest])
-    drivers = facts(ctx, kinds=["explanation"], topics=["group"])
-    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in drivers.iterrows()))
+    drivers = explain(ctx, ["revenue.spending", "revenue.intensity"])
     fig = compare_chart(ctx, frame)
     figure(
         ctx,
@@ -334,7 +342,7 @@ def spending(ctx: Context) -> None:
         unit=unit,
         period=ctx.period,
         comparison=ctx.comparison,
-        source_ids=sources_of(drivers),
+        source_ids=drivers,
         note=parts_note(ctx, present),
     )
     for metric in (*present, *(INTENSITY[m] for m in present)):

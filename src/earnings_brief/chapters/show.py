@@ -298,6 +298,36 @@ def facts(ctx: Context, *, kinds: Iterable[str] = (), topics: Iterable[str] = ()
     return found
 
 
+def explanations(ctx: Context, topics: Iterable[str] | None = None) -> pd.DataFrame:
+    """The group's explanations of metrics on ``topics`` (catalog topics, by the metric a fact
+    is ``about``); with ``topics`` None, those no such section shows: no ``about``, or a
+    metric on none of REVENUE_TOPICS."""
+    found = facts(ctx, kinds=["explanation"], topics=["group"])
+    topic = [ctx.ds.catalog.topic(m) if m else "" for m in found["about"]]
+    if topics is None:
+        keep = [t not in REVENUE_TOPICS for t in topic]
+    else:
+        keep = [t in set(topics) for t in topic]
+    return found[keep]
+
+
+# The revenue chapter's sections that show a group explanation beside their figures.
+REVENUE_TOPICS = (
+    "revenue.headline",
+    "revenue.gross_profit",
+    "revenue.profit",
+    "revenue.spending",
+    "revenue.intensity",
+)
+
+
+def explain(ctx: Context, topics: Iterable[str] | None = None) -> list[str]:
+    """Show those explanations as prose; their source ids, for the block they explain."""
+    found = explanations(ctx, topics)
+    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in found.iterrows()))
+    return sources_of(found)
+
+
 def sources_of(found: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(found["source"])) if len(found) else []
 
