@@ -192,6 +192,7 @@ def test_an_explanation_stands_in_the_section_of_the_metric_it_explains(shown):
     revenue.net_loss(ctx)
     profit = text(shown)
     assert "fair value" not in spending and "fair value" in profit
+    assert profit.rstrip().endswith("Source: Sina Finance (新浪財經); yitongche.cn")  # its own line
     shown.clear()
     revenue.gross_profit(ctx)
     assert "licensing" in text(shown).lower()  # the richer mix explains the margin

@@ -78,7 +78,7 @@ def overview(ctx: Context) -> None:
         missing(ctx, "overview")
         return
     prior = ctx.row("revenue", period=ctx.comparison)
-    explain(ctx)  # the group's explanations that no section of figures below takes
+    explain(ctx, cite=True)  # the group's explanations that no section of figures below takes
     _record_rows(
         ctx,
         "brief.tile.revenue",
@@ -231,7 +231,10 @@ def gross_profit(ctx: Context) -> None:
             rows(ctx, [("gross_margin", "", "", None), ("gross_margin", "", "", ctx.comparison)]),
         ]
     )
-    change = difference(margin, prior_margin)
+    stated = ctx.row("gross_margin_change")  # the source's own, from unrounded margins
+    change = stated["value"] if stated is not None else difference(margin, prior_margin)
+    if stated is not None:
+        cited = pd.concat([cited, pd.DataFrame([stated])])
     said = explain(ctx, ["revenue.gross_profit"])
     fig = compare_chart(ctx, frame)
     figure(
@@ -254,7 +257,7 @@ def gross_profit(ctx: Context) -> None:
             "gross_margin_change",
             change,
             unit="points",
-            basis="derived",
+            basis="derived" if stated is None else "reported",
             period=ctx.period,
             label_key="brief.tile.gross_margin",
         )
@@ -266,8 +269,8 @@ def net_loss(ctx: Context) -> None:
     loss = ctx.row("net_loss")
     if loss is None:
         missing(ctx, "net_loss")
-        explain(ctx, ["revenue.profit"])
         topic_table(ctx, "profit", "revenue.profit")  # a profit, EBITDA: each as stated
+        explain(ctx, ["revenue.profit"], cite=True)  # after the table, which opens the section
         return
     items = [group_item(ctx, "net_loss")]
     values = [ctx.value("net_loss", period=p) for p in (ctx.comparison, ctx.period)]

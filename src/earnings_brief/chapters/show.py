@@ -10,6 +10,7 @@ catalog) have no figure and no fact is its heading and one line.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Iterable
 
@@ -17,7 +18,7 @@ import pandas as pd
 
 from .. import blocks, charts, formatting, narrative, tables
 from ..grouping import largest_items
-from ..i18n import has
+from ..i18n import has, t
 from ..notebook import Context
 from ..record import record
 
@@ -305,9 +306,9 @@ def explanations(ctx: Context, topics: Iterable[str] | None = None) -> pd.DataFr
     found = facts(ctx, kinds=["explanation"], topics=["group"])
     topic = [ctx.ds.catalog.topic(m) if m else "" for m in found["about"]]
     if topics is None:
-        keep = [t not in REVENUE_TOPICS for t in topic]
+        keep = [x not in REVENUE_TOPICS for x in topic]
     else:
-        keep = [t in set(topics) for t in topic]
+        keep = [x in set(topics) for x in topic]
     return found[keep]
 
 
@@ -321,11 +322,16 @@ REVENUE_TOPICS = (
 )
 
 
-def explain(ctx: Context, topics: Iterable[str] | None = None) -> list[str]:
-    """Show those explanations as prose; their source ids, for the block they explain."""
+def explain(ctx: Context, topics: Iterable[str] | None = None, *, cite: bool = False) -> list[str]:
+    """Show those explanations as prose; their source ids, for the block they explain. With
+    ``cite`` (no block follows to carry them) the prose gets a Source line of its own."""
     found = explanations(ctx, topics)
     prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in found.iterrows()))
-    return sources_of(found)
+    ids = sources_of(found)
+    if cite and ids:
+        text = blocks.source_text(None, ctx.ds.sources, ctx.lang, source_ids=ids)
+        display(f'<p class="eb-source">{html.escape(t("blocks.source", ctx.lang, text=text))}</p>')
+    return ids
 
 
 def sources_of(found: pd.DataFrame) -> list[str]:
