@@ -137,3 +137,6 @@ def test_an_amount_shown_in_the_scale_it_was_written_in_keeps_its_decimals():
     assert narrative.quantity(row) == "RMB 4.31 bn"  # another scale: the house precision
     derived = {**row, "basis": "derived"}
     assert narrative.quantity(derived, lang="zh-Hant") == "43.1億元"
+    # written in bn and shown in bn: as written, not padded to the house's two decimals
+    loss = {**row, "value": 5.4e9, "written": "5.4", "written_unit": "RMB bn"}
+    assert narrative.quantity(loss) == "RMB 5.4 bn"

@@ -48,21 +48,21 @@ def money(
     scale: str | None = None,
     digits: int | None = None,
     trim: bool = False,
-    at_least: int | None = None,
+    written: int | None = None,
 ) -> str:
     """3.77e9 → 'RMB 3.77 bn' in English, '37.7億元' in Chinese; picks the locale's large or small
     scale ('bn'/'m': 億/萬 in Chinese) unless ``scale`` is given.
 
     ``trim`` drops the decimals of a whole number at its scale, for approximate figures whose
-    source gave no decimals ('≈USD 100 bn', not '≈USD 100.00 bn'); ``at_least`` keeps the
-    decimals a source wrote in the same scale (43.07億元, not 43.1億元)."""
+    source gave no decimals ('≈USD 100 bn', not '≈USD 100.00 bn'); ``written`` is the
+    decimals a source wrote in the same scale, kept as written (43.07億元, RMB 5.4 bn)."""
     if _missing(value):
         return t("format.na", lang)
     scale = money_scale(value, lang) if scale is None else scale
     shown = value / divisor(scale, lang)
     if digits is None:
         whole = trim and float(shown).is_integer()
-        digits = 0 if whole else max(decimals(shown, scale, lang), at_least or 0)
+        digits = written if written is not None else 0 if whole else decimals(shown, scale, lang)
     number = f"{shown:,.{digits}f}".replace("-", "−")
     return t(
         "format.money",

@@ -71,7 +71,7 @@ def amount(
         return t("format.na", lang)
     if dimension == "money":
         return formatting.money(
-            value, unit or currency, lang, scale=scale, trim=approximate, at_least=money_digits
+            value, unit or currency, lang, scale=scale, trim=approximate, written=money_digits
         )
     if dimension == "ratio":
         signed = metric.endswith(SIGNED) if signed is None else signed

@@ -108,7 +108,8 @@ def render(ds: Dataset, lang: str = "en") -> str:
             ),
         ]
         if len(elsewhere):  # said once, in the chapter; a pointer keeps the calendar complete
-            parts.append(blocks.prose(t(o + "elsewhere", lang, count=len(elsewhere))))
+            key = "elsewhere_one" if len(elsewhere) == 1 else "elsewhere"
+            parts.append(blocks.prose(t(o + key, lang, count=len(elsewhere))))
     if not stated.empty:
         items = "".join(
             f'<li><strong class="eb-kind">{esc(t(o + "kind_" + f["kind"], lang))}</strong> '
