@@ -196,3 +196,10 @@ def test_an_explanation_stands_in_the_section_of_the_metric_it_explains(shown):
     shown.clear()
     revenue.gross_profit(ctx)
     assert "licensing" in text(shown).lower()  # the richer mix explains the margin
+
+
+def test_a_single_bar_is_not_called_a_year_apart(shown):
+    """SenseTime FY2023 states capacity for that year only: the subtitle names the one period."""
+    infrastructure.compute_capacity(start("infrastructure", company="sensetime", period="FY2023"))
+    subtitle = re.search(r'<span class="eb-subtitle">(.*?)</span>', "\n".join(shown))[1]
+    assert subtitle == "Total computing power operated, PFLOPS, FY2023"

@@ -17,6 +17,7 @@ from .show import (
     compare_chart,
     compare_frame,
     difference,
+    drawn_periods,
     facts,
     figure,
     group_item,
@@ -83,6 +84,7 @@ def compute_capacity(ctx: Context) -> None:
         "compute",
         fig,
         cited,
+        shown=drawn_periods(frame),
         variant=change_variant(g),
         capacity=quantity(ctx, now),
         growth=narrative.magnitude(

@@ -111,8 +111,12 @@ def render(ds: Dataset, lang: str = "en") -> str:
             key = "elsewhere_one" if len(elsewhere) == 1 else "elsewhere"
             parts.append(blocks.prose(t(o + key, lang, count=len(elsewhere))))
     if not stated.empty:
+
+        def lead_in(kind: str) -> str:
+            return esc(t(o + "lead_in", lang, kind=t(o + "kind_" + kind, lang)))
+
         items = "".join(
-            f'<li><strong class="eb-kind">{esc(t(o + "kind_" + f["kind"], lang))}</strong> '
+            f'<li><strong class="eb-kind">{lead_in(f["kind"])}</strong> '
             f"{esc(narrative.fact_sentence(f, lang))}</li>"
             for f in stated.to_dict("records")
         )
