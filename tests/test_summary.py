@@ -244,3 +244,12 @@ def test_a_stated_change_in_a_margin_wins_over_the_difference_of_rounded_margins
         label: change for label, _, change, *_ in summary.tiles({}, metrics.derive(other), other)
     }
     assert tiles["Gross margin"] == "+6.7 pp vs FY2023"
+
+
+def test_a_conflict_between_two_statements_reads_as_two_statements():
+    """Not 'the other figures give': Horizon's licensing revenue is stated twice, differently."""
+    other = dataset.load("horizon_robotics", "FY2024")
+    frame = metrics.derive(other)
+    (line, _anchor), *_ = summary.flag_lines(metrics.reconcile(other, frame), frame, other)
+    assert "stated both as RMB 1.648 bn and as RMB 1.658 bn" in line
+    assert "other figures give" not in line

@@ -463,7 +463,13 @@ def quality_flags(ctx: Context) -> None:
         *(
             ctx.t(
                 "chapters.revenue.checks.flag_sentence"
-                + ("_derived" if c["basis"] == "derived" else ""),
+                + (
+                    "_conflict"
+                    if c["kind"] == "conflict"
+                    else "_derived"
+                    if c["basis"] == "derived"
+                    else ""
+                ),
                 figure=_check_figure(ctx, c["metric"], c["segment"], c["item"], c["period"]),
                 stated=_check_text(ctx, c, c["stated"]),
                 recomputed=_check_text(ctx, c, c["recomputed"]),

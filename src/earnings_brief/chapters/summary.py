@@ -457,17 +457,19 @@ def flag_lines(checks: pd.DataFrame, frame: pd.DataFrame, ds: Dataset, lang: str
             text = t("brief.summary.flag_claim", lang, figure=name)
         else:
             derived = c.get("basis") == "derived"  # a derived value is never called stated
+            variant = "_conflict" if c["kind"] == "conflict" else "_derived" if derived else ""
             text = t(
-                "brief.summary.flag_line" + ("_derived" if derived else ""),
+                "brief.summary.flag_line" + variant,
                 lang,
                 figure=name,
                 stated=_flag_value(frame, c, c["stated"], lang),
                 recomputed=_flag_value(frame, c, c["recomputed"], lang),
                 difference=_flag_value(frame, c, c["difference"], lang, change=True),
             )
-        note = str(c.get("note") or "").strip().rstrip(".")
+        note = str(c.get("note") or "").strip().rstrip(".。")
         if note:
-            text += f" {note[:1].upper()}{note[1:]}."
+            note = t("brief.summary.flag_note", lang, note=f"{note[:1].upper()}{note[1:]}")
+            text += note
         out.append((text, check_anchor(c["id"])))
     return out
 
