@@ -68,3 +68,15 @@ def load(root: Path, rows: list[str], **kw) -> dataset.Dataset:
 def row(metric: str, value: str, unit: str, *, segment="", item="", period="FY2025", qual=""):
     """One figures.csv line with source 'src'."""
     return f"{metric},{segment},{item},{period},{value},{unit},{qual},,src,"
+
+
+# A dataset metric counted in its own noun, for the catalog and format tests.
+UNITS_CATALOG = """
+[metrics.units_shipped]
+label_en = "Units shipped"
+label_zh = "出貨量"
+kind = "count"
+noun_en = "units"
+noun_zh = "件"
+topic = "segments.kpis"
+"""

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from mini_data import UNITS_CATALOG, row, write
 from mini_data import load as load_mini
-from mini_data import row, write
 
 from earnings_brief import catalog, dataset, metrics
 from earnings_brief.errors import DataError
@@ -80,18 +80,7 @@ def test_growth_and_change_are_defined_by_implication(cat):
 
 
 def test_a_dataset_catalog_adds_and_overrides(tmp_path):
-    extension = """
-[metrics.units_shipped]
-label_en = "Units shipped"
-label_zh = "出貨量"
-kind = "count"
-noun_en = "units"
-noun_zh = "件"
-topic = "segments.kpis"
-
-[metrics.revenue]
-label_en = "Turnover"
-"""
+    extension = UNITS_CATALOG + '\n[metrics.revenue]\nlabel_en = "Turnover"\n'
     ds = load_mini(tmp_path, [row("units_shipped", "2.9", "units m")], catalog=extension)
     assert ds.catalog.label("units_shipped") == "Units shipped"
     assert ds.catalog.label("revenue") == "Turnover"

@@ -9,21 +9,11 @@ import subprocess
 import sys
 
 import pytest
-from mini_data import load, row, write
+from mini_data import UNITS_CATALOG, load, row, write
 
 from earnings_brief import dataset, metrics, narrative
 from earnings_brief.chapters import appendix
 from earnings_brief.errors import DataError
-
-UNITS_CATALOG = """
-[metrics.units_shipped]
-label_en = "Units shipped"
-label_zh = "出貨量"
-kind = "count"
-noun_en = "units"
-noun_zh = "件"
-topic = "segments.kpis"
-"""
 
 
 def one(ds, metric, segment="", period="FY2025"):

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,22 +75,28 @@ def test_dask_needs_a_scheduler_address(monkeypatch):
     assert executors.scheduler_address("tcp://h:1") == "tcp://h:1"
 
 
-def test_in_process_local_cluster_builds_and_records_its_worker(tmp_path):
+@contextmanager
+def in_process_cluster():
+    """A one-worker LocalCluster in this process, its client, and the executor over it."""
     from distributed import Client, LocalCluster
 
-    data = copy_data(tmp_path / "data")
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    for name in ("revenue", "segments", "infrastructure", "auto"):
-        shutil.copy(OK, notebooks / f"{name}.ipynb")
-    options = build.BuildOptions(data_dir=data, out=tmp_path / "out", notebooks_dir=notebooks)
     with (
         LocalCluster(
             n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
     ):
-        shared = executors.Shipping(executors.DaskBackend(client))
+        yield client, executors.Shipping(executors.DaskBackend(client))
+
+
+def test_in_process_local_cluster_builds_and_records_its_worker(tmp_path):
+    data = copy_data(tmp_path / "data")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name in ("revenue", "segments", "infrastructure", "auto"):
+        shutil.copy(OK, notebooks / f"{name}.ipynb")
+    options = build.BuildOptions(data_dir=data, out=tmp_path / "out", notebooks_dir=notebooks)
+    with in_process_cluster() as (client, shared):
         outcomes = universe.build_all(
             options, [(COMPANY, PERIOD)], shared, lambda _: None,
             assemble=fake_assemble, render_pdf=fake_pdf,
@@ -103,20 +110,13 @@ def test_in_process_local_cluster_builds_and_records_its_worker(tmp_path):
 def test_interrupt_kills_the_kernels_running_on_dask_workers(tmp_path):
     import threading
 
-    from distributed import Client, LocalCluster
     from run_fixtures import make_notebooks, set_default
 
     data = copy_data(tmp_path / "data")
     notebooks = make_notebooks(tmp_path / "notebooks")
     set_default(notebooks / "revenue.ipynb", "delay", 120.0)
     options = build.BuildOptions(data_dir=data, out=tmp_path / "out", notebooks_dir=notebooks)
-    with (
-        LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-        ) as cluster,
-        Client(cluster, set_as_default=False) as client,
-    ):
-        shared = executors.Shipping(executors.DaskBackend(client))
+    with in_process_cluster() as (client, shared):
         timer = threading.Timer(10.0, shared.interrupt)
         timer.start()
         started = time.monotonic()
