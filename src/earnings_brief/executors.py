@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import pipeline
+from . import kernels, pipeline
 from .errors import ParameterError
 
 EXECUTORS = ("local", "dask")
@@ -119,6 +119,8 @@ def _execute(task: NotebookTask, root: Path, output: Path, log: Path) -> pipelin
         cwd="", input_hash="", timeout=task.timeout, retries=task.retries,
         kernel_name=task.kernel_name,
     )  # fmt: skip
+    if worker_name() != LOCAL:
+        kernels.ensure()  # this Dask worker's fork server, started with its first notebook
     kernel = _KernelHandle()
     manager = _captured_kernel_manager(log, notebook.parent, kernel, pipeline.kernel_dir(output))
     with _papermill_log(log), _cancel_watch(task.cancel_event, kernel):

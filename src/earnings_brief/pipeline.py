@@ -323,11 +323,20 @@ def local_executor(workers: int, *, log_path: Path | None = None) -> Executor:
 
     import papermill  # noqa: F401  imported once here, inherited by every forked worker
 
+    from . import kernels
+
+    class Pool(ProcessPoolExecutor):
+        def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+            super().shutdown(wait, cancel_futures=cancel_futures)
+            kernels.stop()  # and the kernels it forked, if a worker left one
+
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(
+    fork = "fork" in methods
+    if fork:  # the workers, forked after it starts, ask it for their kernels
+        kernels.start(log_path)
+    return Pool(
         max_workers=workers,
-        mp_context=context,
+        mp_context=multiprocessing.get_context("fork" if fork else None),
         initializer=_init_worker,
         initargs=(str(log_path) if log_path else None,),
     )
@@ -419,9 +428,11 @@ def ipc_kernel_manager(folder: str) -> type:
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
+    from .kernels import ForkedLaunch
+
     base = str(socket_base(Path(folder)))
 
-    class IpcKernelManager(AsyncKernelManager):
+    class IpcKernelManager(ForkedLaunch, AsyncKernelManager):
         @default("transport")
         def _default_transport(self) -> str:
             return "ipc"
