@@ -425,7 +425,9 @@ class LocalBackend:
 
 
 class DaskBackend:
-    """A dask.distributed cluster. A job lost with its worker runs once more (``retries=1``)."""
+    """A dask.distributed cluster. The scheduler runs a job lost with its worker again, as many
+    times as its ``allowed-failures`` says (docs/cluster.md starts it with 1: once more). A job
+    that raises is not run again: a failing assembly or PDF fails the same way twice."""
 
     def __init__(self, client, *, owned: bool = False) -> None:
         self.client, self.owned = client, owned
@@ -450,7 +452,7 @@ class DaskBackend:
     def submit(self, fn, *args, **kwargs):
         # Assembly and PDF jobs go first: a brief whose notebooks are done is nearly published.
         priority = 0 if fn is run_notebook else 1
-        future = self.client.submit(fn, *args, pure=False, retries=1, priority=priority, **kwargs)
+        future = self.client.submit(fn, *args, pure=False, priority=priority, **kwargs)
         self._futures.append(future)
         return future
 
