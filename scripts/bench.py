@@ -185,9 +185,10 @@ def _dask_cluster(folder: Path):
     folder.mkdir()
     dask = str(BIN / "dask")
     log = open(folder / "cluster.log", "wb")  # noqa: SIM115  closed below
+    once_more = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
     processes = [subprocess.Popen(
         [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-        cwd=folder, stdout=log, stderr=log, start_new_session=True)]  # fmt: skip
+        cwd=folder, stdout=log, stderr=log, start_new_session=True, env=once_more)]  # fmt: skip
     try:
         processes.append(subprocess.Popen(
             [dask, "worker", address, "--nworkers", str(os.cpu_count() or 1), "--nthreads", "1",

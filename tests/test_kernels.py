@@ -28,7 +28,8 @@ print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "imported": imported
 
 @pytest.fixture
 def server():
-    yield kernels.start()
+    kernels.stop()
+    yield kernels.ensure()
     kernels.stop()
 
 

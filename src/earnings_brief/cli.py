@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -173,6 +174,10 @@ def _build(args: argparse.Namespace) -> int:
         return universe.run(
             options, only=only, executor=args.executor, scheduler=args.scheduler, echo=echo
         )
+    if not build.up_to_date(options):
+        from . import kernels
+
+        kernels.ensure(os.devnull)  # the kernels' imports, while the build checks and loads
     build.build(options, echo=echo)
     return 0
 

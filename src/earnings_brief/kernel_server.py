@@ -43,9 +43,11 @@ REAP_EVERY = 0.5  # seconds between looks for kernels that ended (the server is 
 
 
 def main(listen_fd: int, owner_fd: int, folder: str) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner decides; its pipe tells us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner decides, by its pipe or SIGTERM
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # even in the middle of the imports
     listener = socket.socket(fileno=listen_fd)
     kernels: set[int] = set()
+    server = os.getpid()
     try:
         _import_stack()
         while True:
@@ -58,10 +60,11 @@ def main(listen_fd: int, owner_fd: int, folder: str) -> None:
                 with connection:
                     _serve(connection, listener, owner_fd, kernels)
     finally:
-        for pid in kernels:
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
-        shutil.rmtree(folder, ignore_errors=True)
+        if os.getpid() == server:  # not a kernel signalled before it became one
+            for pid in kernels:
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, signal.SIGKILL)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _import_stack() -> None:

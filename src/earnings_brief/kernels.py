@@ -28,6 +28,7 @@ from pathlib import Path
 # Set before the server imports numpy, so that no thread pool exists when it forks.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 START_TIMEOUT = 120.0  # seconds a request may wait, the server's own imports included
+SUPPORTED = hasattr(os, "pidfd_open") and hasattr(socket, "SO_PEERCRED")  # Linux
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
 
 
@@ -79,11 +80,13 @@ class ForkServer:
         return ForkedKernel(answer["pid"], fds[0])
 
     def stop(self) -> None:
-        """Close the pipe: the server kills its kernels, removes its folder and exits."""
+        """The server kills its kernels, removes its folder and exits (were this process killed,
+        its pipe closing would tell the server the same)."""
         if os.getpid() != self.owner or self._pipe < 0:
             return
         os.close(self._pipe)
         self._pipe = -1
+        self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -140,13 +143,18 @@ _server: ForkServer | None = None
 _lock = threading.Lock()
 
 
-def start(log: Path | None = None) -> ForkServer:
-    """Start this process's server (a local pool's workers, forked later, inherit it)."""
+def ensure(log: Path | str | None = None) -> ForkServer | None:
+    """This process's server, started now if it has none: by a build before it loads its data,
+    by the local pool before it forks its workers (they inherit it), by a Dask worker with its
+    first notebook. Its own output goes to ``log`` (else this process's). None where Linux's
+    pidfds are missing: kernels then start as jupyter_client starts them."""
     global _server
+    if not SUPPORTED:
+        return None
     with _lock:
-        if _server is not None:
-            _server.stop()
-        _server = ForkServer(log)
+        if _server is None or not _server.alive():
+            _server = ForkServer(Path(log) if log else None)
+            atexit.register(_server.stop)
         return _server
 
 
@@ -156,16 +164,6 @@ def stop() -> None:
         if _server is not None:
             _server.stop()
             _server = None
-
-
-def ensure() -> ForkServer:
-    """This process's server, started now if it has none (a Dask worker's first notebook)."""
-    global _server
-    with _lock:
-        if _server is None or not _server.alive():
-            _server = ForkServer()
-            atexit.register(_server.stop)
-        return _server
 
 
 def current() -> ForkServer | None:

@@ -333,7 +333,7 @@ def local_executor(workers: int, *, log_path: Path | None = None) -> Executor:
     methods = multiprocessing.get_all_start_methods()
     fork = "fork" in methods
     if fork:  # the workers, forked after it starts, ask it for their kernels
-        kernels.start(log_path)
+        kernels.ensure(log_path)
     return Pool(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork" if fork else None),
