@@ -192,7 +192,8 @@ def _dask_cluster(folder: Path):
     try:
         processes.append(subprocess.Popen(
             [dask, "worker", address, "--nworkers", str(os.cpu_count() or 1), "--nthreads", "1",
-             "--no-dashboard", "--local-directory", str(folder)],
+             "--no-dashboard", "--local-directory", str(folder),
+             "--preload", "earnings_brief.worker"],
             cwd=folder, stdout=log, stderr=log, start_new_session=True))  # fmt: skip
         from distributed import Client
 

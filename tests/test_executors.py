@@ -190,7 +190,7 @@ def scheduler(tmp_path):
             processes.append(
                 _start(
                     [str(DASK), "worker", address, "--nthreads", "1", "--no-dashboard",
-                     "--local-directory", str(folder)],
+                     "--local-directory", str(folder), "--preload", "earnings_brief.worker"],
                     folder,
                 )
             )  # fmt: skip
@@ -227,6 +227,11 @@ def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(
         results[kind] = out
     console = capfd.readouterr()
     assert "distributed" not in console.out + console.err  # Dask's messages: the run's log
+    from distributed import Client
+
+    with Client(scheduler, timeout="30s", set_as_default=False) as client:
+        servers = client.run(lambda: executors.kernels.current() is not None)
+    assert list(servers.values()) == [True, True]  # each worker forks its kernels
 
     for company, period in briefs:
         remote, local = briefs_of = [results[k] / company / period for k in ("dask", "local")]
