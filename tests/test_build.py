@@ -21,7 +21,7 @@ from run_fixtures import (
     set_default,
 )
 
-from earnings_brief import build, history, lock, pipeline
+from earnings_brief import build, history, lock, pipeline, provenance
 from earnings_brief.errors import DataError, StorageError
 
 SCRIPT = Path(__file__).with_name("run_fixtures.py")
@@ -34,7 +34,7 @@ class NoKernels(Executor):
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "code_hash", lambda package_dir=None: "frozen")
+    monkeypatch.setattr(provenance, "code_hash", lambda package_dir=None: "frozen")
     return {
         "out": tmp_path / "out",
         "data": copy_data(tmp_path / "data"),

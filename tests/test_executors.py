@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from run_fixtures import COMPANY, FIXTURES, OK, PERIOD, copy_data, fake_assemble, fake_pdf
 
-from earnings_brief import build, executors, pipeline, universe
+from earnings_brief import build, executors, provenance, universe
 from earnings_brief.dataset import default_data_dir
 from earnings_brief.errors import ParameterError
 from earnings_brief.record import read_records
@@ -239,7 +239,7 @@ def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(
         workers = {nb["worker"] for nb in manifest["notebooks"].values()}
         assert all(w.startswith("tcp://127.0.0.1:") for w in workers)
         assert {nb["versions"]["pandas"] for nb in manifest["notebooks"].values()} == {
-            pipeline.package_versions()["pandas"]
+            provenance.package_versions()["pandas"]
         }
         for name in ("revenue", "segments", "infrastructure", "auto"):
             nbs = [json.loads((d / "notebooks" / f"{name}.ipynb").read_text()) for d in briefs_of]

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import kernels, pipeline
+from . import kernels, pipeline, provenance
 from .errors import ParameterError
 
 EXECUTORS = ("local", "dask")
@@ -86,7 +86,7 @@ class AssemblyTask:
 
 def worker_versions() -> dict[str, str]:
     """What must match the build host for a notebook's input hash to describe what ran."""
-    return {"code_hash": pipeline.code_hash(), **pipeline.package_versions()}
+    return {"code_hash": provenance.code_hash(), **provenance.package_versions()}
 
 
 def run_notebook(task: NotebookTask) -> NotebookResult:
@@ -120,9 +120,9 @@ def _execute(task: NotebookTask, root: Path, output: Path, log: Path) -> pipelin
         kernel_name=task.kernel_name,
     )  # fmt: skip
     if worker_name() != LOCAL:
-        kernels.ensure()  # this Dask worker's fork server, started with its first notebook
+        kernels.ensure()  # this Dask worker's fork server, if its preload did not start it
     kernel = _KernelHandle()
-    manager = _captured_kernel_manager(log, notebook.parent, kernel, pipeline.kernel_dir(output))
+    manager = _captured_kernel_manager(log, notebook.parent, kernel, kernels.kernel_dir(output))
     with _papermill_log(log), _cancel_watch(task.cancel_event, kernel):
         return contextvars.Context().run(_with_own_loop, job, manager)
 
@@ -186,11 +186,11 @@ class _KernelHandle:
     process = None
 
 
-def _captured_kernel_manager(log: Path, cwd: Path, handle: _KernelHandle, kernels: Path) -> type:
+def _captured_kernel_manager(log: Path, cwd: Path, handle: _KernelHandle, folder: Path) -> type:
     """The pipeline's kernel manager, with the kernel's output in ``log`` and its cwd set here
     (papermill's own cwd option changes the directory of the whole worker process); its
-    connection files and sockets live in ``kernels``, the job's own folder."""
-    base = pipeline.ipc_kernel_manager(str(kernels))
+    connection files and sockets live in ``folder``, the job's own."""
+    base = kernels.ipc_kernel_manager(str(folder))
 
     class Captured(base):
         async def _async_launch_kernel(self, kernel_cmd, **kw):

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import pipeline, publish
+from . import provenance, publish
 from .errors import BriefError
 from .i18n import t
 
@@ -69,7 +69,7 @@ def write(out: Path, data_dir: Path, briefs: Iterable[tuple[str, str]], lang: st
 def entry(out: Path, data_dir: Path, company: str, period: str, lang: str = "en") -> Entry | None:
     """One published brief, or None when none is published."""
     brief_dir = out / company / period
-    manifest = pipeline.read_manifest(brief_dir / publish.MANIFEST)
+    manifest = provenance.read_manifest(brief_dir / publish.MANIFEST)
     if not manifest or not all((brief_dir / d).is_file() for d in publish.DOCUMENTS):
         return None
     base = f"{company}/{period}/"
@@ -91,7 +91,7 @@ def _figures(item: Entry, manifest: dict, brief_dir: Path, data_dir: Path, lang:
     ds = load(item.company, item.period, data_dir)
     item.name, item.ticker = ds.company.name_en, ds.company.ticker
     files = dataset_files(item.company, item.period, data_dir)
-    item.current = manifest.get("data_hash") == pipeline.files_hash(files)
+    item.current = manifest.get("data_hash") == provenance.files_hash(files)
     if not item.current:
         return
     comparison = (manifest.get("parameters") or {}).get("comparison_period") or None

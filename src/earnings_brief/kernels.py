@@ -7,12 +7,18 @@ and imports are paid once per server: once per build on the local pool (its work
 server's address), once per process on a Dask worker. ``ForkedLaunch`` plugs this into the kernel
 manager papermill uses; a kernel that is not this interpreter's ipykernel, or a process without a
 server, is started as before.
+
+Whichever way it starts, a kernel talks over Unix sockets and keeps its connection file (which
+holds its key) in the run's own ``kernels`` folder, removed when the run ends or by the next run.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
+import functools
+import hashlib
 import json
 import os
 import select
@@ -23,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 
 # Set before the server imports numpy, so that no thread pool exists when it forks.
@@ -212,3 +219,85 @@ def _descriptor(stream, inherited: int) -> int | None:
     if isinstance(stream, int):
         return stream if stream >= 0 else None
     return stream.fileno()
+
+
+# --- the kernels' files: connection files and sockets in the run's folder -------------------
+
+
+KERNELS = "kernels"
+# AF_UNIX socket paths hold at most 107 bytes; a socket is named <base>/k-<12 hex>-<port>.
+SOCKET_PATH_MAX = 107
+_SOCKET_NAME = len("/k-0123456789ab-65535")
+
+
+def kernel_dir(output: str | Path) -> Path:
+    """Where the kernels of a run keep their connection files and sockets: the run's own folder."""
+    return Path(output).parent / KERNELS
+
+
+def socket_base(folder: Path) -> Path:
+    """``folder``, or a short link to it in the temporary folder when its path is too long."""
+    folder = Path(folder)
+    digest = hashlib.sha256(os.fsencode(folder)).hexdigest()[:16]
+    for base in (folder.parent, Path(tempfile.gettempdir()), Path("/tmp")):
+        candidate = folder if base == folder.parent else base / f"earnings-brief-{digest}"
+        if len(os.fsencode(candidate)) + _SOCKET_NAME <= SOCKET_PATH_MAX:
+            return candidate
+    raise OSError(errno.ENAMETOOLONG, "no folder short enough for the kernel's sockets", folder)
+
+
+def open_kernel_dir(folder: Path) -> Path:
+    """Create a run's kernel folder (and its short link); return the base for socket paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = socket_base(folder)
+    if base != folder and not base.is_symlink():
+        with contextlib.suppress(FileExistsError):  # another worker of the same run made it
+            base.symlink_to(folder, target_is_directory=True)
+    return base
+
+
+def remove_kernel_dir(folder: Path) -> None:
+    """Remove a kernel folder and its short link: connection files hold the kernel's HMAC key."""
+    base = socket_base(folder)
+    if base != folder and base.is_symlink():
+        base.unlink(missing_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def clean_kernels(runs_dir: Path) -> list[Path]:
+    """Remove what killed runs left: kernel folders under ``runs_dir/<id>/`` (call under lock)."""
+    found = sorted(Path(runs_dir).glob(f"*/{KERNELS}")) if Path(runs_dir).is_dir() else []
+    for folder in found:
+        remove_kernel_dir(folder)
+    return found
+
+
+@functools.cache
+def ipc_kernel_manager(folder: str) -> type:
+    """A kernel manager whose kernels talk over Unix sockets, with their files in ``folder``.
+
+    Over TCP, kernels started at the same moment in different workers can pick the same free
+    port, and one dies with "Address already in use" (seen here). IPC sockets are named by a
+    fresh path per kernel, so parallel kernels never collide, and the kernel no longer warns that
+    TCP traffic is unencrypted. The connection file (with the kernel's key) and the sockets live
+    in the run's folder, not the system's temporary one, so nothing outlives the run.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    base = str(socket_base(Path(folder)))
+
+    class IpcKernelManager(ForkedLaunch, AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            return os.path.join(base, f"k-{uuid.uuid4().hex[:12]}")
+
+        @default("connection_file")
+        def _default_connection_file(self) -> str:
+            return os.path.join(folder, f"kernel-{uuid.uuid4().hex[:12]}.json")
+
+    return IpcKernelManager
