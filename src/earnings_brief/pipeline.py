@@ -10,10 +10,13 @@ A thread pool is not safe: papermill changes the working directory of the whole 
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -97,7 +100,7 @@ def run(
         slots = min(slots or os.cpu_count() or 1, len(jobs)) or 1
         executor = local_executor(slots, log_path=log_path)
     slots = slots or len(jobs) or 1
-    waiting, running, outcomes = list(jobs), {}, {}
+    waiting, running, outcomes, warmed = list(jobs), {}, {}, False
     try:
         while waiting or running:
             while waiting and len(running) < slots and not _failed(outcomes):
@@ -106,6 +109,8 @@ def run(
                 running[executor.submit(execute, job)] = job
             if not running:
                 break
+            if owned and not warmed:  # the pool has forked its workers by its first submit
+                warmed = _import_meanwhile()
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 job = running.pop(future)
@@ -124,6 +129,24 @@ def run(
         for folder in sorted({kernels.kernel_dir(j.output) for j in jobs}):
             kernels.remove_kernel_dir(folder)
     return [outcomes[j.name] for j in jobs if j.name in outcomes]
+
+
+# What the build imports once its notebooks have run, to assemble the brief and render its PDF.
+AFTER_NOTEBOOKS = ("nbconvert", "earnings_brief.assemble", "weasyprint")
+
+
+def _import_meanwhile() -> bool:
+    """Import ``AFTER_NOTEBOOKS`` in a thread: the build idles while its pool runs the notebooks,
+    and would import them afterwards (about 1.5 s). Only once the pool's workers exist, since a
+    fork in the middle of an import could leave the child a held import lock."""
+
+    def load() -> None:
+        for name in AFTER_NOTEBOOKS:
+            with contextlib.suppress(ImportError, OSError):  # the PDF step reports it itself
+                importlib.import_module(name)
+
+    threading.Thread(target=load, name="imports meanwhile", daemon=True).start()
+    return True
 
 
 def _failed(outcomes: dict[str, Outcome]) -> bool:
