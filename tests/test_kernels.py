@@ -26,7 +26,8 @@ imported = "pandas" in sys.modules and "earnings_brief.notebook" in sys.modules
 import earnings_brief
 left = getattr(earnings_brief, "left_by_a_notebook", None)
 earnings_brief.left_by_a_notebook = os.getpid()
-print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "imported": imported, "left": left}))
+print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "imported": imported, "left": left,
+                  "path": sys.path, "cwd": os.getcwd()}))
 """
 
 
@@ -49,11 +50,15 @@ def _probe(tmp_path: Path, name: str) -> dict:
 
 
 def test_each_notebook_gets_a_fresh_kernel_forked_from_the_server(tmp_path, server):
+    kernels.stop()
+    started = _probe(tmp_path, "started")  # by Popen, as without a server
+    kernels.ensure()
     first, second = _probe(tmp_path, "first"), _probe(tmp_path, "second")
     assert first["pid"] != second["pid"]
-    assert first["ppid"] == second["ppid"] == server.process.pid
-    assert first["imported"] and second["imported"]  # paid once, by the server
+    assert first["ppid"] == second["ppid"] == kernels.current().process.pid
+    assert first["imported"] and second["imported"] and not started["imported"]  # the server's
     assert first["left"] is None and second["left"] is None  # nothing carried over
+    assert first["path"] == started["path"] and first["cwd"] == started["cwd"]
 
 
 def _ask_for_a_kernel(folder: str, told) -> None:

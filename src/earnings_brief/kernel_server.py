@@ -39,6 +39,8 @@ STACK = (
     "earnings_brief.chapters.segments", "earnings_brief.chapters.infrastructure",
     "earnings_brief.chapters.auto",
 )  # fmt: skip
+# What `python -m` put first on sys.path: the server's folder, which no kernel should search.
+SERVER_PATH = sys.path[0] if sys.path else ""
 REAP_EVERY = 0.5  # seconds between looks for kernels that ended (the server is their parent)
 
 
@@ -123,6 +125,8 @@ def _kernel(request: dict, fds: list[int], client: int, server: tuple) -> None:
             os.dup2(fd, target)
             os.close(fd)
         os.chdir(request["cwd"])
+        if sys.path[:1] == [SERVER_PATH]:  # as ipykernel_launcher drops what `-m` put first
+            del sys.path[0]
         os.environ.clear()
         os.environ.update(request["env"])
         _follow(client)

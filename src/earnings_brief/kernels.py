@@ -36,7 +36,6 @@ from pathlib import Path
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 START_TIMEOUT = 120.0  # seconds a request may wait, the server's own imports included
 SUPPORTED = hasattr(os, "pidfd_open") and hasattr(socket, "SO_PEERCRED")  # Linux
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
 
 
 class ForkServer:
@@ -50,8 +49,7 @@ class ForkServer:
         listener.bind(self.address)
         listener.listen(64)  # requests queue while the server imports
         read, self._pipe = os.pipe()
-        path = os.pathsep.join(filter(None, (_PACKAGE_PARENT, os.environ.get("PYTHONPATH"))))
-        env = {**os.environ, **dict.fromkeys(THREAD_VARIABLES, "1"), "PYTHONPATH": path}
+        env = {**os.environ, **dict.fromkeys(THREAD_VARIABLES, "1")}
         command = [sys.executable, "-m", "earnings_brief.kernel_server",
                    str(listener.fileno()), str(read), str(self.folder)]  # fmt: skip
         try:
