@@ -23,11 +23,13 @@ from earnings_brief import kernels, pipeline
 PROBE = """
 import os, sys
 imported = "pandas" in sys.modules and "earnings_brief.notebook" in sys.modules
+import numpy
+draw = numpy.random.random()
 import earnings_brief
 left = getattr(earnings_brief, "left_by_a_notebook", None)
 earnings_brief.left_by_a_notebook = os.getpid()
 print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "imported": imported, "left": left,
-                  "path": sys.path, "cwd": os.getcwd()}))
+                  "path": sys.path, "cwd": os.getcwd(), "draw": draw}))
 """
 
 
@@ -58,6 +60,7 @@ def test_each_notebook_gets_a_fresh_kernel_forked_from_the_server(tmp_path, serv
     assert first["ppid"] == second["ppid"] == kernels.current().process.pid
     assert first["imported"] and second["imported"] and not started["imported"]  # the server's
     assert first["left"] is None and second["left"] is None  # nothing carried over
+    assert first["draw"] != second["draw"]  # numpy's random state is each kernel's own
     assert first["path"] == started["path"] and first["cwd"] == started["cwd"]
 
 

@@ -30,6 +30,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 import traceback
 
 # What every notebook imports; a module missing here would only cost its kernel the import.
@@ -129,6 +130,8 @@ def _kernel(request: dict, fds: list[int], client: int, server: tuple) -> None:
             del sys.path[0]
         os.environ.clear()
         os.environ.update(request["env"])
+        time.tzset()
+        _fresh_state()
         _follow(client)
         atexit._clear()  # the server's exit handlers are not the kernel's
         # ipykernel read JPY_PARENT_PID when the server imported it: say who the parent is.
@@ -148,6 +151,14 @@ def _kernel(request: dict, fds: list[int], client: int, server: tuple) -> None:
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
+
+
+def _fresh_state() -> None:
+    """What a fork would otherwise share with its siblings: numpy's global random state, seeded
+    when the server imported it (Python's own ``random`` reseeds itself after a fork)."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
 
 
 def _follow(client: int) -> None:
