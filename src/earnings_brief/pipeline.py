@@ -92,7 +92,7 @@ def run(
 
     Events are ("start", job, None), ("done", job, outcome) and ("failed", job, outcome). After a
     failure no further job starts. On an interrupt, waiting jobs are cancelled and, for the local
-    pool, the workers are stopped (their kernels follow them within a second).
+    pool, the workers are stopped (their kernels follow them at once).
     """
     notify = on_event or (lambda *_: None)
     owned = executor is None
@@ -171,7 +171,9 @@ def _stop(running: dict[Future, Job], owned: bool) -> None:
 
 
 def local_executor(workers: int, *, log_path: Path | None = None) -> Executor:
-    """A process pool forked after papermill and nbformat are imported (Linux), else spawned."""
+    """A process pool forked after papermill and nbformat are imported, and after this process's
+    kernel server has started, which its workers inherit (Linux); else spawned, kernels started
+    by Popen. Shutting it down stops the server."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
