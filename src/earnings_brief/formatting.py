@@ -181,3 +181,10 @@ def date(text: str, lang: str = "en") -> str:
     if day:
         return t("format.date.day", lang, day=int(day), month=name, year=year)
     return t("format.date.month", lang, month=name, year=year)
+
+
+def signed(text: str, value: float | None) -> str:
+    """A formatted change with its sign: 'RMB 1.7 m' → 'RMB +1.7 m' when ``value`` is above zero
+    (a negative number already carries its '−'; zero and a missing value take none)."""
+    found = None if _missing(value) or value <= 0 else _NUMBER.search(text)
+    return f"{text[: found.start()]}+{text[found.start() :]}" if found else text
