@@ -157,14 +157,13 @@ def _build(args: argparse.Namespace) -> int:
     names = [name for name, _ in args.parameter]
     if len(set(names)) != len(names):
         raise ParameterError("a parameter is given twice", field="-p")
+    notebooks = {"notebooks_dir": args.notebooks} if args.notebooks else {}
     options = build.BuildOptions(
         company=args.company, period=args.period, data_dir=args.data_dir, out=args.out,
         language=args.language, parameters=dict(args.parameter), timeout=args.timeout,
         retries=args.retries, keep=args.keep, jobs=args.jobs, force=args.force,
-        lock_timeout=args.lock_timeout,
+        lock_timeout=args.lock_timeout, **notebooks,
     )  # fmt: skip
-    if args.notebooks:
-        options.notebooks_dir = args.notebooks
     echo = lambda line: print(line, flush=True)  # noqa: E731
     if args.all or args.only or args.executor != "local":
         from . import universe
