@@ -309,7 +309,7 @@ def validate(options: BuildOptions) -> Checked:
 
     data_dir = locate(options.company, options.period, options.data_dir)
     period = read_period(options.company, options.period, data_dir)
-    _check_options(options)
+    check_options(options)
     _check_out(options.out_dir, options.brief_dir, data_dir)
     parameters = _parameters(options, data_dir)
     comparison(str(parameters.get("comparison_period") or ""), period)
@@ -317,7 +317,7 @@ def validate(options: BuildOptions) -> Checked:
     return Checked(options.brief_dir, data_dir, parameters, inputs)
 
 
-def _check_options(options: BuildOptions) -> None:
+def check_options(options: BuildOptions) -> None:
     from . import i18n
 
     if options.language not in i18n.languages():
