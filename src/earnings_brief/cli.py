@@ -75,7 +75,10 @@ def parser() -> argparse.ArgumentParser:
         "--retries", type=int, default=0, help="retries when a kernel fails to start (default: 0)"
     )
     build.add_argument(
-        "--keep", type=int, default=10, help="editions and run folders to keep (default: 10)"
+        "--keep",
+        type=int,
+        default=10,
+        help="editions and run folders (and with --all, universe logs) to keep (default: 10)",
     )
     build.add_argument(
         "--jobs", type=int, default=None, help="notebooks run at once (default: number of CPUs)"
