@@ -95,6 +95,21 @@ def test_history_lists_every_language_built_or_those_named(tmp_path, capsys):
     assert "unknown language 'xx'" in err and err.count("\n") == 1
 
 
+def test_build_makes_each_language_in_turn_and_the_universe_gets_them_all(monkeypatch):
+    from earnings_brief import build, universe
+
+    built, universes = [], []
+    monkeypatch.setattr(build, "build", lambda options, echo: built.append(options))
+    monkeypatch.setattr(universe, "run", lambda options, **kw: universes.append(kw) or 0)
+    argv = ["build", "--company", COMPANY, "--period", PERIOD, "--notebooks", "nb"]
+    assert cli.main([*argv, "--language", "zh-Hant,en"]) == 0
+    assert [(o.company, o.language) for o in built] == [(COMPANY, "zh-Hant"), (COMPANY, "en")]
+    assert all(str(o.notebooks_dir) == "nb" for o in built)
+    assert cli.main(argv) == 0 and built[-1].language == "en"  # the default edition
+    assert cli.main(["build", "--all", "--language", "en", "--language", "zh-Hant"]) == 0
+    assert (universes[0]["only"], universes[0]["languages"]) == (None, ["en", "zh-Hant"])
+
+
 def test_languages_repeat_or_take_commas_once_each():
     assert cli._languages(["en,zh-Hant", " zh-Hant ", "en"]) == ["en", "zh-Hant"]
     assert cli._languages([]) == []

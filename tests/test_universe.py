@@ -263,3 +263,12 @@ def test_every_language_is_an_edition_built_on_its_own_and_linked_from_the_index
         assert f'href="{company}/{PERIOD}/brief.zh-Hant.html" hreflang="zh-Hant"' in page
     log = (env["out"] / "universe.log").read_text(encoding="utf-8")
     assert " universe: 2 briefs in en, zh-Hant from " in log
+
+
+def test_an_unknown_language_or_keep_is_refused_before_any_write(env):
+    with pytest.raises(ParameterError, match="unknown language 'xx'"):
+        universe.run(options(env), languages=["en", "xx"], echo=lambda _line: None)
+    with pytest.raises(ParameterError) as caught:
+        universe.run(options(env, keep=0), echo=lambda _line: None)
+    assert caught.value.field == "--keep"
+    assert not env["out"].exists()
