@@ -249,6 +249,8 @@ def test_check_fails_on_a_fact_without_chinese_for_the_chinese_edition(tmp_path)
     (message,) = [t for t in result.stderr.splitlines() if t.strip()]
     assert f"facts.csv:{cfo_line()}" in message and "'text_zh'" in message
     assert "person_wang_zheng" in message and "Traceback" not in message
+    listed = run_check("--period", "FY2024", "--data-dir", str(root), "--language", "en,zh-Hant")
+    assert listed.returncode == 2 and "'text_zh'" in listed.stderr  # as build reads the list
 
 
 def test_bundled_data_checks_clean_for_both_editions(capsys):

@@ -111,6 +111,7 @@ def parser() -> argparse.ArgumentParser:
         "--language",
         action="append",
         default=[],
+        metavar="LANG[,LANG…]",
         help="an edition to be built (repeatable); zh-Hant makes a fact without Chinese an error",
     )
     check.set_defaults(run=_check)
@@ -224,4 +225,5 @@ def _history(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from . import checks_cli
 
+    args.language = _languages(args.language)  # as build reads it: en,zh-Hant is two
     return checks_cli.run(args)
