@@ -519,6 +519,21 @@ def img(fig: plt.Figure, alt: str) -> str:
     )
 
 
+def drawing(fig: plt.Figure, alt: str):
+    """The chart as a block's ``Drawing``: base64 SVG with text as paths (screen), with text as
+    text (the PDF) and laid out for a phone; closes the figure. The alt text is ``alt`` (the
+    block's title) followed by the values the chart draws."""
+    from .blocks import Drawing
+
+    values = _VALUES.pop(fig, "")
+    try:
+        screen, paper = (_base64(_save_svg(fig, mode)) for mode in (True, False))
+        phone = _base64(_save_svg(_for_phone(fig), True))
+    finally:
+        plt.close(fig)
+    return Drawing(screen, paper, phone, f"{alt}: {values}" if values else alt)
+
+
 def _for_phone(fig: plt.Figure) -> plt.Figure:
     """The figure narrowed to ``PHONE_WIDTH``, its long category labels, value labels and
     annotations wrapped onto lines, and its legend in at most two columns."""
