@@ -210,3 +210,9 @@ def plain(value: float, digits: int = 0, *, signed: bool = False) -> str:
     """A bare number with thousands separators and a true minus: 1234.5 → '1,234.5'."""
     text = f"{value:,.{digits}f}"
     return ("+" + text if signed and value > 0 else text).replace("-", "−")
+
+
+def shortest(value: float) -> str:
+    """A number in as few digits as it has, for one the source wrote that way: 3.0 → '3',
+    1.5 → '1.5' (a duration in months or years, an N-fold growth)."""
+    return f"{value:g}"
