@@ -21,8 +21,12 @@ from earnings_brief.notebook import start
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = str(ROOT / "tests/fixtures/data")
-NORTHWIND = {"company": "northwind", "period": "H1-2025", "data_dir": FIXTURES}
-SENSETIME = {"company": "sensetime", "period": "FY2024", "data_dir": str(ROOT / "data")}
+DATA = str(ROOT / "data")
+DATASETS = {
+    "sensetime": {"company": "sensetime", "period": "FY2024", "data_dir": DATA},
+    "horizon_robotics": {"company": "horizon_robotics", "period": "FY2024", "data_dir": DATA},
+    "northwind": {"company": "northwind", "period": "H1-2025", "data_dir": FIXTURES},
+}
 
 
 def chapter(notebook: str, dataset: str = "sensetime", language: str = "en") -> dict[str, list]:
@@ -33,8 +37,7 @@ def chapter(notebook: str, dataset: str = "sensetime", language: str = "en") -> 
 
 @cache
 def _chapter(notebook: str, dataset: str, language: str) -> dict[str, list]:
-    params = {"sensetime": SENSETIME, "northwind": NORTHWIND}[dataset]
-    ctx = start(notebook, language=language, **params)
+    ctx = start(notebook, language=language, **DATASETS[dataset])
     module = importlib.import_module(f"earnings_brief.chapters.{notebook}")
     found = {}
     for name in notebook_calls(notebook):

@@ -19,9 +19,17 @@ def test_the_notebook_shows_every_section_in_order_and_the_further_figures():
     assert "further_figures" in calls and section_functions(revenue) == set(revenue.BLOCKS)
 
 
-@pytest.mark.parametrize("dataset", ["sensetime", "northwind"])
-def test_every_section_follows_the_contract(dataset):
-    for name, found in chapter("revenue", dataset).items():
+@pytest.mark.parametrize(
+    ("dataset", "language"),
+    [
+        ("sensetime", "en"),
+        ("northwind", "en"),
+        ("horizon_robotics", "en"),
+        ("sensetime", "zh-Hant"),
+    ],
+)
+def test_every_section_follows_the_contract(dataset, language):
+    for name, found in chapter("revenue", dataset, language).items():
         assert_contract("revenue", name, found)
 
 
@@ -144,3 +152,24 @@ def test_a_flagged_check_is_spelt_out_and_its_table_names_figures_in_words(confl
     stated = [r[2] for r in table.rows if r[0] == "Revenue FY2024"][0]
     assert stated.style == "quantity" and render.cell_text(stated, "en") == "RMB 3.77 bn"
     assert table.source.startswith("TMTPost AGI")
+
+
+def test_a_profit_and_a_flagged_derived_value_in_horizons_chapter():
+    found = chapter("revenue", "horizon_robotics")
+    heading, table, said = found["net_loss"]
+    assert heading == Heading(2, "revenue-profit", "Profit and loss")
+    assert table.id == "revenue-profit" and said.source == "Sina Finance (新浪財經); yitongche.cn"
+    *_, checks = found["quality_flags"]
+    derived = [r[2] for r in checks.rows if r[2].derived]
+    assert [render.cell_text(c, "en") for c in derived] == ["RMB 1.55 bn"]
+    assert checks.note == (
+        "Cells marked “derived” are computed from reported figures (see the appendix for their "
+        "inputs)."
+    )
+
+
+def test_the_chinese_edition_writes_the_same_values_in_its_own_style():
+    _, table = chapter("revenue", "sensetime", "zh-Hant")["spending_intensity"]
+    assert table.title.startswith("研發開支")
+    assert [c.header for c in table.columns][1] == "FY2023（億元）"
+    assert render.cell_text(table.rows[0][1], "zh-Hant") == "34.7"

@@ -18,7 +18,7 @@ def test_the_notebook_shows_every_section_in_order_and_the_further_figures():
     assert section_functions(segments) == set(segments.BLOCKS)
 
 
-@pytest.mark.parametrize("dataset", ["sensetime", "northwind"])
+@pytest.mark.parametrize("dataset", ["sensetime", "northwind", "horizon_robotics"])
 def test_every_section_follows_the_contract(dataset):
     for name, found in chapter("segments", dataset).items():
         assert_contract("segments", name, found)
