@@ -399,13 +399,13 @@ def cell_quantity(ctx: Context, row) -> Value:
     return Value(
         float(row["value"]),
         "quantity",
-        figure=figure_fields(row),
+        figure=_figure_fields(row),
         currency=ctx.currency,
         scale=chosen_scale(ctx),
     )
 
 
-def figure_fields(row) -> dict:
+def _figure_fields(row) -> dict:
     """The fields of a figure (a metrics-frame row, or a dict of some of its fields) that the
     formatter reads; a missing range end is None."""
     found = {}
