@@ -377,3 +377,20 @@ def test_dollar_signs_in_labels_are_drawn_as_text_not_tex():
     frame["label"] = [r"$\badcmd{x}$", r"$\frac{a}{b}$"]
     paper = charts.svg(charts.bars(frame), text_as_paths=False).decode()
     assert r"$\badcmd{x}$" in paper and r"$\frac{a}{b}$" in paper
+
+
+def test_a_long_legend_wraps_instead_of_squeezing_the_plot():
+    names = ("Generative AI", "Traditional AI", "Smart auto (SenseAuto)")
+    frame = pd.DataFrame(
+        [
+            {"period": p, "segment": s, "share": v, "text": f"{v:.0%}", "basis": b, "color": c}
+            for p, values in (("FY2022", (0.104, 0.82, 0.076)), ("FY2023", (0.35, 0.54, 0.11)))
+            for s, v, b, c in zip(names, values, ("derived", "reported", "derived"), charts.PALETTE)
+        ]
+    )
+    fig = charts.mix(frame, derived_label="Hatched, lighter: derived from reported figures")
+    fig.canvas.draw()
+    plot, legend = fig.axes[0].get_window_extent(), fig.axes[0].get_legend().get_window_extent()
+    assert legend.width <= fig.bbox.width
+    assert plot.width >= 0.8 * fig.bbox.width  # the bars keep the figure's width
+    plt.close(fig)

@@ -176,15 +176,22 @@ def _legend(ax, frame: pd.DataFrame, derived_label: str, extra: list | None = No
 
 
 def _legend_above(ax, handles: list, ncols: int) -> None:
-    legend = ax.legend(
-        handles=_row_major(handles, ncols),
-        loc="lower left",
-        bbox_to_anchor=(0, 1.01),
-        ncols=ncols,
-        borderaxespad=0.2,
-        handlelength=1.6,
-        columnspacing=1.2,
-    )
+    """The legend above the plot, in as many columns as fit the figure's width: a wider one
+    makes the constrained layout squeeze the plot into a fraction of the width."""
+    renderer = ax.figure.canvas.get_renderer()
+    room = ax.figure.bbox.width * 0.96
+    for n in range(ncols, 0, -1):
+        legend = ax.legend(
+            handles=_row_major(handles, n),
+            loc="lower left",
+            bbox_to_anchor=(0, 1.01),
+            ncols=n,
+            borderaxespad=0.2,
+            handlelength=1.6,
+            columnspacing=1.2,
+        )
+        if legend.get_window_extent(renderer).width <= room:
+            break
     _LEGENDS[legend] = handles
 
 
