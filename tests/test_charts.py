@@ -385,7 +385,9 @@ def test_a_long_legend_wraps_instead_of_squeezing_the_plot():
         [
             {"period": p, "segment": s, "share": v, "text": f"{v:.0%}", "basis": b, "color": c}
             for p, values in (("FY2022", (0.104, 0.82, 0.076)), ("FY2023", (0.35, 0.54, 0.11)))
-            for s, v, b, c in zip(names, values, ("derived", "reported", "derived"), charts.PALETTE)
+            for s, v, b, c in zip(
+                names, values, ("derived", "reported", "derived"), charts.PALETTE, strict=False
+            )
         ]
     )
     fig = charts.mix(frame, derived_label="Hatched, lighter: derived from reported figures")
