@@ -128,3 +128,57 @@ def test_mid_sentence_lowercases_words_but_not_acronyms():
     )
     assert blocks.mid_sentence("R&D expense") == "R&D expense"
     assert blocks.mid_sentence("AI cloud") == "AI cloud"
+
+
+def test_typed_blocks_survive_their_json_payload():
+    import json
+
+    from earnings_brief import blocks as b
+
+    items = [
+        b.Heading(1, "chapter-revenue", "Revenue"),
+        b.Prose("Two sentences. Both plain.", source="Bloomberg"),
+        b.Takeaways(("one", "two")),
+        b.Missing("No figures."),
+        b.Figure(
+            "f",
+            "Title",
+            "Sub",
+            b.Drawing("s", "p", "m", "alt"),
+            cites=(("revenue", "", "", "FY2024"),),
+        ),
+        b.Table(
+            "t",
+            "Title",
+            "Sub",
+            (b.Column("Measure"), b.Column("FY2024", numeric=True)),
+            (("Revenue", b.Value(3.77e9, "money", currency="RMB", derived=True)),),
+        ),
+        b.Headline("revenue", 3.77e9, {"unit": "RMB", "basis": "reported"}),
+    ]
+    for item in items:
+        data = json.loads(json.dumps(b.payload(item)))
+        assert data["schema"] == b.SCHEMA and data["type"] == item.type
+        assert b.from_payload(data) == item
+
+
+def test_a_payload_of_another_schema_or_type_is_refused_by_name():
+    from earnings_brief import blocks as b
+
+    with pytest.raises(ValueError, match="schema"):
+        b.from_payload({"schema": 99, "type": "prose", "text": "x"})
+    with pytest.raises(ValueError, match="unknown block type 'chart'"):
+        b.from_payload({"schema": b.SCHEMA, "type": "chart"})
+
+
+def test_a_table_cell_is_written_by_the_formatter_in_the_edition_language():
+    from earnings_brief import blocks as b
+    from earnings_brief.render import render
+
+    table = b.Table(
+        "t", "T", "S", (b.Column("m"), b.Column("v", numeric=True)),
+        (("Revenue", b.Value(3.77e9, "money", currency="RMB", scale="bn")),),
+    )  # fmt: skip
+    assert ">RMB 3.77 bn<" in render(table, "en", label="Table 1")
+    assert ">37.7億元<" in render(table, "zh-Hant")
+    assert '<span class="eb-label">Table 1</span>' in render(table, "en", label="Table 1")

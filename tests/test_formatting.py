@@ -183,6 +183,10 @@ def test_signed_percent_in_chinese():
     assert fmt.money(None, lang=ZH) == "不詳"
 
 
+def test_shortest_writes_a_number_in_the_digits_it_has():
+    assert [fmt.shortest(v) for v in (3.0, 1.5, 36, 0.25)] == ["3", "1.5", "36", "0.25"]
+
+
 @pytest.mark.parametrize(
     ("text", "value", "expected"),
     [

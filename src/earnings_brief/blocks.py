@@ -10,8 +10,12 @@ escaped here with ``html.escape``; callers pass plain text.
 from __future__ import annotations
 
 import html
+import json
+import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -20,6 +24,224 @@ from .i18n import t
 from .narrative import join, label
 
 KINDS = ("figure", "table")
+
+# ---------------------------------------------------------------------------------------------
+# Typed blocks: what a chapter function returns. Each one is plain data (JSON-safe fields only),
+# displays in a notebook as HTML, and travels in the executed notebook as a versioned JSON payload
+# under its own MIME type (the shape of scrapbook's and MyST-NB's glue), which the assembler
+# reads back, numbers by counting and renders. Numbers in a table stay numbers (``Value``) until
+# render time, where the one formatter writes them in the edition's language.
+
+MIME = "application/vnd.earnings-brief.block.v1+json"
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Value:
+    """A number in a table cell, formatted at render time. ``style`` names the formatter:
+    'plain' (``digits`` decimals), 'percent' (a fraction, shown ×100), 'points', 'multiple',
+    'count', 'money' (with ``currency``/``scale``), or 'quantity': a figure in words from
+    ``figure``, the fields of its metrics-frame row that the formatter reads (value, unit,
+    dimension, metric, qualifier, written, written_unit, …). ``derived`` marks the cell."""
+
+    value: float | None
+    style: str = "plain"
+    digits: int | None = None
+    signed: bool = False
+    derived: bool = False
+    currency: str = ""
+    scale: str = ""
+    figure: dict | None = None
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column as rendered: its header, and whether its cells align as numbers."""
+
+    header: str
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A chart drawn once, saved as base64 SVG three ways: ``screen`` with text as paths (the HTML
+    needs no font), ``paper`` with text as text (the PDF), ``phone`` laid out narrower; ``alt``
+    is its alternative text (title, measure and the values drawn)."""
+
+    screen: str
+    paper: str
+    phone: str
+    alt: str = ""
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A chapter (level 1) or section (level 2) heading; ``id`` is its anchor."""
+
+    level: int
+    id: str
+    text: str
+    type: ClassVar[str] = "heading"
+
+
+@dataclass(frozen=True)
+class Prose:
+    """One paragraph of plain-text sentences; ``source`` gives it a Source line of its own (an
+    explanation no figure below carries)."""
+
+    text: str
+    source: str = ""
+    type: ClassVar[str] = "prose"
+
+
+@dataclass(frozen=True)
+class Takeaways:
+    items: tuple[str, ...]
+    type: ClassVar[str] = "takeaways"
+
+
+@dataclass(frozen=True)
+class Missing:
+    """The one line a chapter shows when its topics have no data."""
+
+    text: str
+    type: ClassVar[str] = "missing"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A numbered chart: a title that states the finding, a subtitle with the measure and unit,
+    an optional note, and a Source line, or, for the brief's own analysis, ``analysis`` (its
+    inputs and assumptions) instead. ``cites`` are the figure keys (metric, segment, item,
+    period) it shows."""
+
+    id: str
+    title: str
+    subtitle: str
+    drawing: Drawing
+    source: str = ""
+    note: str = ""
+    analysis: str = ""
+    cites: tuple[tuple[str, str, str, str], ...] = ()
+    type: ClassVar[str] = "figure"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A numbered table: as Figure, with columns and rows of cells (text, or ``Value``)."""
+
+    id: str
+    title: str
+    subtitle: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[str | Value, ...], ...]
+    source: str = ""
+    note: str = ""
+    analysis: str = ""
+    cites: tuple[tuple[str, str, str, str], ...] = ()
+    type: ClassVar[str] = "table"
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A value the summary reads (a KPI tile's figure and its change), shown nowhere itself."""
+
+    name: str
+    value: Any
+    meta: dict = field(default_factory=dict)
+    type: ClassVar[str] = "headline"
+
+
+Block = Heading | Prose | Takeaways | Missing | Figure | Table | Headline
+TYPES: dict[str, type] = {
+    cls.type: cls for cls in (Heading, Prose, Takeaways, Missing, Figure, Table, Headline)
+}
+NESTED = {"drawing": Drawing, "columns": Column}
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy: numpy scalars become numbers, NaN becomes None, tuples lists."""
+    if hasattr(value, "item") and not isinstance(value, (list, dict, str, tuple)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def payload(item: Block) -> dict:
+    """The block as versioned JSON data: ``{"schema": 1, "type": "figure", …its fields}``."""
+    data = {"schema": SCHEMA, "type": item.type}
+    for f in fields(item):
+        value = getattr(item, f.name)
+        if f.name == "rows":
+            value = [[_cell_payload(c) for c in row] for row in value]
+        elif is_dataclass(value):
+            value = asdict(value)
+        elif f.name == "columns":
+            value = [asdict(c) for c in value]
+        data[f.name] = _plain(value)
+    return data
+
+
+def _cell_payload(cell: str | Value) -> Any:
+    return {"value": asdict(cell)} if isinstance(cell, Value) else str(cell)
+
+
+def from_payload(data: Mapping) -> Block:
+    """A block back from its payload; a ValueError names what is wrong with one it cannot read."""
+    if data.get("schema") != SCHEMA:
+        raise ValueError(f"block payload schema {data.get('schema')!r}, expected {SCHEMA}")
+    cls = TYPES.get(str(data.get("type")))
+    if cls is None:
+        raise ValueError(f"unknown block type {data.get('type')!r}, expected {sorted(TYPES)}")
+    values = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name == "drawing":
+            value = Drawing(**value)
+        elif f.name == "columns":
+            value = tuple(Column(**c) for c in value)
+        elif f.name == "rows":
+            value = tuple(tuple(_cell(c) for c in row) for row in value)
+        elif f.name in ("items",):
+            value = tuple(value)
+        elif f.name == "cites":
+            value = tuple(tuple(k) for k in value)
+        values[f.name] = value
+    return cls(**values)
+
+
+def _cell(data: Any) -> str | Value:
+    return Value(**data["value"]) if isinstance(data, dict) else str(data)
+
+
+def read_blocks(notebook: Mapping) -> list[Block]:
+    """Every block an executed notebook (nbformat node or plain dict) displayed, in order."""
+    found = []
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            data = output.get("data", {}) if isinstance(output, Mapping) else {}
+            if MIME in data:
+                item = data[MIME]
+                found.append(from_payload(json.loads(item) if isinstance(item, str) else item))
+    return found
+
+
+def display_blocks(items: Iterable[Block], lang: str = "en") -> None:
+    """Show blocks as notebook outputs: each one's HTML for the reader of the notebook, and its
+    payload for the assembler."""
+    from IPython.display import display
+
+    from .render import render
+
+    for item in items:
+        display({MIME: payload(item), "text/html": render(item, lang)}, raw=True)
 
 
 def slug(text: str) -> str:
