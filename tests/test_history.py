@@ -96,3 +96,4 @@ def test_each_language_is_listed_under_its_name(tmp_path):
     english, chinese = both.split("\n\n")
     assert english == "en:\n" + history.format_runs(runs)
     assert chinese == "zh-Hant:\nno runs yet"
+    assert history.format_editions({"zh-Hant": runs}) == "zh-Hant:\n" + history.format_runs(runs)

@@ -106,9 +106,9 @@ def languages(brief_dir: Path, known: list[str]) -> list[str]:
 
 
 def format_editions(by_language: dict[str, list[dict]]) -> str:
-    """Each language's history under its name; one language's alone, as ``format_runs``."""
-    if len(by_language) == 1:
-        return format_runs(next(iter(by_language.values())))
+    """Each language's history under its name; English alone as ``format_runs`` prints it."""
+    if list(by_language) == ["en"]:
+        return format_runs(by_language["en"])
     return "\n\n".join(f"{lang}:\n{format_runs(runs)}" for lang, runs in by_language.items())
 
 
