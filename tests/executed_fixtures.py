@@ -4,10 +4,12 @@ nbformat so that the assembler's tests do not wait for the real notebooks to run
 from __future__ import annotations
 
 import base64
+from functools import cache
 from pathlib import Path
 
 import nbformat
 
+from earnings_brief import blocks, dataset, metrics
 from earnings_brief.record import payload
 
 CHAPTERS = ("revenue", "segments", "infrastructure", "auto")
@@ -50,12 +52,23 @@ def html_output(markup: str):
     )
 
 
+@cache
+def data_output() -> dict:
+    """The data block ``notebook.start`` displays: SenseTime FY2024's derived figures and checks."""
+    ds = dataset.load("sensetime", "FY2024")
+    frame = metrics.derive(ds)
+    item = blocks.Data.of(frame, metrics.reconcile(ds, frame))
+    return {blocks.MIME: blocks.payload(item), "text/html": ""}
+
+
 def chapter_notebook(name: str, *, error: bool = False, title: str | None = None):
-    """An executed chapter notebook: heading, a section, one chart, one table, noise to drop."""
+    """An executed chapter notebook: the data block, heading, a section, one chart, one table,
+    noise to drop."""
     title = title or name.capitalize()
     code = nbformat.v4.new_code_cell
     cells = [
         nbformat.v4.new_markdown_cell("# Markdown that must not appear"),
+        code("ctx = start(name)", outputs=[nbformat.v4.new_output("display_data", data_output())]),
         code(
             INPUT_CODE,
             outputs=[

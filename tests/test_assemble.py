@@ -514,3 +514,25 @@ def test_a_tables_caption_names_it_even_with_a_badge_before_its_title():
 def test_every_table_has_a_caption(brief):
     tables = _read(brief).tables
     assert len(tables) >= 5 and all(tables), tables
+
+
+def test_the_derived_figures_come_from_the_notebooks(ds, tmp_path):
+    """The assembler derives nothing: the figures and checks are the notebooks' data block, and a
+    brief whose notebooks carry none is refused in one line."""
+    import nbformat
+
+    from earnings_brief import metrics
+    from earnings_brief.assemble import derived
+
+    paths = write_chapters(tmp_path / "nb")
+    notebooks = [(p, nbformat.read(p, as_version=4)) for p in paths]
+    frame, checks = derived(notebooks)
+    expected = metrics.derive(ds)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(frame, expected)
+    pd.testing.assert_frame_equal(checks, metrics.reconcile(ds, expected))
+    for _path, nb in notebooks:
+        nb.cells = [c for c in nb.cells if c.get("source") != "ctx = start(name)"]
+    with pytest.raises(AssemblyError, match="no executed notebook carries the derived figures"):
+        derived(notebooks)

@@ -182,3 +182,40 @@ def test_a_table_cell_is_written_by_the_formatter_in_the_edition_language():
     assert ">RMB 3.77 bn<" in render(table, "en", label="Table 1")
     assert ">37.7億元<" in render(table, "zh-Hant")
     assert '<span class="eb-label">Table 1</span>' in render(table, "en", label="Table 1")
+
+
+def test_the_data_block_gives_back_equal_frames_through_json():
+    """The derived figures and checks travel as JSON (NaN, tuples of inputs, string columns,
+    a line number or None) and come back equal, dtypes included."""
+    import json
+
+    from earnings_brief import blocks as b
+    from earnings_brief import dataset, metrics
+
+    ds = dataset.load("sensetime", "FY2024")
+    frame = metrics.derive(ds)
+    checks = metrics.reconcile(ds, frame)
+    assert frame["range_lo"].isna().any() and checks["hi"].isna().any()  # the hard cases
+    assert frame["inputs"].map(bool).any() and frame["line"].isna().any()
+    text = json.dumps(b.payload(b.Data.of(frame, checks)), allow_nan=False)
+    item = b.from_payload(json.loads(text))
+    figures, found = item.frames()
+    pd.testing.assert_frame_equal(figures, frame)
+    pd.testing.assert_frame_equal(found, checks)
+    empty = checks.iloc[0:0]
+    pd.testing.assert_frame_equal(b.data_frame(b.frame_data(empty)), empty)
+
+
+def test_start_shows_the_derived_figures_as_one_data_block(monkeypatch):
+    from earnings_brief import blocks as b
+    from earnings_brief.notebook import start
+    from earnings_brief.render import render
+
+    shown = []
+    monkeypatch.setattr(b, "display_blocks", lambda items, lang="en": shown.extend(items))
+    ctx = start("revenue")
+    (item,) = shown
+    figures, checks = item.frames()
+    pd.testing.assert_frame_equal(figures, ctx.frame)
+    pd.testing.assert_frame_equal(checks, ctx.checks)
+    assert render(item) == ""  # the notebook's reader sees nothing of it

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import metrics
+from . import blocks
 from .chapters import appendix, outlook, summary
 from .dataset import Dataset
 from .errors import AssemblyError
@@ -50,8 +50,7 @@ def assemble_html(
     records: dict[str, dict] = {}
     for _path, nb in notebooks:
         records.update(read_records(nb))
-    frame = metrics.derive(dataset, params.get("comparison_period") or None)
-    checks = metrics.reconcile(dataset, frame)
+    frame, checks = derived(notebooks)
 
     front = [summary.render(dataset, frame, checks, records, lang)]
     if changes:
@@ -105,6 +104,20 @@ def _read(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def derived(notebooks: list[tuple[Path, nbformat.NotebookNode]]):
+    """The derived figures and checks the notebooks computed (each shows them as a data block at
+    its start); the first notebook's, in chapter order."""
+    for _path, nb in notebooks:
+        for item in blocks.read_blocks(nb):
+            if isinstance(item, blocks.Data):
+                return item.frames()
+    raise AssemblyError(
+        "no executed notebook carries the derived figures",
+        file=notebooks[0][0] if notebooks else None,
+        expected="notebooks that call earnings_brief.notebook.start()",
+    )
+
+
 def html_cell(markup: str) -> nbformat.NotebookNode:
     """A code cell with no source whose one output is the given HTML (front and back matter)."""
     output = nbformat.v4.new_output("display_data", data={"text/html": markup})
@@ -124,7 +137,7 @@ def shown_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
             data = {
                 k: v
                 for k, v in output.get("data", {}).items()
-                if k in KEPT_MIME and k != RECORD_MIME
+                if k in KEPT_MIME and k != RECORD_MIME and v
             }
             if set(data) - {"text/plain"}:
                 outputs.append(nbformat.v4.new_output("display_data", data=data))

@@ -152,9 +152,28 @@ class Headline:
     type: ClassVar[str] = "headline"
 
 
-Block = Heading | Prose | Takeaways | Missing | Figure | Table | Headline
+@dataclass(frozen=True)
+class Data:
+    """The derived figures and the reconciliation checks a notebook computed (``notebook.start``),
+    shown nowhere: the assembler reads them from here instead of deriving them again. Each is a
+    frame as plain data (``frame_data``)."""
+
+    figures: dict
+    checks: dict
+    type: ClassVar[str] = "data"
+
+    @classmethod
+    def of(cls, figures: pd.DataFrame, checks: pd.DataFrame) -> Data:
+        return cls(frame_data(figures), frame_data(checks))
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The metrics frame and the checks frame, as metrics.derive and reconcile made them."""
+        return data_frame(self.figures), data_frame(self.checks)
+
+
+Block = Heading | Prose | Takeaways | Missing | Figure | Table | Headline | Data
 TYPES: dict[str, type] = {
-    cls.type: cls for cls in (Heading, Prose, Takeaways, Missing, Figure, Table, Headline)
+    cls.type: cls for cls in (Heading, Prose, Takeaways, Missing, Figure, Table, Headline, Data)
 }
 NESTED = {"drawing": Drawing, "columns": Column}
 
@@ -170,6 +189,28 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def frame_data(frame: pd.DataFrame) -> dict:
+    """A frame as JSON-safe data: its columns, their dtypes and its rows (NaN as None, tuples as
+    lists), so that ``data_frame`` gives back an equal frame."""
+    return {
+        "columns": [str(c) for c in frame.columns],
+        "dtypes": [str(d) for d in frame.dtypes],
+        "rows": _plain(frame.to_numpy(dtype=object).tolist()),
+    }
+
+
+def data_frame(data: Mapping) -> pd.DataFrame:
+    """The frame ``frame_data`` wrote: float columns get NaN back, object columns their tuples."""
+    columns, rows = data["columns"], data["rows"]
+    series = {}
+    for i, (name, dtype) in enumerate(zip(columns, data["dtypes"], strict=True)):
+        values = [row[i] for row in rows]
+        if dtype == "object":
+            values = [tuple(v) if isinstance(v, list) else v for v in values]
+        series[name] = pd.Series(values, dtype=dtype)
+    return pd.DataFrame(series, columns=columns)
 
 
 def payload(item: Block) -> dict:

@@ -1,7 +1,8 @@
 """The small API a chapter notebook calls: ``ctx = start("revenue", company=..., period=...)``.
 
-``start`` validates the parameters, loads the dataset, derives the metrics and the checks, and
-applies the chart theme. Errors are BriefErrors, which IPython shows as one line.
+``start`` validates the parameters, loads the dataset, derives the metrics and the checks, shows
+them as a data block (which the assembler reads, so nothing is derived twice) and applies the
+chart theme. Errors are BriefErrors, which IPython shows as one line.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import charts, dataset, metrics
+from . import blocks, charts, dataset, metrics
 from .dataset import Dataset
 from .i18n import t
 from .params import Params, validate
@@ -73,7 +74,8 @@ class Context:
 
 
 def start(notebook: str, **params) -> Context:
-    """Validate parameters, load and derive the data, apply the theme: a notebook's first call."""
+    """Validate parameters, load and derive the data, show it as a data block, apply the theme:
+    a notebook's first call."""
     checked = validate(notebook, **params)
     ds = dataset.in_language(
         dataset.load(checked.company, checked.period, checked.data_dir), checked.language
@@ -81,5 +83,6 @@ def start(notebook: str, **params) -> Context:
     comparison = dataset.comparison(checked.comparison_period, ds.period)
     frame = metrics.derive(ds, comparison)
     checks = metrics.reconcile(ds, frame)
+    blocks.display_blocks([blocks.Data.of(frame, checks)], checked.language)
     charts.apply_theme()
     return Context(checked, ds, frame, checks, ds.company.colours(charts.PALETTE))

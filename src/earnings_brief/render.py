@@ -14,6 +14,7 @@ from functools import singledispatch
 from . import formatting, narrative
 from .blocks import (
     Block,
+    Data,
     Figure,
     Heading,
     Headline,
@@ -62,6 +63,11 @@ def _missing(item: Missing, lang: str = "en", *, label: str = "") -> str:
 
 @render.register
 def _headline(item: Headline, lang: str = "en", *, label: str = "") -> str:
+    return ""
+
+
+@render.register
+def _data(item: Data, lang: str = "en", *, label: str = "") -> str:
     return ""
 
 
