@@ -449,9 +449,9 @@ def test_chinese_runs_keep_their_numbers_and_leave_entities_and_attributes_alone
 
 def test_the_contents_mark_the_chinese_of_the_headings_they_repeat():
     from earnings_brief.assemble import fill_contents
-    from earnings_brief.chapters.summary import TOC_MARK
 
-    page = f'<body><nav>{TOC_MARK}</nav><h2 class="eb-chapter" id="c">Auto 絕影</h2></body>'
+    page = '<body><nav class="eb-toc"><ol></ol></nav>'
+    page += '<h2 class="eb-chapter" id="c">Auto 絕影</h2></body>'
     html = mark_chinese(fill_contents(page))
     assert html.count('<span lang="zh-Hant">絕影</span>') == 2
     assert not _read(html).unmarked

@@ -154,7 +154,30 @@ def test_typed_blocks_survive_their_json_payload():
             (b.Column("Measure"), b.Column("FY2024", numeric=True)),
             (("Revenue", b.Value(3.77e9, "money", currency="RMB", derived=True)),),
         ),
-        b.Headline("revenue", 3.77e9, {"unit": "RMB", "basis": "reported"}),
+        b.Cover("SenseTime Group", "商湯集團", "0020.HK · HKEX", "FY2024", "2025-03-26", "Up."),
+        b.Tiles(
+            (b.Tile("Revenue", b.Value(3.77e9, "money"), b.Value(0.108, "percent"), "growth"),)
+        ),
+        b.Flags((b.Flag("k", "Revenue FY2024", "check-x", b.Value(1.0), None, b.Value(0.1)),), 3),
+        b.Contents(((1, "chapter-revenue", "Revenue"), (2, "revenue-bridge", "Bridge"))),
+        b.Statements((("Strategy.", "One base."),), "TMTPost AGI"),
+        b.Stamp("This edition."),
+        b.Table(
+            "t2",
+            "Wide",
+            "",
+            (b.Column("Name"), b.Column("Period"), b.Column("Value", numeric=True)),
+            (
+                (
+                    b.Cell((b.Run("Revenue"), b.Run("a note", "\n", note=True)), "eb-name"),
+                    "FY2024",
+                    b.Cell((b.Run(b.Value(0.5, "percent")), b.Run("x", href="#source-x"))),
+                ),
+            ),
+            row_ids=("check-a",),
+            row_classes=("eb-flagged",),
+            wide=True,
+        ),
     ]
     for item in items:
         data = json.loads(json.dumps(b.payload(item)))

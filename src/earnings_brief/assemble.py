@@ -25,7 +25,7 @@ from .dataset import Dataset
 from .errors import AssemblyError
 from .i18n import t
 from .record import MIME as RECORD_MIME
-from .record import read_records
+from .render import render
 
 CHAPTER_ORDER = ("revenue", "segments", "infrastructure", "auto")
 TEMPLATES = Path(__file__).with_name("templates")
@@ -47,17 +47,14 @@ def assemble_html(
 ) -> str:
     """The brief as one HTML document: summary, chapters in order, outlook, appendix."""
     notebooks = [(path, _read(path)) for path in in_chapter_order(executed)]
-    records: dict[str, dict] = {}
-    for _path, nb in notebooks:
-        records.update(read_records(nb))
     frame, checks = derived(notebooks)
 
-    front = [summary.render(dataset, frame, checks, records, lang)]
+    front = [_html(summary.render(dataset, frame, checks, lang), lang, "eb-summary")]
     if changes:
-        front.append(summary.changes_section(dataset, changes, lang))
+        front.append(_html(summary.changes_section(dataset, changes, lang), lang, "eb-changes"))
     back = [
-        outlook.render(dataset, lang),
-        appendix.render(dataset, frame, checks, params, run_meta, lang),
+        _html(outlook.render(dataset, lang), lang),
+        _html(appendix.render(dataset, frame, checks, params, lang), lang, "eb-appendix"),
     ]
     cells = [html_cell(part) for part in front]
     for _path, nb in notebooks:
@@ -72,7 +69,7 @@ def assemble_html(
     document = frame_tables(document)
     document = unique_ids(document)
     document = level_headings(document)
-    document = fill_contents(document)
+    document = fill_contents(document, lang)
     document = mark_languages(document, lang)  # last: the contents repeat the headings' words
     check_offline(document)
     return document
@@ -102,6 +99,11 @@ def _read(path: Path) -> nbformat.NotebookNode:
                     expected="a notebook that ran without errors; fix it and rebuild",
                 )
     return nb
+
+
+def _html(items: list[blocks.Block], lang: str, wrapper: str = "") -> str:
+    markup = "\n".join(render(item, lang) for item in items)
+    return f'<div class="{wrapper}">\n{markup}\n</div>' if wrapper else markup
 
 
 def derived(notebooks: list[tuple[Path, nbformat.NotebookNode]]):
@@ -396,28 +398,13 @@ def headings(document: str) -> list[tuple[int, str, str]]:
     return found
 
 
-def contents(items: list[tuple[int, str, str]]) -> str:
-    """Nested ordered lists: chapters, each with its sections."""
-    parts, open_sub = ["<ol>"], False
-    for level, ident, text in items:
-        link = f'<a href="#{html.escape(ident)}">{html.escape(text)}</a>'
-        if level == 1:
-            parts.append("</ol></li>" if open_sub else "</li>" if len(parts) > 1 else "")
-            parts.append(f"<li>{link}")
-            open_sub = False
-        else:
-            if not open_sub:
-                parts.append("<ol>")
-                open_sub = True
-            parts.append(f"<li>{link}</li>")
-    if len(parts) > 1:
-        parts.append("</ol></li>" if open_sub else "</li>")
-    parts.append("</ol>")
-    return "".join(parts)
-
-
-def fill_contents(document: str) -> str:
-    return document.replace(summary.TOC_MARK, contents(headings(document)), 1)
+def fill_contents(document: str, lang: str = "en") -> str:
+    start = document.find("<ol></ol></nav>", document.find('<nav class="eb-toc"'))
+    if start < 0:
+        return document
+    filled = render(blocks.Contents(tuple(headings(document))), lang)
+    listing = filled[filled.index("<ol>") : -len("</nav>")]
+    return document[:start] + listing + document[start + len("<ol></ol>") :]
 
 
 _EXTERNAL = re.compile(
