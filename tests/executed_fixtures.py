@@ -22,8 +22,8 @@ SVG = (
 
 
 def svg_img(width: int, label: str) -> str:
-    """A chart as charts.img writes it: a <picture> whose <source> is the phone's narrower
-    variant (200 px wide instead of 320)."""
+    """A chart as render.py writes a Figure's drawing: a <picture> whose <source> is the
+    phone's narrower variant (200 px wide instead of 320)."""
     data = base64.b64encode(SVG.format(w=width, label=label).encode()).decode()
     phone = SVG.format(w=width // 2, label=label).replace('width="320"', 'width="200"', 1)
     phone = base64.b64encode(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -147,32 +146,6 @@ def test_outlook_without_facts_says_so(ds):
     assert 'class="eb-missing"' in markup(outlook.render(empty))
 
 
-def test_revenue_checks_name_figures_in_words(monkeypatch, conflicted):
-    """The chapter's checks table and flag sentence say 'R&D growth FY2024', not the data key."""
-    from earnings_brief import blocks
-    from earnings_brief.chapters import revenue
-    from earnings_brief.notebook import start
-
-    shown = []
-    monkeypatch.setattr(blocks, "show", shown.append)
-    revenue.quality_flags(start("revenue", data_dir=str(conflicted.root)))
-    markup = "\n".join(shown)
-    assert "R&amp;D growth FY2024" in markup and "Gross margin FY2024" in markup
-    assert "rd_expense_growth" not in markup and "gross_margin FY2024" not in markup
-
-
-def test_cycle_title_reads_as_one_sentence(monkeypatch):
-    from earnings_brief import blocks
-    from earnings_brief.chapters import infrastructure
-    from earnings_brief.notebook import start
-
-    shown = []
-    monkeypatch.setattr(blocks, "show", shown.append)
-    infrastructure.cycles(start("infrastructure"))
-    title = re.search(r'<span class="eb-title">(.*?)</span>', "\n".join(shown))[1]
-    assert "shorter than depreciation" in title and "than Depreciation" not in title
-
-
 def _checks_table(html: str) -> str:
     return html[html.index('id="appendix-checks-table"') : html.index('id="appendix-sources"')]
 
@@ -205,20 +178,6 @@ def test_outlook_status_and_dates_read_as_the_timeline_does(ds):
     statuses = set(re.findall(r"<td>(Done|Expected|done|expected)</td>", html))
     assert statuses == {t("charts.status.done"), t("charts.status.expected")}
     assert "2025-Q4" not in html and "2025 Q4" not in html
-
-
-def test_single_period_charts_name_only_that_period(monkeypatch):
-    """The fixture company has no H1-2024 spending: the subtitle names only H1-2025."""
-    from earnings_brief import blocks
-    from earnings_brief.chapters import revenue
-    from earnings_brief.notebook import start
-
-    data = Path(__file__).parent / "fixtures/data"
-    shown = []
-    monkeypatch.setattr(blocks, "show", shown.append)
-    revenue.spending(start("revenue", company="northwind", period="H1-2025", data_dir=str(data)))
-    subtitle = re.search(r'<span class="eb-subtitle">(.*?)</span>', "\n".join(shown))[1]
-    assert "H1-2025" in subtitle and "H1-2024" not in subtitle
 
 
 def test_many_items_of_one_figure_are_listed_compactly(ds, frame):

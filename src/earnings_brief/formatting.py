@@ -210,3 +210,16 @@ def plain(value: float, digits: int = 0, *, signed: bool = False) -> str:
     """A bare number with thousands separators and a true minus: 1234.5 → '1,234.5'."""
     text = f"{value:,.{digits}f}"
     return ("+" + text if signed and value > 0 else text).replace("-", "−")
+
+
+def shortest(value: float) -> str:
+    """A number in as few digits as it has, for one the source wrote that way: 3.0 → '3',
+    1.5 → '1.5' (a duration in months or years, an N-fold growth)."""
+    return f"{value:g}"
+
+
+def signed(text: str, value: float | None) -> str:
+    """A formatted change with its sign: 'RMB 1.7 m' → 'RMB +1.7 m' when ``value`` is above zero
+    (a negative number already carries its '−'; zero and a missing value take none)."""
+    found = None if _missing(value) or value <= 0 else _NUMBER.search(text)
+    return f"{text[: found.start()]}+{text[found.start() :]}" if found else text

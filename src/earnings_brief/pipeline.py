@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .errors import BriefError, ParameterError, storage_failure
+from .params import BASE
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NOTEBOOKS_DIR = PACKAGE_DIR.parents[1] / "notebooks"
@@ -184,7 +185,7 @@ def brief_inputs(
 
 
 # Parameters the build always offers; a notebook that does not declare one simply does not get it.
-BASE_PARAMETERS = {"company", "period", "comparison_period", "data_dir", "language"}
+BASE_PARAMETERS = set(BASE)
 
 
 def _digest(*parts) -> str:
