@@ -35,7 +35,7 @@ def test_every_figure_with_basis_and_source(html, frame):
     rows = re.findall(r'<tr class="eb-(reported|derived)">', table)
     assert len(rows) == len(frame)
     assert rows.count("derived") == (frame["basis"] == "derived").sum() > 0
-    assert 'href="#source-tmtpost">TMTPost AGI (鈦媒體AGI)</a>' in table
+    assert 'href="#source-tmtpost">TMTPost AGI (<span lang="zh-Hant">鈦媒體AGI</span>)</a>' in table
     assert "derived from Revenue FY2024, Revenue growth FY2024" in table
     assert "derived from R&amp;D expense FY2023, R&amp;D growth FY2023" in table  # FY2022
     assert "NaN" not in html and "nan" not in re.sub(r"<[^>]+>", " ", html).split()
@@ -63,7 +63,10 @@ def test_no_build_detail_reaches_the_client(html):
     leaks = ["/srv/x", "Run metadata", "Parameters", "sensetime", "language"]
     for leak in leaks:
         assert leak not in text, leak
-    assert 'id="source-tmtpost"' in html and "TMTPost AGI (鈦媒體AGI)" in html
+    assert (
+        'id="source-tmtpost"' in html
+        and 'TMTPost AGI (<span lang="zh-Hant">鈦媒體AGI</span>)' in html
+    )
     assert "Chinese (Traditional)" in text and "zh-Hant" not in text
     assert "000_078308a88277f7d1" not in text and "sha256" not in text
 

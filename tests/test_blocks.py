@@ -23,50 +23,43 @@ SOURCES = {
 }
 
 
-def test_block_follows_the_contract_and_escapes():
-    html = blocks.block(
-        "figure",
+def test_a_figure_renders_as_the_contract_says_and_escapes():
+    from earnings_brief.render import render
+
+    figure = blocks.Figure(
         "Revenue & more",
         "Rose <10%>",
         "RMB bn",
-        "<img src='x'>",
+        blocks.Drawing("c2NyZWVu", "cGFwZXI=", "cGhvbmU=", "Rose: A 1.0"),
         "Pub & co",
         note='a "note"',
     )
+    html = render(figure)
     assert html.startswith('<figure class="eb-block" data-kind="figure" id="revenue-more">')
     assert (
         '<figcaption class="eb-caption"><span class="eb-label"></span> <span class="eb-title">'
         in html
     )
     assert "Rose &lt;10%&gt;" in html and '<span class="eb-subtitle">RMB bn</span>' in html
+    assert 'data-print-src="data:image/svg+xml;base64,cGFwZXI="' in html
+    assert 'alt="Rose: A 1.0"' in html
     assert '<p class="eb-note">a &quot;note&quot;</p>' in html
     assert '<p class="eb-source">Source: Pub &amp; co</p>' in html
     assert html.endswith("</figure>")
+    assert '<span class="eb-label">Figure 2</span>' in render(figure, label="Figure 2")
 
 
 def test_analysis_block_is_labelled_and_carries_no_source_line():
-    html = blocks.block(
-        "figure", "x", "Lead & margin", "%", "<img>", "Pub", analysis="Inputs: <stated>."
-    )
+    from earnings_brief.render import render
+
+    drawing = blocks.Drawing("s", "p", "m")
+    html = render(blocks.Figure("x", "Lead & margin", "%", drawing, analysis="Inputs: <stated>."))
     assert '<span class="eb-label"></span> <span class="eb-analysis-label">Analysis</span>' in html
     assert "Source:" not in html and "eb-source" not in html
     assert (
         '<p class="eb-analysis">The brief&#x27;s own illustration, not a figure from the source. '
         "Inputs: &lt;stated&gt;.</p>" in html
     )
-
-
-def test_a_charts_alt_text_gets_the_measure_after_the_title():
-    img = '<img class="eb-chart" src="x" alt="Sales &amp; more: A 1.0; B 2.0">'
-    html = blocks.block("figure", "f", "Sales & more", "RMB bn", img, "Pub")
-    assert 'alt="Sales &amp; more (RMB bn): A 1.0; B 2.0"' in html
-    table = blocks.block("table", "t", "Sales", "RMB bn", '<table alt="Sales"></table>', "Pub")
-    assert 'alt="Sales"' in table  # tables are left alone
-
-
-def test_unknown_kind_is_refused():
-    with pytest.raises(ValueError):
-        blocks.block("chart", "x", "t", "s", "", "src")
 
 
 def test_source_line_is_short_the_appendix_describes_the_source():
@@ -112,14 +105,16 @@ def test_derived_from_names_each_kind_of_input_once_in_words():
 
 
 def test_headings_prose_and_missing_line():
-    assert (
-        blocks.chapter("revenue", "R&D")
-        == '<h2 class="eb-chapter" id="chapter-revenue">R&amp;D</h2>'
-    )
-    assert blocks.section("a b", "x").startswith('<h3 class="eb-section" id="a-b">')
-    assert blocks.prose("One.", "", "<Two>") == '<p class="eb-text">One. &lt;Two&gt;</p>'
-    assert blocks.missing("No data.") == '<p class="eb-missing">No data.</p>'
-    assert blocks.takeaways(["a<"]) == '<ul class="eb-takeaways"><li>a&lt;</li></ul>'
+    from earnings_brief.render import render
+
+    chapter = render(blocks.Heading(1, "chapter-revenue", "R&D"))
+    assert chapter == '<h2 class="eb-chapter" id="chapter-revenue">R&amp;D</h2>'
+    assert render(blocks.Heading(2, "a b", "x")).startswith('<h3 class="eb-section" id="a-b">')
+    assert render(blocks.Heading(3, "", "KPIs")) == '<h4 class="eb-subhead">KPIs</h4>'
+    assert render(blocks.Heading(3, "", "KPIs"), level=3) == '<h3 class="eb-subhead">KPIs</h3>'
+    assert render(blocks.Prose("One. <Two>")) == '<p class="eb-text">One. &lt;Two&gt;</p>'
+    assert render(blocks.Missing("No data.")) == '<p class="eb-missing">No data.</p>'
+    assert render(blocks.Takeaways(("a<",))) == '<ul class="eb-takeaways"><li>a&lt;</li></ul>'
 
 
 def test_mid_sentence_lowercases_words_but_not_acronyms():
