@@ -49,16 +49,17 @@ class Value:
 
 # The fields of a metrics-frame row that writing it in words reads (narrative.quantity).
 FIGURE_KEYS = (
-    "value", "metric", "unit", "dimension", "qualifier", "basis", "written", "written_unit",
+    "value", "unit", "dimension", "metric", "qualifier", "basis", "written", "written_unit",
     "range_lo", "range_hi",
 )  # fmt: skip
 
 
 def quantity(row: Mapping, **fields: Any) -> Value:
-    """A figure (a row of the metrics frame) as a Value the formatter writes in words, as the
-    chapters show it ('RMB 3.77 bn', '>23,000 PFLOPS', '+92%'); ``fields`` are Value's own."""
-    figure = {k: _plain(row[k]) for k in FIGURE_KEYS if k in row and _plain(row[k]) is not None}
-    return Value(figure.get("value"), "quantity", figure=figure, **fields)
+    """A figure (a row of the metrics frame, or a dict of some of its fields) as a Value the
+    formatter writes in words, as the chapters show it ('RMB 3.77 bn', '>23,000 PFLOPS', '+92%');
+    a missing field is None. ``fields`` are Value's own (currency, scale, digits)."""
+    figure = {k: _plain(row.get(k)) for k in FIGURE_KEYS}
+    return Value(figure["value"], "quantity", figure=figure, **fields)
 
 
 @dataclass(frozen=True)
