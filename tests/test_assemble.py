@@ -213,6 +213,11 @@ def test_an_unreadable_block_payload_fails_in_one_line(ds, tmp_path):
         assemble_html([path], ds, PARAMS, RUN_META, None)
     assert path.name in err.value.one_line() and "unknown block type 'chart'" in str(err.value)
     assert "\n" not in err.value.one_line()
+    del nb.cells[-1].outputs[0]
+    nb.cells[1].outputs[0].data[blocks.MIME]["figures"]["dtypes"] = []  # a torn data block
+    nbformat.write(nb, path)
+    with pytest.raises(AssemblyError, match="block payload is unreadable"):
+        assemble_html([path], ds, PARAMS, RUN_META, None)
 
 
 def test_fixture_notebook_follows_the_contract():

@@ -100,7 +100,10 @@ def derived(notebooks: list[tuple[Path, nbformat.NotebookNode]]):
     for path, nb in notebooks:
         for item in _blocks(path, nb):
             if isinstance(item, Data):
-                return item.frames()
+                try:
+                    return item.frames()
+                except (KeyError, ValueError, TypeError) as err:
+                    raise _unreadable(path, err) from None
     raise AssemblyError(
         "no executed notebook carries the derived figures",
         file=notebooks[0][0] if notebooks else None,
@@ -124,11 +127,15 @@ def _blocks(path: Path, nb) -> list[Block]:
     try:
         return blocks.read_blocks(nb)
     except (ValueError, TypeError, KeyError) as err:
-        raise AssemblyError(
-            f"a block payload is unreadable: {err}",
-            file=path,
-            expected=f"payloads of schema {blocks.SCHEMA}; run the notebook again",
-        ) from None
+        raise _unreadable(path, err) from None
+
+
+def _unreadable(path: Path, err: Exception) -> AssemblyError:
+    return AssemblyError(
+        f"a block payload is unreadable: {err}",
+        file=path,
+        expected=f"payloads of schema {blocks.SCHEMA}; run the notebook again",
+    )
 
 
 def brief_notebook(parts: list[Part], lang: str) -> nbformat.NotebookNode:
