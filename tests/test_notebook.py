@@ -14,6 +14,8 @@ def test_show_displays_each_block_with_its_payload_and_remembers_what_it_cited(m
     outputs = []
     monkeypatch.setattr(IPython.display, "display", lambda data, raw: outputs.append(data))
     ctx = start("revenue", language="zh-Hant")
+    assert [o[blocks.MIME]["type"] for o in outputs] == ["data"]  # start's derived figures
+    outputs.clear()
     table = Table("revenue-x", "T", "S", (), (), cites=(("revenue", "", "", "FY2024"),))
     shown = [Heading(2, "revenue-x", "Section"), Prose("One."), table]
     assert ctx.show(shown) is None  # nothing for the cell to echo

@@ -53,7 +53,8 @@ def mini(tmp_path):
 
 @pytest.fixture
 def displayed(monkeypatch) -> list:
-    """What ``ctx.show`` hands to the notebook's display, instead of a kernel."""
+    """What ``ctx.show`` hands to the notebook's display, instead of a kernel (after the data
+    block ``start`` shows)."""
     found: list = []
     monkeypatch.setattr(blocks, "display_blocks", lambda items, lang: found.extend(items))
     return found
@@ -142,7 +143,8 @@ def test_further_figures_lists_what_no_block_the_context_showed_as_stated(mini, 
     ctx = mini("revenue")
     for name in revenue.BLOCKS:
         ctx.show(getattr(revenue, name)(ctx))
-    assert displayed == ctx.shown and ("net_profit", "", "", "FY2025") in ctx.cited
+    assert displayed[0].type == "data" and displayed[1:] == ctx.shown
+    assert ("net_profit", "", "", "FY2025") in ctx.cited
     found = show.further_figures(ctx)
     assert found[0] == Heading(2, "revenue-further", "Further figures")
     markup = text(found)

@@ -1,9 +1,10 @@
 """The small API a chapter notebook calls: ``ctx = start("revenue", company=..., period=...)``.
 
-``start`` validates the parameters, loads the dataset, derives the metrics and the checks, and
-applies the chart theme. Errors are BriefErrors, which IPython shows as one line. A cell shows what
-a chapter function returns with ``ctx.show(ch.section(ctx))``; the context remembers what it
-showed (the figures cited, for the chapter's "Further figures").
+``start`` validates the parameters, loads the dataset, derives the metrics and the checks, shows
+them as a data block (which the assembler reads, so nothing is derived twice) and applies the
+chart theme. Errors are BriefErrors, which IPython shows as one line. A cell shows what a chapter
+function returns with ``ctx.show(ch.section(ctx))``; the context remembers what it showed (the
+figures cited, for the chapter's "Further figures").
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ class Context:
 
 
 def start(notebook: str, **params) -> Context:
-    """Validate parameters, load and derive the data, apply the theme: a notebook's first call."""
+    """Validate parameters, load and derive the data, show it as a data block, apply the theme:
+    a notebook's first call."""
     checked = validate(notebook, **params)
     ds = dataset.in_language(
         dataset.load(checked.company, checked.period, checked.data_dir), checked.language
@@ -97,5 +99,6 @@ def start(notebook: str, **params) -> Context:
     comparison = dataset.comparison(checked.comparison_period, ds.period)
     frame = metrics.derive(ds, comparison)
     checks = metrics.reconcile(ds, frame)
+    blocks.display_blocks([blocks.Data.of(frame, checks)], checked.language)
     charts.apply_theme()
     return Context(checked, ds, frame, checks, ds.company.colours(charts.PALETTE))
