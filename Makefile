@@ -16,19 +16,19 @@ LANGUAGES ?= en zh-Hant
 
 .PHONY: report reports check test test-fast lint lab bench system clean
 
-report: $(READY) $(SYSTEM)
-	@set -e; for lang in $(LANGUAGES); do \
-	  $(PY) -m earnings_brief build --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)" --out "$(OUT)" --language "$$lang"; \
-	done
+EDITIONS = $(foreach lang,$(LANGUAGES),--language "$(lang)")
 
-# Every brief under $(DATA_DIR) and outputs/index.html; EXECUTOR=dask SCHEDULER=tcp://host:8786
-# runs the notebooks on a Dask cluster (docs/cluster.md).
+report: $(READY) $(SYSTEM)
+	@$(PY) -m earnings_brief build --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)" --out "$(OUT)" $(EDITIONS)
+
+# Every brief under $(DATA_DIR) in every language of $(LANGUAGES), and outputs/index.html;
+# EXECUTOR=dask SCHEDULER=tcp://host:8786 runs the jobs on a Dask cluster (docs/cluster.md).
 EXECUTOR ?= local
 reports: $(READY) $(SYSTEM)
-	@$(PY) -m earnings_brief build --all --data-dir "$(DATA_DIR)" --out "$(OUT)" --executor "$(EXECUTOR)" $(if $(SCHEDULER),--scheduler "$(SCHEDULER)")
+	@$(PY) -m earnings_brief build --all --data-dir "$(DATA_DIR)" --out "$(OUT)" $(EDITIONS) --executor "$(EXECUTOR)" $(if $(SCHEDULER),--scheduler "$(SCHEDULER)")
 
 check: $(READY)
-	@$(PY) -m earnings_brief check --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)" $(foreach lang,$(LANGUAGES),--language "$(lang)")
+	@$(PY) -m earnings_brief check --company "$(COMPANY)" --period "$(PERIOD)" --data-dir "$(DATA_DIR)" $(EDITIONS)
 
 test: $(READY) $(SYSTEM_TEST) lint
 	$(PY) -m pytest -q

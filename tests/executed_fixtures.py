@@ -1,14 +1,17 @@
-"""Small executed notebooks that follow the notebook contract (docs/architecture.md), built with
-nbformat so that the assembler's tests do not wait for the real notebooks to run."""
+"""Small executed notebooks that follow the notebook contract (docs/architecture.md): each shows
+its data block and typed blocks (HTML and payload), built with nbformat so that the assembler's
+tests do not wait for the real notebooks to run."""
 
 from __future__ import annotations
 
 import base64
+from functools import cache
 from pathlib import Path
 
 import nbformat
 
-from earnings_brief.record import payload
+from earnings_brief import blocks, dataset, metrics
+from earnings_brief.render import render
 
 CHAPTERS = ("revenue", "segments", "infrastructure", "auto")
 INPUT_CODE = "secret_input_code = compute_the_brief()"
@@ -19,43 +22,47 @@ SVG = (
 )
 
 
-def svg_img(width: int, label: str) -> str:
-    """A chart as charts.img writes it: a <picture> whose <source> is the phone's narrower
-    variant (200 px wide instead of 320)."""
-    data = base64.b64encode(SVG.format(w=width, label=label).encode()).decode()
-    phone = SVG.format(w=width // 2, label=label).replace('width="320"', 'width="200"', 1)
-    phone = base64.b64encode(
-        phone.replace('viewBox="0 0 320 120"', 'viewBox="0 0 200 120"').encode()
-    )
-    return (
-        f'<picture class="eb-picture"><source media="(max-width: 40rem)" '
-        f'srcset="data:image/svg+xml;base64,{phone.decode()}">'
-        f'<img class="eb-chart" src="data:image/svg+xml;base64,{data}" alt="{label}"></picture>'
-    )
+def _svg(width: int, label: str, *, phone: bool = False) -> str:
+    svg = SVG.format(w=width // 2 if phone else width, label=label)
+    if phone:  # the phone's narrower variant: 200 px wide instead of 320
+        svg = svg.replace('width="320"', 'width="200"', 1)
+        svg = svg.replace('viewBox="0 0 320 120"', 'viewBox="0 0 200 120"')
+    return base64.b64encode(svg.encode()).decode()
 
 
-def block(kind: str, slug: str, title: str, body: str, source: str = "TMTPost AGI") -> str:
-    return (
-        f'<figure class="eb-block" data-kind="{kind}" id="{slug}">'
-        f'<figcaption class="eb-caption"><span class="eb-label"></span> '
-        f'<span class="eb-title">{title}</span> <span class="eb-subtitle">RMB bn</span>'
-        f"</figcaption>{body}"
-        f'<p class="eb-source">Source: {source}</p></figure>'
-    )
+def drawing(width: int, label: str) -> blocks.Drawing:
+    """A chart as charts.drawing saves it: the screen, paper and phone variants, and its alt."""
+    screen = _svg(width, label)
+    return blocks.Drawing(screen, screen, _svg(width, label, phone=True), label)
 
 
-def html_output(markup: str):
-    return nbformat.v4.new_output(
-        "display_data", data={"text/html": markup, "text/plain": "<HTML>"}
-    )
+def shown(*items: blocks.Block):
+    """The outputs ``ctx.show`` displays: each block's HTML and its payload."""
+    return [
+        nbformat.v4.new_output(
+            "display_data", data={blocks.MIME: blocks.payload(b), "text/html": render(b)}
+        )
+        for b in items
+    ]
+
+
+@cache
+def data_output() -> dict:
+    """The data block ``notebook.start`` displays: SenseTime FY2024's derived figures and checks."""
+    ds = dataset.load("sensetime", "FY2024")
+    frame = metrics.derive(ds)
+    item = blocks.Data.of(frame, metrics.reconcile(ds, frame))
+    return {blocks.MIME: blocks.payload(item), "text/html": ""}
 
 
 def chapter_notebook(name: str, *, error: bool = False, title: str | None = None):
-    """An executed chapter notebook: heading, a section, one chart, one table, noise to drop."""
+    """An executed chapter notebook: the data block, heading, a section, one chart, one table,
+    noise to drop."""
     title = title or name.capitalize()
     code = nbformat.v4.new_code_cell
     cells = [
         nbformat.v4.new_markdown_cell("# Markdown that must not appear"),
+        code("ctx = start(name)", outputs=[nbformat.v4.new_output("display_data", data_output())]),
         code(
             INPUT_CODE,
             outputs=[
@@ -65,35 +72,34 @@ def chapter_notebook(name: str, *, error: bool = False, title: str | None = None
         ),
         code(
             "show(chapter)",
-            outputs=[
-                html_output(f'<h2 class="eb-chapter" id="chapter-{name}">{title}</h2>'),
-                html_output(f'<h3 class="eb-section" id="{name}-main">{title} main</h3>'),
-            ],
+            outputs=shown(
+                blocks.Heading(1, f"chapter-{name}", title),
+                blocks.Heading(2, f"{name}-main", f"{title} main"),
+            ),
         ),
         code(
             "show(chart)",
-            outputs=[
-                html_output(block("figure", f"{name}-chart", f"{title} chart", svg_img(200, name)))
-            ],
+            outputs=shown(
+                blocks.Figure(
+                    f"{name}-chart", f"{title} chart", "RMB bn", drawing(200, name), "TMTPost AGI"
+                )
+            ),
         ),
         code(
             "show(table)",
             outputs=[
-                html_output(
-                    block(
-                        "table",
+                *shown(
+                    blocks.Table(
                         f"{name}-table",
                         f"{title} table",
-                        "<table><tr><th>A</th></tr><tr><td>1</td></tr></table>",
+                        "RMB bn",
+                        (blocks.Column("A"),),
+                        (("1",),),
+                        "TMTPost AGI",
                     )
                 ),
                 nbformat.v4.new_output(
-                    "display_data",
-                    data={
-                        "application/vnd.earnings-brief.record.v1+json": payload(
-                            f"{name}_record", 1.0, unit="RMB"
-                        )
-                    },
+                    "display_data", data={"text/html": "<p>An output of no block: not shown</p>"}
                 ),
                 nbformat.v4.new_output(
                     "execute_result", data={"text/plain": "42"}, execution_count=4

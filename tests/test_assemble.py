@@ -20,19 +20,18 @@ from executed_fixtures import (
     write_chapters,
 )
 
-from earnings_brief import dataset
+from earnings_brief import blocks, dataset
 from earnings_brief.assemble import (
     AssemblyError,
+    arrange,
     assemble_html,
     check_offline,
-    frame_tables,
     in_chapter_order,
-    level_headings,
-    mark_chinese,
-    mark_languages,
-    number_blocks,
+    labels,
+    levels,
     unique_ids,
 )
+from earnings_brief.render import render
 
 CHANGES = [
     {
@@ -105,7 +104,7 @@ def test_no_code_keys_in_the_appendix(brief):
 
 
 def test_no_code_prompts_noise_or_nan(brief):
-    for text in (
+    for noise in (
         INPUT_CODE,
         "noise",
         "Markdown that must not appear",
@@ -114,10 +113,11 @@ def test_no_code_prompts_noise_or_nan(brief):
         "Out[",
         "NaN",
         "nan%",
-        "vnd.earnings-brief.record",
+        "vnd.earnings-brief",
         ">42<",
+        "An output of no block",
     ):
-        assert text not in brief, text
+        assert noise not in brief, noise
 
 
 def test_nothing_reaches_the_network(brief):
@@ -194,14 +194,30 @@ def test_chapter_order_comes_from_the_file_names(tmp_path):
     assert [p.stem for p in in_chapter_order(paths)] == ["revenue", "segments", "auto", "extra"]
 
 
-def test_labels_outside_blocks_are_left_alone():
-    html = (
-        '<span class="eb-label"></span><figure class="other"><span class="eb-label"></span>'
-        '</figure><figure class="eb-block" data-kind="table"><span class="eb-label"></span>'
-    )
-    out = number_blocks(html)
-    assert out.count('<span class="eb-label"></span>') == 2
-    assert '<span class="eb-label">Table 1</span>' in out
+def test_figures_and_tables_are_counted_apart_and_nothing_else_is_labelled():
+    chart = blocks.Figure("c", "Chart", "", blocks.Drawing("s", "p", "m"))
+    table = blocks.Table("t", "Table", "", (blocks.Column("A"),), (("1",),))
+    items = [blocks.Heading(1, "h", "H"), table, chart, blocks.Prose("p"), chart, table]
+    assert labels(items) == ["", "Table 1", "Figure 1", "", "Figure 2", "Table 2"]
+    assert labels(items, "zh-Hant")[1] == "表1"
+
+
+def test_an_unreadable_block_payload_fails_in_one_line(ds, tmp_path):
+    import nbformat
+
+    (path, *_) = write_chapters(tmp_path / "nb")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[-1].outputs[0].data[blocks.MIME] = {"schema": 1, "type": "chart"}
+    nbformat.write(nb, path)
+    with pytest.raises(AssemblyError) as err:
+        assemble_html([path], ds, PARAMS, RUN_META, None)
+    assert path.name in err.value.one_line() and "unknown block type 'chart'" in str(err.value)
+    assert "\n" not in err.value.one_line()
+    del nb.cells[-1].outputs[0]
+    nb.cells[1].outputs[0].data[blocks.MIME]["figures"]["dtypes"] = []  # a torn data block
+    nbformat.write(nb, path)
+    with pytest.raises(AssemblyError, match="block payload is unreadable"):
+        assemble_html([path], ds, PARAMS, RUN_META, None)
 
 
 def test_fixture_notebook_follows_the_contract():
@@ -293,10 +309,18 @@ def test_real_notebooks_assemble_into_one_brief(ds, tmp_path):
 
 
 def test_repeated_ids_are_made_unique():
-    html = '<h3 id="a">x</h3><figure id="a"></figure><p id="b"></p><div id="a"></div>'
-    assert unique_ids(html) == (
-        '<h3 id="a">x</h3><figure id="a-2"></figure><p id="b"></p><div id="a-3"></div>'
-    )
+    """Anchors as slugs, the first kept and repeats suffixed, table rows counted too."""
+    table = blocks.Table("A", "T", "", (blocks.Column("x"),), (("1",), ("2",)), row_ids=("b", "a"))
+    items = [
+        blocks.Heading(2, "a", "x"),
+        blocks.Figure("a", "F", "", blocks.Drawing("s", "p", "m")),
+        table,
+        blocks.Contents(),
+        blocks.Heading(2, "contents", "y"),
+    ]
+    found = unique_ids(items)
+    assert [getattr(i, "id", None) for i in found] == ["a", "a-2", "a-3", None, "contents-2"]
+    assert found[2].row_ids == ("b", "a-4")
 
 
 LAYOUT = """
@@ -340,10 +364,13 @@ def _layout(brief: str, tmp_path: Path, width: int) -> dict:
     return data
 
 
-WIDE_TABLE = (
-    '<figure class="eb-block" data-kind="table" id="wide-table"><figcaption class="eb-caption">'
-    '<span class="eb-label"></span> <span class="eb-title">Wide</span></figcaption>'
-    '<table class="eb-wide"><tr>' + "<td>a long cell of words</td>" * 8 + "</tr></table></figure>"
+WIDE_TABLE = blocks.Table(
+    "wide-table",
+    "Wide",
+    "",
+    tuple(blocks.Column(str(i)) for i in range(8)),
+    (("a long cell of words",) * 8,),
+    wide=True,
 )
 
 
@@ -354,7 +381,7 @@ def test_a_phone_gets_charts_that_fit_and_tables_that_scroll_with_a_cue(ds, tmp_
     (Headless Chromium lays a page out at least 500 px wide; the phone's rules apply to 640.)"""
     notebooks = write_chapters(tmp_path / "nb")
     html = assemble_html(notebooks, ds, PARAMS, RUN_META, None)
-    html = html.replace("</main>", number_blocks(frame_tables(WIDE_TABLE)) + "</main>")
+    html = html.replace("</main>", render(WIDE_TABLE, label="Table 99") + "</main>")
     phone = _layout(html, tmp_path, 390)
     assert phone["view"] < 640 and phone["page"] <= phone["view"]
     assert phone["charts"] and all(
@@ -432,52 +459,21 @@ def test_every_chinese_run_is_marked_zh_hant(brief):
     assert '<html lang="en">' in brief
 
 
-def test_chinese_runs_keep_their_numbers_and_leave_entities_and_attributes_alone():
-    html = (
-        '<html lang="en"><head><title>商湯</title></head><body>'
-        "<p>TMTPost AGI (鈦媒體AGI) wrote 研發支出41.31億元，增長19.2% &amp;上海 x</p>"
-        '<p lang="zh-Hant">商湯集團</p><img alt="商湯"></body></html>'
-    )
-    out = mark_chinese(html)
-    assert '(<span lang="zh-Hant">鈦媒體AGI</span>)' in out
-    assert '<span lang="zh-Hant">研發支出41.31億元，增長19.2%</span>' in out
-    assert '&amp;<span lang="zh-Hant">上海</span> x' in out
-    assert '<p lang="zh-Hant">商湯集團</p>' in out and '<img alt="商湯">' in out
-    assert "<title>商湯</title>" in out
-    assert not _read(out).unmarked
+def test_a_run_in_its_own_language_is_not_marked_again():
+    """The company's Chinese name on an English cover, a fact's Chinese name in the outlook."""
+    cover = render(blocks.Cover("SenseTime Group", "商湯集團", "0020.HK", "FY2024"))
+    assert 'SenseTime Group <span lang="zh-Hant">商湯集團</span>' in cover
+    cell = blocks.Cell((blocks.Run("Day"), blocks.Run("日日新", " ", lang="zh-Hant")))
+    table = render(blocks.Table("t", "T", "", (blocks.Column("x"),), ((cell,),)))
+    assert '<td>Day <span lang="zh-Hant">日日新</span></td>' in table
 
 
 def test_the_contents_mark_the_chinese_of_the_headings_they_repeat():
-    from earnings_brief.assemble import fill_contents
-    from earnings_brief.chapters.summary import TOC_MARK
-
-    page = f'<body><nav>{TOC_MARK}</nav><h2 class="eb-chapter" id="c">Auto 絕影</h2></body>'
-    html = mark_chinese(fill_contents(page))
+    items = [blocks.Contents(), blocks.Heading(1, "c", "Auto 絕影")]
+    html = "".join(arrange(items))
     assert html.count('<span lang="zh-Hant">絕影</span>') == 2
-    assert not _read(html).unmarked
-
-
-def test_english_runs_in_a_chinese_page_are_marked_english():
-    html = (
-        '<html lang="zh-Hant"><body><p>資料來源：TMTPost AGI (鈦媒體AGI)，SenseTime Group的'
-        "生成式AI收入37.7億元；NVIDIA Thor與HiDream.ai。FY2024 PFLOPS &amp; x</p>"
-        '<p lang="en">Already English</p><img alt="SenseTime chart"></body></html>'
-    )
-    out = mark_languages(html, "zh-Hant")
-    assert '資料來源：<span lang="en">TMTPost AGI</span>（鈦媒體AGI），' in out
-    assert '<span lang="en">SenseTime Group</span>的生成式AI收入37.7億元' in out
-    assert '<span lang="en">NVIDIA Thor</span>與<span lang="en">HiDream.ai</span>。' in out
-    assert "。FY2024 PFLOPS &amp; x</p>" in out  # codes and acronyms read the same in both
-    assert '<p lang="en">Already English</p>' in out and 'alt="SenseTime chart"' in out
-    assert "（鈦媒體AGI）" in mark_languages("<body><p>TMTPost (鈦媒體AGI)</p></body>", "zh-Hant")
-    assert "增長。管理層" in mark_languages("<body><p>增長。 管理層</p></body>", "zh-Hant")
-    assert "<b>策略。</b>商湯" in mark_languages(
-        "<body><p><b>策略。</b> 商湯</p></body>", "zh-Hant"
-    )
-    assert "工具：金額；交互" in mark_languages("<body><p>工具: 金額; 交互</p></body>", "zh-Hant")
-    assert mark_languages(html.replace("zh-Hant", "en"), "en") == mark_chinese(
-        html.replace("zh-Hant", "en")
-    )
+    assert '<a href="#c">Auto <span lang="zh-Hant">絕影</span></a>' in html
+    assert not _read(f"<body>{html}</body>").unmarked
 
 
 def test_heading_levels_never_skip(brief):
@@ -488,24 +484,30 @@ def test_heading_levels_never_skip(brief):
 
 
 def test_a_skipped_heading_level_is_lifted():
-    html = (
-        '<h1>a</h1><h2 id="x">b</h2><h4 class="s">c</h4><h4>d</h4><h5>d1</h5><h3>d2</h3>'
-        "<h2>e</h2><h5>f</h5>"
-    )
-    assert level_headings(html) == (
-        '<h1>a</h1><h2 id="x">b</h2><h3 class="s">c</h3><h3>d</h3><h4>d1</h4><h3>d2</h3>'
-        "<h2>e</h2><h3>f</h3>"
-    )
+    """Written levels: cover h1, chapter h2, section h3, a summary's sub-heading and the
+    contents h4; one under a chapter becomes an h3, and siblings stay siblings."""
+    cover = blocks.Cover("A", "", "", "FY2024")
+    items = [
+        cover,
+        blocks.Heading(1, "x", "b"),
+        blocks.Heading(3, "", "c"),
+        blocks.Prose("p"),
+        blocks.Contents(),
+        blocks.Heading(2, "s", "d2"),
+        blocks.Heading(3, "", "d3"),
+        blocks.Heading(1, "y", "e"),
+    ]
+    assert levels(items) == [1, 2, 3, 0, 3, 3, 4, 2]
+    html = arrange(items)
+    assert '<h3 class="eb-subhead">c</h3>' in html[2] and "<h3>Contents</h3>" in html[4]
 
 
 def test_a_tables_caption_names_it_even_with_a_badge_before_its_title():
-    block = (
-        '<figure class="eb-block" data-kind="table" id="t"><figcaption class="eb-caption">'
-        '<span class="eb-label">Table 9</span> <span class="eb-analysis-label">Analysis</span> '
-        '<span class="eb-title">Margin &amp; lead</span></figcaption>'
-        "<table><tr><td>1</td></tr></table></figure>"
+    table = blocks.Table(
+        "t", "Margin & lead", "", (blocks.Column("x"),), (("1",),), analysis="Assumed."
     )
-    framed = frame_tables(block)
+    framed = render(table, label="Table 9")
+    assert '<span class="eb-analysis-label">Analysis</span>' in framed
     assert '<caption class="eb-visually-hidden">Table 9 Margin &amp; lead</caption>' in framed
     assert 'aria-label="Table 9 Margin &amp; lead"' in framed
     assert framed.count('<div class="eb-scroll"') == 1 and "</table></div>" in framed

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from matplotlib import font_manager
 
-from earnings_brief import charts, dataset
+from earnings_brief import charts, dataset, render
+from earnings_brief.blocks import Figure
 
 
 @pytest.fixture(autouse=True)
@@ -97,10 +98,10 @@ def test_compare_labels_each_bar_with_its_value():
 
 def test_svg_is_self_contained_and_the_figure_is_closed():
     fig = charts.bars(_bars([1.0]))
-    tag = charts.img(fig, alt='a "quoted" <alt>')
+    drawn = charts.drawing(fig, alt='a "quoted" <alt>')
     assert plt.get_fignums() == []
-    assert 'alt="a &quot;quoted&quot; &lt;alt&gt;: item 0 1.0"' in tag
-    svg = base64.b64decode(re.search(r"base64,([^\"]+)", tag)[1]).decode()
+    assert drawn.alt == 'a "quoted" <alt>: item 0 1.0'  # render.py escapes it
+    svg = base64.b64decode(drawn.screen).decode()
     assert "<svg" in svg and "<text" not in svg and 'xlink:href="http' not in svg
     assert len(svg) < 100_000
 
@@ -186,7 +187,7 @@ def test_every_chart_kind_renders():
 
 def test_alt_text_carries_the_values_each_chart_kind_draws():
     for fig, _, said in _every_kind():
-        alt = re.search(r'alt="([^"]*)"', charts.img(fig, "Title")).group(1)
+        alt = charts.drawing(fig, "Title").alt
         assert alt.startswith("Title: "), alt
         for part in said:
             assert part in alt, (part, alt)
@@ -313,13 +314,13 @@ def test_mix_labels_narrow_segments_under_the_bar_without_overlap():
     plt.close(fig)
 
 
-def test_img_carries_a_path_svg_for_screens_and_a_text_svg_for_paper():
+def test_a_drawing_has_a_path_svg_for_screens_and_a_text_svg_for_paper():
     fig, ax = plt.subplots()
     ax.set_title("商湯集團 revenue")
-    tag = charts.img(fig, "alt")
-    screen, paper = re.findall(r'(?:src|data-print-src)="data:image/svg\+xml;base64,([^"]*)"', tag)
+    drawn = charts.drawing(fig, "alt")
     screen, paper = (
-        re.sub(r"<!--.*?-->", "", base64.b64decode(s).decode(), flags=re.S) for s in (screen, paper)
+        re.sub(r"<!--.*?-->", "", base64.b64decode(s).decode(), flags=re.S)
+        for s in (drawn.screen, drawn.paper)
     )
     text_element = re.compile(r"<text[\s>]")
     assert not text_element.search(screen) and "商湯集團" not in screen  # paths: no font needed
@@ -327,19 +328,18 @@ def test_img_carries_a_path_svg_for_screens_and_a_text_svg_for_paper():
     assert plt.get_fignums() == []
 
 
-def test_img_carries_a_narrower_variant_for_phones():
+def test_a_drawing_has_a_narrower_variant_for_phones():
     frame = _bars([3.4, 103.1])
     frame["label"] = ["Group", "Smart auto (SenseAuto) and more words"]
-    tag = charts.img(charts.bars(frame, derived_label="Hatched, lighter: derived"), "alt")
-    assert tag.startswith('<picture class="eb-picture">') and tag.endswith("</picture>")
-    source = re.search(r'<source media="([^"]*)" srcset="data:image/svg\+xml;base64,([^"]*)">', tag)
-    assert source and source[1] == charts.PHONE_MEDIA
-    screen = re.search(r' src="data:image/svg\+xml;base64,([^"]*)"', tag)[1]
+    drawn = charts.drawing(charts.bars(frame, derived_label="Hatched, lighter: derived"), "alt")
     widths = [
         float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', base64.b64decode(v).decode())[1])
-        for v in (source[2], screen)
+        for v in (drawn.phone, drawn.screen)
     ]
     assert widths[0] < 0.8 * widths[1]  # drawn narrower, so its labels are not shrunk as much
+    tag = render.render(Figure("f", "Title", "Unit", drawn))
+    source = re.search(r'<source media="([^"]*)" srcset="data:image/svg\+xml;base64,([^"]*)">', tag)
+    assert source[1] == render.PHONE_MEDIA and source[2] == drawn.phone  # what a phone shows
     assert plt.get_fignums() == []
 
 
@@ -377,3 +377,22 @@ def test_dollar_signs_in_labels_are_drawn_as_text_not_tex():
     frame["label"] = [r"$\badcmd{x}$", r"$\frac{a}{b}$"]
     paper = charts.svg(charts.bars(frame), text_as_paths=False).decode()
     assert r"$\badcmd{x}$" in paper and r"$\frac{a}{b}$" in paper
+
+
+def test_a_long_legend_wraps_instead_of_squeezing_the_plot():
+    names = ("Generative AI", "Traditional AI", "Smart auto (SenseAuto)")
+    frame = pd.DataFrame(
+        [
+            {"period": p, "segment": s, "share": v, "text": f"{v:.0%}", "basis": b, "color": c}
+            for p, values in (("FY2022", (0.104, 0.82, 0.076)), ("FY2023", (0.35, 0.54, 0.11)))
+            for s, v, b, c in zip(
+                names, values, ("derived", "reported", "derived"), charts.PALETTE, strict=False
+            )
+        ]
+    )
+    fig = charts.mix(frame, derived_label="Hatched, lighter: derived from reported figures")
+    fig.canvas.draw()
+    plot, legend = fig.axes[0].get_window_extent(), fig.axes[0].get_legend().get_window_extent()
+    assert legend.width <= fig.bbox.width
+    assert plot.width >= 0.8 * fig.bbox.width  # the bars keep the figure's width
+    plt.close(fig)

@@ -60,9 +60,9 @@ def test_report_flags_a_conflicting_statement(conflicted):
     assert flags == len(flagged) == 1
     (line,) = flagged
     assert "rd_expense_growth FY2024" in line
-    assert "-13.70%" in line  # stated
+    assert "−13.70%" in line  # stated, with the formatter's minus sign
     assert "19.19%" in line  # recomputed from 41.31 / 34.66
-    assert "-32.89 pp" in line  # difference
+    assert "−32.89 pp" in line  # difference
     assert "(conflicting statement)" in line
     after = text.splitlines()[text.splitlines().index(line) + 1]
     assert after.strip().startswith("note:") and "13.7" in after
@@ -72,10 +72,12 @@ def test_report_formats_values(report):
     text, _ = report
     by_label = {re.split(r"\s{2,}", t)[1]: t for t in status_lines(text) if "claim" not in t}
     gross = by_label["gross_margin FY2024"]
-    assert "42.90%" in gross and "42.97%" in gross and "-0.07 pp" in gross
+    assert "42.90%" in gross and "42.97%" in gross and "−0.07 pp" in gross
     total = by_label["revenue FY2024"]
-    assert "RMB 3,770.0 m" in total and "RMB 3,772.0 m" in total
+    assert "RMB 3,770.0 m" in total and total.endswith("RMB −2.0 m")
     assert by_label["revenue FY2023"].endswith("RMB +1.7 m")  # differences carry their sign
+    (deliveries,) = [t for t in status_lines(text) if "cumulative_vehicles_delivered" in t]
+    assert "3.6 m" in deliveries and "1.67 m" in deliveries  # counts in the house style
 
 
 def test_report_says_whether_each_claim_holds_and_keeps_columns_aligned(report):
@@ -247,6 +249,8 @@ def test_check_fails_on_a_fact_without_chinese_for_the_chinese_edition(tmp_path)
     (message,) = [t for t in result.stderr.splitlines() if t.strip()]
     assert f"facts.csv:{cfo_line()}" in message and "'text_zh'" in message
     assert "person_wang_zheng" in message and "Traceback" not in message
+    listed = run_check("--period", "FY2024", "--data-dir", str(root), "--language", "en,zh-Hant")
+    assert listed.returncode == 2 and "'text_zh'" in listed.stderr  # as build reads the list
 
 
 def test_bundled_data_checks_clean_for_both_editions(capsys):

@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -23,7 +24,7 @@ def test_build_options_and_notebook_parameters_parse():
         "efficiency_scenarios": [0.15, 0.25],
         "comparison_period": "H1-2024",
     }
-    assert (args.timeout, args.retries, args.language) == (300.0, 0, "en")
+    assert (args.timeout, args.retries, args.language) == (300.0, 0, [])  # en, see _build
 
 
 def test_a_parameter_without_value_is_a_usage_error(capsys):
@@ -75,6 +76,43 @@ def test_history_lists_runs(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert "failed (3)" in out and "In [2]" in out
+
+
+def test_history_lists_every_language_built_or_those_named(tmp_path, capsys):
+    brief = tmp_path / COMPANY / PERIOD
+    for folder, status in ((brief, "published"), (brief / "zh-Hant", "failed (2)")):
+        history.write_run(history.new_run(folder)[1], {"status": status})
+    argv = ["history", "--company", COMPANY, "--period", PERIOD, "--out", str(tmp_path)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("en:\n") and "\n\nzh-Hant:\n" in out
+    assert out.index("published") < out.index("zh-Hant:") < out.index("failed (2)")
+    assert cli.main([*argv, "--language", "zh-Hant", "--json"]) == 0
+    (only,) = json.loads(capsys.readouterr().out)
+    assert (only["language"], only["status"]) == ("zh-Hant", "failed (2)")
+    assert cli.main([*argv, "--language", "en,xx"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown language 'xx'" in err and err.count("\n") == 1
+
+
+def test_build_makes_each_language_in_turn_and_the_universe_gets_them_all(monkeypatch):
+    from earnings_brief import build, universe
+
+    built, universes = [], []
+    monkeypatch.setattr(build, "build", lambda options, echo: built.append(options))
+    monkeypatch.setattr(universe, "run", lambda options, **kw: universes.append(kw) or 0)
+    argv = ["build", "--company", COMPANY, "--period", PERIOD, "--notebooks", "nb"]
+    assert cli.main([*argv, "--language", "zh-Hant,en"]) == 0
+    assert [(o.company, o.language) for o in built] == [(COMPANY, "zh-Hant"), (COMPANY, "en")]
+    assert all(str(o.notebooks_dir) == "nb" for o in built)
+    assert cli.main(argv) == 0 and built[-1].language == "en"  # the default edition
+    assert cli.main(["build", "--all", "--language", "en", "--language", "zh-Hant"]) == 0
+    assert (universes[0]["only"], universes[0]["languages"]) == (None, ["en", "zh-Hant"])
+
+
+def test_languages_repeat_or_take_commas_once_each():
+    assert cli._languages(["en,zh-Hant", " zh-Hant ", "en"]) == ["en", "zh-Hant"]
+    assert cli._languages([]) == []
 
 
 def test_check_is_wired_to_the_check_command(capsys):

@@ -14,6 +14,7 @@ from mini_data import UNITS_CATALOG, load, row, write
 from earnings_brief import dataset, metrics, narrative
 from earnings_brief.chapters import appendix
 from earnings_brief.errors import DataError
+from earnings_brief.render import render
 
 
 def one(ds, metric, segment="", period="FY2025"):
@@ -160,7 +161,7 @@ def test_a_title_only_source_with_a_url(tmp_path):
     src = ds.sources["src"]
     assert src.title.startswith("Annual results") and src.description == ""
     assert src.url.endswith("example.pdf")
-    html = appendix.sources_table(ds)
+    html = render(appendix.sources_table(ds))
     assert "example.pdf" in html
 
 

@@ -181,3 +181,21 @@ def test_chinese_house_style(func, args, expected):
 def test_signed_percent_in_chinese():
     assert fmt.percent(0.108, ZH, signed=True) == "+10.8%"
     assert fmt.money(None, lang=ZH) == "不詳"
+
+
+def test_shortest_writes_a_number_in_the_digits_it_has():
+    assert [fmt.shortest(v) for v in (3.0, 1.5, 36, 0.25)] == ["3", "1.5", "36", "0.25"]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "expected"),
+    [
+        ("RMB 1.7 m", 1.7e6, "RMB +1.7 m"),
+        ("RMB −2.0 m", -2e6, "RMB −2.0 m"),
+        ("1.67 m", 0.0, "1.67 m"),
+        ("n/a", None, "n/a"),
+        ("1.7億元", 1.7e8, "+1.7億元"),
+    ],
+)
+def test_signed_marks_a_rise_before_its_number(text, value, expected):
+    assert fmt.signed(text, value) == expected

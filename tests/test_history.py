@@ -75,3 +75,25 @@ def test_runs_list_every_status_and_mark_editions(tmp_path):
 def test_empty_history_says_so(tmp_path):
     assert history.runs(tmp_path) == []
     assert history.format_runs([]) == "no runs yet"
+
+
+def test_languages_with_a_history_english_first(tmp_path):
+    brief = tmp_path / "acme" / "FY2024"
+    assert history.languages(brief, ["en", "zh-Hant"]) == ["en"]  # none yet: English, empty
+    history.new_run(brief / "zh-Hant")
+    assert history.languages(brief, ["zh-Hant", "en"]) == ["zh-Hant"]
+    history.new_run(brief)
+    assert history.languages(brief, ["zh-Hant", "en"]) == ["en", "zh-Hant"]
+    assert history.languages(brief, ["en"]) == ["en"]  # a folder of no known language is no edition
+
+
+def test_each_language_is_listed_under_its_name(tmp_path):
+    _, run_dir = history.new_run(tmp_path)
+    history.write_run(run_dir, {"status": "up to date", "seconds": 0.2})
+    runs = history.runs(tmp_path)
+    assert history.format_editions({"en": runs}) == history.format_runs(runs)
+    both = history.format_editions({"en": runs, "zh-Hant": []})
+    english, chinese = both.split("\n\n")
+    assert english == "en:\n" + history.format_runs(runs)
+    assert chinese == "zh-Hant:\nno runs yet"
+    assert history.format_editions({"zh-Hant": runs}) == "zh-Hant:\n" + history.format_runs(runs)

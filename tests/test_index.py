@@ -14,6 +14,7 @@ import pytest
 from earnings_brief import index, metrics, provenance
 from earnings_brief.dataset import dataset_files, default_data_dir, load
 from earnings_brief.narrative import quantity
+from earnings_brief.publish import language_dir, publish_beside
 
 TWIN = "sensetwin"
 PERIOD = "FY2024"
@@ -40,19 +41,21 @@ def universe(tmp_path):
     return out, data
 
 
-def publish(out: Path, data: Path, company: str, ids=()) -> Path:
-    """What a build leaves: manifest (data hash, edition date), brief.html with ids, brief.pdf."""
-    brief = out / company / PERIOD
+def publish(out: Path, data: Path, company: str, ids=(), lang: str = "en") -> Path:
+    """What a build leaves: manifest (data hash, edition date), brief.html with ids, brief.pdf;
+    for another language in its own folder, with copies of the documents beside the English."""
+    brief = language_dir(out / company / PERIOD, lang)
     brief.mkdir(parents=True)
     manifest = {
         "schema": provenance.MANIFEST_SCHEMA,
         "data_hash": provenance.files_hash(dataset_files(company, PERIOD, data)),
-        "generated_at": "2025-03-27T08:00:00+00:00",
+        "generated_at": "2025-03-27T08:00:00+00:00" if lang == "en" else "2025-03-28T08:00:00",
         "parameters": {"comparison_period": ""},
     }
     (brief / "manifest.json").write_text(json.dumps(manifest))
     (brief / "brief.html").write_text("".join(f'<h3 id="{i}">x</h3>' for i in ids))
     (brief / "brief.pdf").write_bytes(b"%PDF-1.7\n")
+    publish_beside(out / company / PERIOD, lang)
     return brief
 
 
@@ -116,6 +119,39 @@ def test_unpublished_briefs_are_left_out_and_the_page_is_reproducible(universe, 
     links = re.findall(rb'(?:src|href)="([^"#]+)', first)
     assert links and all(not re.match(rb"[a-z]+:", link) for link in links)  # relative, offline
     assert b"<script" not in first
+
+
+def editions_cell(page: str, brief: str) -> list[tuple[str, str]]:
+    row = re.search(rf'<tr data-brief="{brief}">.*?</tr>', page, re.S)[0]
+    cell = re.search(r'<td class="editions">(.*?)</td>', row, re.S)[1]
+    return re.findall(r'<a href="([^"]+)" hreflang="([^"]+)">', cell)
+
+
+def test_each_brief_links_every_published_edition(universe):
+    out, data = universe
+    publish(out, data, "sensetime", ids=("revenue-gross-profit",), lang="zh-Hant")
+    page = index.write(out, data, [("sensetime", PERIOD), (TWIN, PERIOD)]).read_text()
+    assert editions_cell(page, f"sensetime/{PERIOD}") == [
+        ("sensetime/FY2024/brief.html", "en"),
+        ("sensetime/FY2024/brief.pdf", "en"),
+        ("sensetime/FY2024/brief.zh-Hant.html", "zh-Hant"),
+        ("sensetime/FY2024/brief.zh-Hant.pdf", "zh-Hant"),
+    ]
+    assert '<span class="edition" lang="zh-Hant">繁體中文</span>' in page
+    assert editions_cell(page, f"{TWIN}/{PERIOD}") == [
+        (f"{TWIN}/FY2024/brief.html", "en"),
+        (f"{TWIN}/FY2024/brief.pdf", "en"),
+    ]
+    # A brief published in Chinese only is listed, its figures linking into that edition.
+    for name in ("brief.html", "brief.pdf", "manifest.json"):
+        (out / "sensetime" / PERIOD / name).unlink()
+    page = index.write(out, data, [("sensetime", PERIOD), (TWIN, PERIOD)]).read_text()
+    assert [lang for _, lang in editions_cell(page, f"sensetime/{PERIOD}")] == ["zh-Hant"] * 2
+    found = {(h.split("/")[0], m): h for m, h, _ in peer_cells(page)}
+    assert found["sensetime", "gross_margin"] == (
+        "sensetime/FY2024/brief.zh-Hant.html#revenue-gross-profit"
+    )
+    assert "2025-03-28" in page  # that edition's date
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt chromium)")

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from earnings_brief import blocks, provenance
+from earnings_brief import provenance, render
 from earnings_brief.chapters import auto, revenue, segments
 from earnings_brief.chapters.show import measures_table
 from earnings_brief.errors import ParameterError
@@ -20,17 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 MONEY_NOTEBOOKS = ("revenue", "segments", "auto")
 
 
-@pytest.fixture
-def shown(monkeypatch) -> list[str]:
-    found: list[str] = []
-    monkeypatch.setattr(blocks, "show", found.append)
-    return found
-
-
-def _run(module, block: str, notebook: str, shown: list[str], **knobs) -> str:
+def _run(module, block: str, notebook: str, **knobs) -> str:
+    """The HTML of the blocks a chapter function returns with these knobs."""
     ctx = start(notebook, **knobs)
-    getattr(module, block)(ctx)
-    return "\n".join(shown)
+    return "\n".join(render.render(b, ctx.lang) for b in getattr(module, block)(ctx))
 
 
 def _body_rows(html: str) -> list[str]:
@@ -68,13 +61,10 @@ def test_knobs_are_refused_where_not_declared():
         validate("infrastructure", money_scale="m")
 
 
-def test_checks_table_lists_only_the_flagged_checks(shown, conflicted):
+def test_checks_table_lists_only_the_flagged_checks(conflicted):
     data = str(conflicted.root)
-    every = _run(revenue, "quality_flags", "revenue", shown, data_dir=data)
-    shown.clear()
-    flagged = _run(
-        revenue, "quality_flags", "revenue", shown, checks_shown="flagged", data_dir=data
-    )
+    every = _run(revenue, "quality_flags", "revenue", data_dir=data)
+    flagged = _run(revenue, "quality_flags", "revenue", checks_shown="flagged", data_dir=data)
     assert len(_body_rows(every)) == 8
     rows = _body_rows(flagged)
     assert len(rows) == 1 and "R&amp;D growth FY2024" in rows[0] and ">flag<" in rows[0]
@@ -85,49 +75,43 @@ def test_checks_table_lists_only_the_flagged_checks(shown, conflicted):
     assert "Only the flagged checks are listed; the appendix lists all 8." in flagged
 
 
-def test_the_bundled_checks_all_pass(shown):
-    html = _run(revenue, "quality_flags", "revenue", shown)
+def test_the_bundled_checks_all_pass():
+    html = _run(revenue, "quality_flags", "revenue")
     assert _body_rows(html) == [] and "<table" not in html  # the appendix has the table
     assert "None of the 7 checks on these figures is flagged" in html
 
 
-def test_revenue_money_in_millions(shown, conflicted):
+def test_revenue_money_in_millions(conflicted):
     data = str(conflicted.root)  # a flag, so that the chapter lists its checks
-    html = _run(revenue, "quality_flags", "revenue", shown, data_dir=data)
+    html = _run(revenue, "quality_flags", "revenue", data_dir=data)
     assert "RMB 3.77 bn" in html and "RMB 3,770 m" not in html
-    shown.clear()
-    html = _run(revenue, "quality_flags", "revenue", shown, money_scale="m", data_dir=data)
+    html = _run(revenue, "quality_flags", "revenue", money_scale="m", data_dir=data)
     assert "RMB 3,770 m" in html and "RMB 3.77 bn" not in html
-    shown.clear()
-    html = _run(revenue, "revenue_vs_prior", "revenue", shown, money_scale="m")
+    html = _run(revenue, "revenue_vs_prior", "revenue", money_scale="m")
     assert "RMB m" in html and "RMB bn" not in html
-    shown.clear()
-    html = _run(revenue, "spending_intensity", "revenue", shown, money_scale="m")
+    html = _run(revenue, "spending_intensity", "revenue", money_scale="m")
     assert "FY2024 (RMB m)" in html and ">4,131</td>" in html
 
 
-def test_segments_table_in_the_chosen_scale(shown):
-    html = _run(segments, "growth_table", "segments", shown)
+def test_segments_table_in_the_chosen_scale():
+    html = _run(segments, "growth_table", "segments")
     assert "FY2024 (RMB bn)" in html
-    shown.clear()
-    html = _run(segments, "growth_table", "segments", shown, money_scale="m")
+    html = _run(segments, "growth_table", "segments", money_scale="m")
     assert "FY2024 (RMB m)" in html and "FY2024 (RMB bn)" not in html
     assert re.search(r">3,770<", html) and re.search(r">256<", html)
 
 
-def test_auto_tables_follow_the_scale_and_per_vehicle_stays_in_currency(shown):
+def test_auto_tables_follow_the_scale_and_per_vehicle_stays_in_currency():
     ctx = start("auto", money_scale="bn")
     money = ctx.frame[
         (ctx.frame["metric"] == "revenue")
         & (ctx.frame["segment"] == "smart_auto")
         & (ctx.frame["period"] == ctx.period)
     ]
-    measures_table(ctx, "product-x", money, texts="product", product="X", period=ctx.period)
-    assert "RMB 0.26 bn" in shown[-1]
-    shown.clear()
-    default = _run(auto, "revenue_per_vehicle", "auto", shown)
-    shown.clear()
-    assert _run(auto, "revenue_per_vehicle", "auto", shown, money_scale="m") == default
+    table = measures_table(ctx, "product-x", money, texts="product", product="X", period=ctx.period)
+    assert "RMB 0.26 bn" in render.render(table)
+    default = _run(auto, "revenue_per_vehicle", "auto")
+    assert _run(auto, "revenue_per_vehicle", "auto", money_scale="m") == default
     assert "RMB per vehicle" in default
 
 

@@ -16,6 +16,7 @@ import pytest
 from earnings_brief import checks_cli, metrics, narrative
 from earnings_brief.chapters import appendix, summary
 from earnings_brief.dataset import Dataset, load
+from earnings_brief.render import flag_text, render
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
@@ -733,12 +734,12 @@ def test_a_derived_total_is_never_called_stated(tmp_path):
     text, _ = checks_cli.report(ds)
     line = next(t for t in text.splitlines() if "revenue FY2024" in t)
     assert "HKD 160.0 m (derived)" in line
-    html = appendix.checks_table(ds, metrics.derive(ds), checks)
+    html = render(appendix.checks_table(ds, metrics.derive(ds), checks))
     assert "stated as" not in " ".join(
-        t for t, _ in summary.flag_lines(checks, metrics.derive(ds), ds)
+        flag_text(f) for f in summary.flags(checks, metrics.derive(ds), ds)
     )
     assert "derived as HKD 160" in " ".join(
-        t for t, _ in summary.flag_lines(checks, metrics.derive(ds), ds)
+        flag_text(f) for f in summary.flags(checks, metrics.derive(ds), ds)
     )
     row_html = html[html.index(appendix.check_anchor(prior["id"])) :].split("</tr>")[0]
     assert "derived" in row_html
@@ -759,14 +760,14 @@ def test_a_sum_check_uses_every_segment_and_names_the_missing_ones(tmp_path):
     ds = mini.load(tmp_path / "b", over)
     (c,) = metrics.reconcile(ds).to_dict("records")
     assert c["status"] == "flag"
-    html = appendix.checks_table(ds, metrics.derive(ds), metrics.reconcile(ds))
+    html = render(appendix.checks_table(ds, metrics.derive(ds), metrics.reconcile(ds)))
     assert "No figure for Licensing" in html and "at least" in html
     text, _ = checks_cli.report(ds)
     assert "(no figure for licensing)" in text
 
 
 def test_a_claim_names_both_sides_and_leaves_recomputed_empty(ds, frame, checks):
-    html = appendix.checks_table(ds, frame, checks)
+    html = render(appendix.checks_table(ds, frame, checks))
     c = check(checks, "claim-genai_largest_vs_vision")
     row_html = html[html.index(appendix.check_anchor(c["id"])) :].split("</tr>")[0]
     # both sides read as the brief shows them elsewhere, not in a checks-only 'RMB 1,112.0 m'
@@ -791,7 +792,7 @@ def test_a_conflicting_row_is_flagged_and_never_used(tmp_path):
     assert c["status"] == "flag" and c["recomputed"] == pytest.approx(200e6)
     gross = metrics.lookup(frame, "gross_profit")
     assert gross["inputs"] == ("gross_margin FY2025", "revenue FY2025")
-    assert appendix.figures_table(ds, frame).count("conflicting statement, not used") == 1
+    assert render(appendix.figures_table(ds, frame)).count("conflicting statement, not used") == 1
 
 
 def test_a_value_derived_from_a_lower_bound_keeps_more_than(tmp_path):

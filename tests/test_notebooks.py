@@ -124,10 +124,11 @@ def test_each_fact_is_said_once_across_the_chapters_and_the_outlook(executed):
 
     from earnings_brief import dataset
     from earnings_brief.chapters import outlook
+    from earnings_brief.render import render
 
     ds = dataset.load("sensetime", "FY2024")
     chapters = "\n".join(_html(executed[(name, "defaults")]) for name in NOTEBOOKS)
-    text = html_lib.unescape(chapters + outlook.render(ds))
+    text = html_lib.unescape(chapters + "".join(render(b) for b in outlook.render(ds)))
     assert "Strategy:" not in text and "Management's view —" not in text
     for fact in ds.facts.to_dict("records"):
         if fact["kind"] in ("strategy", "view", "explanation", "roadmap"):
@@ -157,24 +158,19 @@ def test_fixture_company_says_what_is_missing_in_one_line(executed):
     assert "Cloud services" in segments and "Generative AI" not in segments
 
 
-def test_records_carry_the_headline_values(executed):
-    from earnings_brief.record import read_records
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_output_is_a_block_whose_payload_renders_as_shown(executed, name, variant):
+    """The assembler reads the payloads: each display output carries one, and it renders to the
+    very HTML the notebook shows; no notebook records values on a channel of its own."""
+    from earnings_brief import blocks, render
 
-    records = {}
-    for name in NOTEBOOKS:
-        records.update(read_records(executed[(name, "defaults")]))
-    for key in (
-        "revenue",
-        "revenue_growth",
-        "largest_segment_share",
-        "gross_margin",
-        "net_loss",
-        "compute_capacity",
-        "vehicles_delivered",
-    ):
-        assert key in records, key
-    assert records["revenue"]["basis"] == "reported"
-    assert 0 < records["largest_segment_share"]["value"] < 1
+    nb = executed[(name, variant)]
+    shown = [o for o in _outputs(nb) if o.output_type == "display_data"]
+    assert shown and all(set(o.data) == {blocks.MIME, "text/html"} for o in shown)
+    found = blocks.read_blocks(nb)
+    assert [render.render(b) for b in found] == [o.data["text/html"] for o in shown]
+    assert not [b for b in found if b.type == "headline"]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

@@ -8,17 +8,22 @@ import pytest
 
 from earnings_brief.errors import DataError, ParameterError
 from earnings_brief.notebook import start
-from earnings_brief.params import NOTEBOOKS, defaults, validate
+from earnings_brief.params import BASE, FIXED, NOTEBOOKS, defaults, parameters, validate
+from earnings_brief.pipeline import declared_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_every_notebook_shares_the_common_parameters():
+def test_every_notebook_declares_exactly_its_parameters_in_its_parameters_cell():
     for name in NOTEBOOKS:
-        assert {"company", "period", "comparison_period", "data_dir", "language"} <= set(
-            defaults(name)
-        )
+        declared = declared_parameters(ROOT / "notebooks" / f"{name}.ipynb")
+        assert declared[: len(BASE)] == list(BASE)  # the shared ones first, in one order
+        assert declared == [p.name for p in parameters(name)]
     assert defaults("infrastructure")["efficiency_scenarios"] == []
+
+
+def test_the_build_sets_every_base_parameter_but_the_comparison_from_its_options():
+    assert set(BASE) - set(FIXED) == {"comparison_period"}
 
 
 def test_defaults_validate():

@@ -112,10 +112,11 @@ def test_sources_table_is_not_split_across_pages(tmp_path):
 
     from earnings_brief import dataset
     from earnings_brief.chapters import appendix
+    from earnings_brief.render import render
 
     css = Path(appendix.blocks.__file__).with_name("assets") / "brief.css"
     style = css.read_text(encoding="utf-8")
-    table = appendix.sources_table(dataset.load("sensetime", "FY2024"))
+    table = render(appendix.sources_table(dataset.load("sensetime", "FY2024")))
     filler = '<div style="height: 235mm"></div>'
     html = (
         f'<html lang="en"><head><meta charset="utf-8"><style>{style}</style></head><body>'

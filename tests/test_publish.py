@@ -4,6 +4,7 @@ import signal
 import pytest
 
 from earnings_brief import publish
+from earnings_brief.errors import AssemblyError
 
 
 def stage(folder, html=b"<html>new</html>", pdf=b"%PDF new"):
@@ -40,7 +41,7 @@ def test_incomplete_staging_publishes_nothing(tmp_path, missing):
     before = published(brief)
     staging = stage(tmp_path / "staging")
     (staging / missing).unlink()
-    with pytest.raises(publish.PublishError) as caught:
+    with pytest.raises(AssemblyError) as caught:
         publish.publish(staging, brief)
     assert caught.value.exit_code == 5
     assert published(brief) == before
@@ -48,7 +49,7 @@ def test_incomplete_staging_publishes_nothing(tmp_path, missing):
 
 def test_empty_document_is_incomplete(tmp_path):
     staging = stage(tmp_path / "staging", pdf=b"")
-    with pytest.raises(publish.PublishError):
+    with pytest.raises(AssemblyError):
         publish.check_staged(staging)
 
 

@@ -37,19 +37,21 @@ def options(env, **extra) -> build.BuildOptions:
     )
 
 
-def build_universe(env, executor=None, briefs=None, assemble=fake_assemble, **extra):
+def build_universe(
+    env, executor=None, briefs=None, assemble=fake_assemble, languages=None, **extra
+):
     briefs = briefs or universe.select(env["data"])
     lines: list[str] = []
     if executor is not None:
         outcomes = universe.build_all(
             options(env, **extra), briefs, executor, lines.append,
-            assemble=assemble, render_pdf=fake_pdf,
+            languages=languages, assemble=assemble, render_pdf=fake_pdf,
         )  # fmt: skip
         return outcomes, lines
     with executors.open_executor("local", workers=2) as shared:
         outcomes = universe.build_all(
             options(env, **extra), briefs, shared, lines.append,
-            assemble=assemble, render_pdf=fake_pdf,
+            languages=languages, assemble=assemble, render_pdf=fake_pdf,
         )  # fmt: skip
     return outcomes, lines
 
@@ -214,3 +216,59 @@ def test_an_up_to_date_universe_starts_no_executor_and_writes_the_index(env, mon
     stamp = (env["out"] / "index.html").stat().st_mtime_ns
     assert universe.run(options(env), echo=lines.append) == 0
     assert (env["out"] / "index.html").stat().st_mtime_ns == stamp  # nothing built: not redone
+    # Each run starts universe.log afresh; with --keep 3, it and the two before it remain.
+    for _ in range(3):
+        assert universe.run(options(env, keep=3), echo=lines.append) == 0
+    logs = sorted(p.name for p in env["out"].glob("universe.log*"))
+    assert logs == ["universe.log", "universe.log.1", "universe.log.2"]
+    for name in logs:
+        text = (env["out"] / name).read_text(encoding="utf-8")
+        assert text.count(" universe: 2 briefs in en from ") == 1  # one run per file
+        assert text.rstrip().endswith("2 briefs: 2 up to date")
+
+
+def test_rotate_keeps_the_newest_logs_and_drops_those_beyond_keep(tmp_path):
+    log = tmp_path / "universe.log"
+    for n, text in ((None, "now"), (1, "one"), (2, "two"), (5, "old"), ("x", "other")):
+        (log if n is None else tmp_path / f"universe.log.{n}").write_text(text)
+    universe.rotate(log, 3)
+    found = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    assert found == {"universe.log.1": "now", "universe.log.2": "one", "universe.log.x": "other"}
+    universe.rotate(log, 1)  # only the coming run's log
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["universe.log.x"]
+
+
+def test_every_language_is_an_edition_built_on_its_own_and_linked_from_the_index(env):
+    for company in (COMPANY, OTHER):
+        (env["data"] / company / PERIOD / "facts.csv").unlink()  # facts are optional
+    languages = ["en", "zh-Hant"]
+    outcomes, lines = build_universe(env, languages=languages, briefs=[(COMPANY, PERIOD)])
+    assert [(o.name, o.status) for o in outcomes] == [
+        (f"{COMPANY}/{PERIOD}", "built"),
+        (f"{COMPANY}/{PERIOD} (zh-Hant)", "built"),
+    ]
+    assert any(line.startswith(f"{COMPANY}/{PERIOD} (zh-Hant): revenue: started") for line in lines)
+    brief = env["out"] / COMPANY / PERIOD
+    assert (brief / "zh-Hant" / "manifest.json").is_file()
+    assert (brief / "brief.zh-Hant.pdf").is_file()
+    executed = (brief / "zh-Hant" / "notebooks" / "revenue.ipynb").read_text()
+    assert f"{COMPANY} {PERIOD} zh-Hant" in executed
+
+    lines = []
+    code = universe.run(options(env), languages=languages, echo=lines.append)
+    assert code == 0
+    assert lines[-1] == "4 editions: 2 up to date, 2 built"  # only the other company was new
+    page = (env["out"] / "index.html").read_text(encoding="utf-8")
+    for company in (COMPANY, OTHER):
+        assert f'href="{company}/{PERIOD}/brief.zh-Hant.html" hreflang="zh-Hant"' in page
+    log = (env["out"] / "universe.log").read_text(encoding="utf-8")
+    assert " universe: 2 briefs in en, zh-Hant from " in log
+
+
+def test_an_unknown_language_or_keep_is_refused_before_any_write(env):
+    with pytest.raises(ParameterError, match="unknown language 'xx'"):
+        universe.run(options(env), languages=["en", "xx"], echo=lambda _line: None)
+    with pytest.raises(ParameterError) as caught:
+        universe.run(options(env, keep=0), echo=lambda _line: None)
+    assert caught.value.field == "--keep"
+    assert not env["out"].exists()

@@ -1,40 +1,45 @@
 """Merge the executed notebooks and the front and back matter into one self-contained HTML brief.
 
-The recipe: read the executed notebooks (refusing any with an error output) → put them in chapter
-order → build one nbformat notebook of code cells: the summary, the "what changed" section, each
-chapter's outputs, the outlook and the appendix → convert it once with nbconvert's HTMLExporter and
-the ``brief`` template (no inputs, prompts, markdown, streams or records) → number the figures and
-tables across the whole document → give each table a ``<caption>`` and a scrolling frame → keep
-heading levels without skips → fill the table of contents from the chapter and section headings →
-mark every run of Chinese text ``lang="zh-Hant"`` → check that nothing in it would reach the
-network.
+The recipe works on typed blocks and counts them; it never reads HTML back. Read each executed
+notebook's block payloads (refusing a notebook with an error output) in chapter order → put the
+summary's blocks, the "what changed" section, each chapter's blocks, the outlook and the appendix
+in one list → make ids unique → number figures and tables in order → lift heading levels that
+skip one → fill the contents from the chapter and section headings → render each block
+(render.py escapes every string and marks the other language's runs) → convert the cells once
+with nbconvert's HTMLExporter and the ``brief`` template → check that nothing in it would reach
+the network.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
 
-from . import metrics
+from . import blocks
+from .blocks import Block, Contents, Data, Figure, Heading, Table, slug
 from .chapters import appendix, outlook, summary
 from .dataset import Dataset
 from .errors import AssemblyError
 from .i18n import t
-from .record import MIME as RECORD_MIME
-from .record import read_records
+from .render import render, written_level
 
 CHAPTER_ORDER = ("revenue", "segments", "infrastructure", "auto")
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE = "brief"
 CSS = Path(__file__).with_name("assets") / "brief.css"
-# Output types and MIME types the brief shows; everything else (streams, errors, records,
-# scripts, widgets) is dropped before conversion.
-KEPT_OUTPUTS = ("display_data", "execute_result")
-KEPT_MIME = ("text/html", "image/svg+xml", "image/png", "image/jpeg", "text/plain")
+
+
+@dataclass
+class Part:
+    """Blocks shown together in one cell of the brief (a notebook cell, or the summary), and the
+    class of the element that wraps them ('eb-summary', 'eb-appendix'; none for a chapter)."""
+
+    blocks: list[Block]
+    wrapper: str = ""
 
 
 def assemble_html(
@@ -45,36 +50,20 @@ def assemble_html(
     changes: list[dict] | None,
     lang: str = "en",
 ) -> str:
-    """The brief as one HTML document: summary, chapters in order, outlook, appendix."""
+    """The brief as one HTML document: summary, chapters in order, outlook, appendix. The
+    derived figures are the notebooks' (their data block); ``run_meta`` is build detail, which
+    stays out of the client's document."""
     notebooks = [(path, _read(path)) for path in in_chapter_order(executed)]
-    records: dict[str, dict] = {}
-    for _path, nb in notebooks:
-        records.update(read_records(nb))
-    frame = metrics.derive(dataset, params.get("comparison_period") or None)
-    checks = metrics.reconcile(dataset, frame)
-
-    front = [summary.render(dataset, frame, checks, records, lang)]
+    frame, checks = derived(notebooks)
+    parts = [Part(summary.render(dataset, frame, checks, lang), "eb-summary")]
     if changes:
-        front.append(summary.changes_section(dataset, changes, lang))
-    back = [
-        outlook.render(dataset, lang),
-        appendix.render(dataset, frame, checks, params, run_meta, lang),
-    ]
-    cells = [html_cell(part) for part in front]
-    for _path, nb in notebooks:
-        cells.extend(shown_cells(nb))
-    cells.extend(html_cell(part) for part in back)
-    merged = nbformat.v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}})
-
-    company = dataset.company
-    title = t("brief.title", lang, company=company.name(lang), period=dataset.period.label)
-    document = convert(merged, title=title, lang=lang)
-    document = number_blocks(document, lang)
-    document = frame_tables(document)
-    document = unique_ids(document)
-    document = level_headings(document)
-    document = fill_contents(document)
-    document = mark_languages(document, lang)  # last: the contents repeat the headings' words
+        parts.append(Part(summary.changes_section(dataset, changes, lang), "eb-changes"))
+    for path, nb in notebooks:
+        parts += [Part(items) for items in cell_blocks(path, nb)]
+    parts.append(Part(outlook.render(dataset, lang)))
+    parts.append(Part(appendix.render(dataset, frame, checks, params, lang), "eb-appendix"))
+    title = t("brief.title", lang, company=dataset.company.name(lang), period=dataset.period.label)
+    document = convert(brief_notebook(parts, lang), title=title, lang=lang)
     check_offline(document)
     return document
 
@@ -105,32 +94,137 @@ def _read(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def html_cell(markup: str) -> nbformat.NotebookNode:
-    """A code cell with no source whose one output is the given HTML (front and back matter)."""
-    output = nbformat.v4.new_output("display_data", data={"text/html": markup})
-    return nbformat.v4.new_code_cell(source="", outputs=[output])
+def derived(notebooks: list[tuple[Path, nbformat.NotebookNode]]):
+    """The derived figures and checks the notebooks computed (each shows them as a data block at
+    its start); the first notebook's, in chapter order."""
+    for path, nb in notebooks:
+        for item in _blocks(path, nb):
+            if isinstance(item, Data):
+                try:
+                    return item.frames()
+                except (KeyError, ValueError, TypeError) as err:
+                    raise _unreadable(path, err) from None
+    raise AssemblyError(
+        "no executed notebook carries the derived figures",
+        file=notebooks[0][0] if notebooks else None,
+        expected="notebooks that call earnings_brief.notebook.start()",
+    )
 
 
-def shown_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    """The code cells of an executed notebook with only the outputs a reader sees."""
+def cell_blocks(path: Path, nb: nbformat.NotebookNode) -> list[list[Block]]:
+    """The blocks each code cell of an executed notebook shows, cell by cell (cells that show
+    none left out); outputs without a block payload (streams, plain text) are not the brief's."""
     cells = []
     for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        outputs = []
-        for output in cell.get("outputs", []):
-            if output.get("output_type") not in KEPT_OUTPUTS:
-                continue
-            data = {
-                k: v
-                for k, v in output.get("data", {}).items()
-                if k in KEPT_MIME and k != RECORD_MIME
-            }
-            if set(data) - {"text/plain"}:
-                outputs.append(nbformat.v4.new_output("display_data", data=data))
-        if outputs:
-            cells.append(nbformat.v4.new_code_cell(source="", outputs=outputs))
+        if cell.cell_type == "code":
+            shown = [b for b in _blocks(path, {"cells": [cell]}) if not isinstance(b, Data)]
+            if shown:
+                cells.append(shown)
     return cells
+
+
+def _blocks(path: Path, nb) -> list[Block]:
+    try:
+        return blocks.read_blocks(nb)
+    except (ValueError, TypeError, KeyError) as err:
+        raise _unreadable(path, err) from None
+
+
+def _unreadable(path: Path, err: Exception) -> AssemblyError:
+    return AssemblyError(
+        f"a block payload is unreadable: {err}",
+        file=path,
+        expected=f"payloads of schema {blocks.SCHEMA}; run the notebook again",
+    )
+
+
+def brief_notebook(parts: list[Part], lang: str) -> nbformat.NotebookNode:
+    """All parts' blocks as one list, counted (``arrange``) and rendered, then regrouped into one
+    code cell per part whose outputs are the blocks' HTML."""
+    rendered = iter(arrange([item for part in parts for item in part.blocks], lang))
+    cells = []
+    for part in parts:
+        markup = [html for html in (next(rendered) for _ in part.blocks) if html]
+        if markup:
+            outputs = [nbformat.v4.new_output("display_data", {"text/html": m}) for m in markup]
+            cell = nbformat.v4.new_code_cell(source="", outputs=outputs)
+            cell.metadata["brief"] = {"wrapper": part.wrapper}
+            cells.append(cell)
+    return nbformat.v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}})
+
+
+def arrange(items: list[Block], lang: str = "en") -> list[str]:
+    """Each block's HTML in the whole brief: ids made unique, figures and tables numbered in
+    order, heading levels lifted where they skip one, the contents filled from the headings."""
+    items = unique_ids(items)
+    listed = tuple(
+        (item.level, item.id, item.text)
+        for item in items
+        if isinstance(item, Heading) and item.level in (1, 2)
+    )
+    items = [replace(i, items=listed) if isinstance(i, Contents) else i for i in items]
+    return [
+        render(item, lang, label=label, level=level)
+        for item, label, level in zip(items, labels(items, lang), levels(items), strict=True)
+    ]
+
+
+def unique_ids(items: list[Block]) -> list[Block]:
+    """Every anchor as a slug, the first of each kept and later repeats suffixed ('-2', '-3'):
+    chapters may reuse a section's id for its figure, and one document must not define an anchor
+    twice. Table rows that are link targets count too."""
+    seen: set[str] = set()
+
+    def claim(ident: str) -> str:
+        new, n = slug(ident), 1
+        while new in seen:
+            n += 1
+            new = f"{slug(ident)}-{n}"
+        seen.add(new)
+        return new
+
+    out = []
+    for item in items:
+        if isinstance(item, Heading | Figure | Table) and item.id:
+            item = replace(item, id=claim(item.id))
+        if isinstance(item, Table) and item.row_ids:
+            item = replace(item, row_ids=tuple(claim(i) if i else "" for i in item.row_ids))
+        if isinstance(item, Contents):
+            claim("contents")  # the contents' own anchor
+        out.append(item)
+    return out
+
+
+def labels(items: list[Block], lang: str = "en") -> list[str]:
+    """'Figure N' / 'Table N' for each figure and table, counted across the whole brief."""
+    counts = {"figure": 0, "table": 0}
+    out = []
+    for item in items:
+        if isinstance(item, Figure | Table):
+            counts[item.type] += 1
+            out.append(t(f"brief.{item.type}", lang, n=counts[item.type]))
+        else:
+            out.append("")
+    return out
+
+
+def levels(items: list[Block]) -> list[int]:
+    """The heading level each heading takes (0 for other blocks): one that skips a level (a
+    summary's h4 under its h2) is lifted, so a screen reader's outline has no holes; siblings
+    stay siblings."""
+    open_: list[tuple[int, int]] = []  # (written level, level given) of the enclosing headings
+    out = []
+    for item in items:
+        written = written_level(item)
+        if written:
+            while open_ and open_[-1][0] >= written:
+                open_.pop()
+            level = min(written, (open_[-1][1] if open_ else 0) + 1)
+            open_.append((written, level))
+            out.append(level)
+        else:
+            out.append(0)
+    return out
 
 
 def convert(nb: nbformat.NotebookNode, *, title: str, lang: str) -> str:
@@ -156,255 +250,6 @@ def convert(nb: nbformat.NotebookNode, *, title: str, lang: str) -> str:
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
-
-
-_LABEL = '<span class="eb-label"></span>'
-_FIGURE_OR_LABEL = re.compile(r"<figure\b[^>]*>|" + re.escape(_LABEL))
-_CLASS = re.compile(r'\bclass="([^"]*)"')
-_KIND = re.compile(r'\bdata-kind="(figure|table)"')
-
-
-def number_blocks(document: str, lang: str = "en") -> str:
-    """Fill each block's empty label with 'Figure N' or 'Table N', in document order."""
-    counts = {"figure": 0, "table": 0}
-    current: list[str | None] = [None]
-
-    def fill(match: re.Match) -> str:
-        text = match.group(0)
-        if text.startswith("<figure"):
-            classes = _CLASS.search(text)
-            kind = _KIND.search(text)
-            is_block = classes and "eb-block" in classes.group(1).split()
-            current[0] = kind.group(1) if is_block and kind else None
-            return text
-        kind = current[0]
-        if kind is None:
-            return text
-        current[0] = None
-        counts[kind] += 1
-        label = t(f"brief.{kind}", lang, n=counts[kind])
-        return f'<span class="eb-label">{html.escape(label)}</span>'
-
-    return _FIGURE_OR_LABEL.sub(fill, document)
-
-
-_TABLE_BLOCK = re.compile(r'<figure\b[^>]*\bdata-kind="table"[^>]*>.*?</figure>', re.DOTALL)
-_BLOCK_LABEL = re.compile(r'<span class="eb-label">(.*?)</span>', re.DOTALL)
-_BLOCK_TITLE = re.compile(r'<span class="eb-title">(.*?)</span>', re.DOTALL)
-_TABLE_OPEN = re.compile(r"<table\b[^>]*>")
-
-
-def frame_tables(document: str) -> str:
-    """Give each block's table a ``<caption>`` ("Table 3 Title"), which screen readers announce
-    with the table, visually hidden because the figcaption above already shows it; and a frame
-    that scrolls sideways on a narrow screen, named after the table and reachable by keyboard."""
-
-    def frame(match: re.Match) -> str:
-        text = match.group(0)
-        label, title = _BLOCK_LABEL.search(text), _BLOCK_TITLE.search(text)
-        if title is None or "<caption" in text:
-            return text
-        words = f"{label.group(1) if label else ''} {title.group(1)}".strip()
-        plain = html.escape(html.unescape(_TAGS.sub("", words)))
-        caption = f'<caption class="eb-visually-hidden">{words}</caption>'
-        opening = f'<div class="eb-scroll" role="region" tabindex="0" aria-label="{plain}">'
-        text = _TABLE_OPEN.sub(lambda m: opening + m.group(0) + caption, text)
-        return text.replace("</table>", "</table></div>")
-
-    return _TABLE_BLOCK.sub(frame, document)
-
-
-_ID_ATTR = re.compile(r'(<[a-zA-Z][^>]*?\sid=")([^"]*)(")')
-
-
-def unique_ids(document: str) -> str:
-    """Keep the first of each id and suffix later repeats ('-2', '-3'): chapters may reuse a
-    section's id for its figure, and one document must not define an anchor twice."""
-    seen: set[str] = set()
-
-    def rename(match: re.Match) -> str:
-        ident, n = match.group(2), 1
-        new = ident
-        while new in seen:
-            n += 1
-            new = f"{ident}-{n}"
-        seen.add(new)
-        return match.group(1) + new + match.group(3)
-
-    return _ID_ATTR.sub(rename, document)
-
-
-_ANY_HEADING = re.compile(r"<h([1-6])\b([^>]*)>(.*?)</h\1>", re.DOTALL)
-
-
-def level_headings(document: str) -> str:
-    """Lift any heading that skips a level (h4s under an h2 become h3s), so a screen reader's
-    outline has no holes whatever level a chapter's code chose; siblings stay siblings."""
-    open_: list[tuple[int, int]] = []  # (written level, level given) of the enclosing headings
-
-    def lift(match: re.Match) -> str:
-        written = int(match.group(1))
-        while open_ and open_[-1][0] >= written:
-            open_.pop()
-        level = min(written, (open_[-1][1] if open_ else 0) + 1)
-        open_.append((written, level))
-        return f"<h{level}{match.group(2)}>{match.group(3)}</h{level}>"
-
-    return _ANY_HEADING.sub(lift, document)
-
-
-# Han, kana, bopomofo, CJK punctuation, full-width forms and the supplementary Han planes.
-CJK = (
-    "\u2e80-\u2fff\u3000-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-    "\uff00-\uffef\U00020000-\U0002fa1f"
-)
-_HAS_CJK = re.compile(f"[{CJK}]")
-CJK_LANG = "zh-Hant"
-# A run is a word holding Chinese ("研發支出41.31億元", "鈦媒體AGI"): numbers and Latin letters
-# written inside it belong to it; the punctuation around it belongs to the English sentence.
-# Character references ("&amp;") are matched first so that a run never starts inside one.
-_RUN = re.compile(rf"&#?\w+;|[^\s<>&]*[{CJK}][^\s<>&]*")
-_EDGE = "()[],.;:!?'\""
-_TOKEN = re.compile(r"(<!--.*?-->|<[^>]*>)", re.DOTALL)
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>")
-_LANG = re.compile(r"""\blang\s*=\s*["']?([^"'\s>]+)""")
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-RAW_TEXT = {"style", "script", "title", "textarea"}
-
-
-def _wrap_runs(text: str) -> str:
-    def wrap(match: re.Match) -> str:
-        run = match.group(0)
-        core = run.strip(_EDGE)
-        if run.startswith("&") or not _HAS_CJK.search(core):
-            return run
-        start = run.index(core)
-        return f'{run[:start]}<span lang="{CJK_LANG}">{core}</span>{run[start + len(core) :]}'
-
-    return _RUN.sub(wrap, text)
-
-
-# In a Chinese page, a run of English is Latin words holding a lower-case letter ("SenseTime
-# Group", "NVIDIA Thor"); acronyms and codes ("AI", "PFLOPS", "FY2024") read the same either way.
-# Character references ("&amp;") are matched first so that a run never starts inside one.
-_TAIL = r"[A-Za-z0-9.&'’+/-]*"
-_LATIN_RUN = re.compile(rf"&#?\w+;|[A-Za-z]{_TAIL}(?: [A-Za-z0-9]{_TAIL})*")
-
-
-def _wrap_english(text: str) -> str:
-    def wrap(match: re.Match) -> str:
-        whole = match.group(0)
-        run = whole.rstrip(".'’-&+/")
-        if whole.startswith("&") or sum(c.islower() for c in run) < 2:
-            return whole
-        return f'<span lang="en">{run}</span>{whole[len(run) :]}'
-
-    return _LATIN_RUN.sub(wrap, text)
-
-
-# Chinese punctuation in a Chinese page: brackets around Chinese are full-width, and no space
-# follows a full-width mark (sentences and data texts are joined with spaces for English).
-_CJK_BRACKETS = re.compile(rf"\(([^()]*[{CJK}][^()]*)\)")
-_SPACE_AFTER_MARK = re.compile(r"([，。；：！？、）」』])[ ]+|[ ]+([（「『])")
-
-
-_HALF_MARK = re.compile(rf"(?<=[{CJK}])([:;,])[ ]?")
-_FULL = {":": "：", ";": "；", ",": "，"}
-# A space after a tag that closes on a full-width mark ("<strong>策略。</strong> 商湯…").
-_SPACE_AFTER_TAG = re.compile(r"([，。；：！？、）」』])((?:</[a-z]+>)+)[ ]+")
-
-
-def _chinese_text(text: str) -> str:
-    text = _HALF_MARK.sub(lambda m: _FULL[m.group(1)], _CJK_BRACKETS.sub(r"（\1）", text))
-    return _wrap_english(_SPACE_AFTER_MARK.sub(r"\1\2", text))
-
-
-def mark_languages(document: str, lang: str = "en") -> str:
-    """Mark the runs of the other language in the page's text: Chinese runs ``lang="zh-Hant"``
-    in an English page (mark_chinese); in a Chinese one, English runs ``lang="en"``, with
-    Chinese punctuation around Chinese text."""
-    if lang.startswith("zh"):
-        return _mark(_SPACE_AFTER_TAG.sub(r"\1\2", document), "en", _chinese_text)
-    return mark_chinese(document)
-
-
-def mark_chinese(document: str) -> str:
-    """Wrap each run of Chinese in the body's text in ``<span lang="zh-Hant">`` unless an
-    enclosing element already says it is Chinese: the one place every string passes, whichever
-    module escaped it. Tags, attributes (alt text), styles and the head are left as they are."""
-    return _mark(document, "zh", _wrap_runs)
-
-
-def _mark(document: str, other: str, wrap) -> str:
-    """Apply ``wrap`` to the body's text outside elements whose language starts with ``other``."""
-    parts = _TOKEN.split(document)
-    stack: list[tuple[str, str]] = []  # (element, its language or the inherited one)
-    raw = None
-    in_body = False
-    for i, part in enumerate(parts):
-        if i % 2:  # a tag or a comment
-            tag = _TAG.match(part)
-            if not tag:
-                continue
-            closing, name = tag.group(1), tag.group(2).lower()
-            if raw:
-                raw = None if closing and name == raw else raw
-                continue
-            in_body = in_body or name == "body"
-            if closing:
-                while stack and stack.pop()[0] != name:
-                    pass
-            elif name in RAW_TEXT:
-                raw = name
-            elif name not in VOID and not tag.group(3).rstrip().endswith("/"):
-                own = _LANG.search(tag.group(3))
-                stack.append((name, own.group(1) if own else (stack[-1][1] if stack else "")))
-        elif in_body and not raw and not (stack and stack[-1][1].lower().startswith(other)):
-            parts[i] = wrap(part)
-    return "".join(parts)
-
-
-_HEADING = re.compile(r"<(h2|h3)\b([^>]*)>(.*?)</\1>", re.DOTALL)
-_ID = re.compile(r'\bid="([^"]*)"')
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def headings(document: str) -> list[tuple[int, str, str]]:
-    """(level, id, text) of every chapter and section heading, in document order."""
-    found = []
-    for match in _HEADING.finditer(document):
-        classes = _CLASS.search(match.group(2))
-        names = classes.group(1).split() if classes else []
-        level = 1 if "eb-chapter" in names else 2 if "eb-section" in names else 0
-        ident = _ID.search(match.group(2))
-        if level and ident:
-            text = html.unescape(_TAGS.sub("", match.group(3))).strip()
-            found.append((level, ident.group(1), " ".join(text.split())))
-    return found
-
-
-def contents(items: list[tuple[int, str, str]]) -> str:
-    """Nested ordered lists: chapters, each with its sections."""
-    parts, open_sub = ["<ol>"], False
-    for level, ident, text in items:
-        link = f'<a href="#{html.escape(ident)}">{html.escape(text)}</a>'
-        if level == 1:
-            parts.append("</ol></li>" if open_sub else "</li>" if len(parts) > 1 else "")
-            parts.append(f"<li>{link}")
-            open_sub = False
-        else:
-            if not open_sub:
-                parts.append("<ol>")
-                open_sub = True
-            parts.append(f"<li>{link}</li>")
-    if len(parts) > 1:
-        parts.append("</ol></li>" if open_sub else "</li>")
-    parts.append("</ol>")
-    return "".join(parts)
-
-
-def fill_contents(document: str) -> str:
-    return document.replace(summary.TOC_MARK, contents(headings(document)), 1)
 
 
 _EXTERNAL = re.compile(

@@ -16,6 +16,8 @@ import socket
 import subprocess
 import time
 import traceback
+from collections.abc import Callable
+from concurrent.futures import Executor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from . import changes, history, kernels, lock, pipeline, provenance, publish
 from .errors import AssemblyError, BriefError, ParameterError, StorageError, storage_failure
-from .params import NOTEBOOKS
+from .params import FIXED, NOTEBOOKS
 
 DEFAULT_KEEP = 10
 DEFAULT_LOCK_TIMEOUT = 300.0
@@ -37,8 +39,12 @@ class Interrupted(BriefError):
     exit_code = 130
 
 
-@dataclass
+@dataclass(frozen=True)
 class BuildOptions:
+    """What a build is asked for: the brief (company, period, language), where its data, notebooks
+    and outputs are, its parameters and how to run it. The command line and ``universe`` make it;
+    ``validate`` checks it before anything is written."""
+
     company: str = "sensetime"
     period: str = "FY2024"
     data_dir: Path | None = None
@@ -52,6 +58,19 @@ class BuildOptions:
     force: bool = False
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     notebooks_dir: Path = pipeline.NOTEBOOKS_DIR
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.out).expanduser().resolve()
+
+    @property
+    def brief_dir(self) -> Path:
+        """Where this edition is built and kept (see ``publish.language_dir``)."""
+        return publish.language_dir(self.out_dir / self.company / self.period, self.language)
+
+    @property
+    def notebooks(self) -> dict[str, Path]:
+        return {n: Path(self.notebooks_dir).resolve() / f"{n}.ipynb" for n in NOTEBOOKS}
 
 
 @dataclass
@@ -95,8 +114,9 @@ def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=Non
             f"{options.company} {options.period} → {brief_dir}",
             console=False,
         )  # the host is recorded here and not in the brief
+        run = Run(options, checked, run_id, run_dir, log, executor, assemble, render_pdf)
         try:
-            result = _build(options, checked, run_id, run_dir, log, executor, assemble, render_pdf)
+            result = _build(run)
         except KeyboardInterrupt:
             _record(run_dir, started, "interrupted")
             log("interrupted: kernels stopped, the published brief is unchanged", console=False)
@@ -174,21 +194,20 @@ def _storage_errors():
         raise failure from None
 
 
-def _build(options, checked, run_id, run_dir, log, executor, assemble, render_pdf):
+def _build(run: Run) -> BuildResult:
     started = time.perf_counter()
-    brief_dir, data_dir = checked.brief_dir, checked.data_dir
-    parameters, inputs = checked.parameters, checked.inputs
+    options, brief_dir, inputs, log = run.options, run.brief_dir, run.inputs, run.log
     published = provenance.read_manifest(brief_dir / publish.MANIFEST)
     if not options.force and _up_to_date(inputs, published, brief_dir):
         edition = published.get("edition")
-        _beside(brief_dir, options.language, log)
+        _beside(run)
         log(f"up to date: {brief_dir / 'brief.html'} and brief.pdf (edition {edition})")
-        _record(run_dir, started, "up to date")
-        return BuildResult("up to date", brief_dir, run_dir)
+        _record(run.run_dir, started, "up to date")
+        return BuildResult("up to date", brief_dir, run.run_dir)
 
     from .dataset import in_language, load, require_chinese
 
-    ds = load(options.company, options.period, data_dir)
+    ds = load(options.company, options.period, run.checked.data_dir)
     if options.language.startswith("zh"):
         require_chinese(ds)  # no fact in English in the Chinese edition
     ds = in_language(ds, options.language)
@@ -201,12 +220,12 @@ def _build(options, checked, run_id, run_dir, log, executor, assemble, render_pd
     reused = [n for n in NOTEBOOKS if n not in stale]
     for name in reused:
         log(f"{name}: unchanged, reused")
-    outcomes = _execute(options, inputs, stale, published, run_dir, log, executor)
+    outcomes = _execute(run, stale, published)
     timings = {"notebooks": round(time.perf_counter() - started, 2)}
     for name in reused:
-        shutil.copy2(published_notebooks / f"{name}.ipynb", run_dir / f"{name}.ipynb")
+        shutil.copy2(published_notebooks / f"{name}.ipynb", run.run_dir / f"{name}.ipynb")
     record = _notebook_records(outcomes, reused, published)
-    _record(run_dir, started, "assembling", notebooks=record)
+    _record(run.run_dir, started, "assembling", notebooks=record)
 
     previous = history.latest_edition(brief_dir)
     old = changes.load_figures(previous / FIGURES) if previous else None
@@ -216,35 +235,33 @@ def _build(options, checked, run_id, run_dir, log, executor, assemble, render_pd
     if diff == []:
         log("what changed: no figure changed since the previous edition")
 
-    meta = _run_meta(run_id, inputs, record, previous)
-    staging = run_dir / "staging"
-    shown = _reproducible(meta)
-    _assemble(run_dir, staging, ds, parameters, shown, diff, options, log, assemble, render_pdf)
+    meta = _run_meta(run, record, previous)
+    _assemble(run, ds, _reproducible(meta), diff)
     timings["total"] = round(time.perf_counter() - started, 2)
     manifest = provenance.manifest(
         inputs, record, company=options.company, period=options.period,
-        language=options.language, parameters=parameters, edition=run_id,
+        language=options.language, parameters=run.checked.parameters, edition=run.run_id,
         generated_at=meta["generated_at"], code_version=meta["code_version"], timings=timings,
     )  # fmt: skip
-    publish.write_atomic(staging / publish.MANIFEST, _json(manifest))
-    changes.save_figures(ds.figures, run_dir / FIGURES)
-    publish.publish(staging, brief_dir)
-    shutil.rmtree(staging, ignore_errors=True)
-    edition = history.record_edition(brief_dir, run_id, {FIGURES: run_dir / FIGURES})
+    publish.write_atomic(run.staging / publish.MANIFEST, _json(manifest))
+    changes.save_figures(ds.figures, run.run_dir / FIGURES)
+    publish.publish(run.staging, brief_dir)
+    shutil.rmtree(run.staging, ignore_errors=True)
+    edition = history.record_edition(brief_dir, run.run_id, {FIGURES: run.run_dir / FIGURES})
     _link_tree(brief_dir / publish.NOTEBOOKS, edition / publish.NOTEBOOKS)
-    _record(run_dir, started, "published", notebooks=record, edition=run_id)
-    log(f"published {brief_dir / 'brief.html'} and brief.pdf (edition {run_id})")
-    _beside(brief_dir, options.language, log)
-    shutil.copy2(run_dir / LOG, edition / LOG)
+    _record(run.run_dir, started, "published", notebooks=record, edition=run.run_id)
+    log(f"published {brief_dir / 'brief.html'} and brief.pdf (edition {run.run_id})")
+    _beside(run)
+    shutil.copy2(run.run_dir / LOG, edition / LOG)
     executed = [o.name for o in outcomes]
-    return BuildResult("built", brief_dir, run_dir, executed, reused, diff)
+    return BuildResult("built", brief_dir, run.run_dir, executed, reused, diff)
 
 
-def _beside(brief_dir: Path, language: str, log: RunLog) -> None:
+def _beside(run: Run) -> None:
     """A non-English edition's documents also go beside the English ones, under its own name."""
-    if language != "en":
-        for name in publish.publish_beside(brief_dir.parent, language):
-            log(f"published {brief_dir.parent / name}")
+    if run.options.language != "en":
+        for name in publish.publish_beside(run.brief_dir.parent, run.options.language):
+            run.log(f"published {run.brief_dir.parent / name}")
 
 
 @dataclass(frozen=True)
@@ -257,6 +274,34 @@ class Checked:
     inputs: provenance.Inputs
 
 
+@dataclass(frozen=True)
+class Run:
+    """One run of a build: what was asked, what validation found, the run's own folder and log,
+    and what does the work (``build``'s executor, assembler and PDF renderer; None: the defaults).
+    The steps of a build take it instead of long argument lists."""
+
+    options: BuildOptions
+    checked: Checked
+    run_id: str
+    run_dir: Path
+    log: RunLog
+    executor: Executor | None = None
+    assemble: Callable | None = None
+    render_pdf: Callable | None = None
+
+    @property
+    def brief_dir(self) -> Path:
+        return self.checked.brief_dir
+
+    @property
+    def inputs(self) -> provenance.Inputs:
+        return self.checked.inputs
+
+    @property
+    def staging(self) -> Path:
+        return self.run_dir / "staging"
+
+
 def validate(options: BuildOptions) -> Checked:
     """Check names, folders, options and parameters; read files, write none (docs/operations.md).
 
@@ -266,17 +311,15 @@ def validate(options: BuildOptions) -> Checked:
 
     data_dir = locate(options.company, options.period, options.data_dir)
     period = read_period(options.company, options.period, data_dir)
-    _check_options(options)
-    out = Path(options.out).expanduser().resolve()
-    brief_dir = publish.language_dir(out / options.company / options.period, options.language)
-    _check_out(out, brief_dir, data_dir)
+    check_options(options)
+    _check_out(options.out_dir, options.brief_dir, data_dir)
     parameters = _parameters(options, data_dir)
     comparison(str(parameters.get("comparison_period") or ""), period)
     inputs = _inputs(options, data_dir, parameters)
-    return Checked(brief_dir, data_dir, parameters, inputs)
+    return Checked(options.brief_dir, data_dir, parameters, inputs)
 
 
-def _check_options(options: BuildOptions) -> None:
+def check_options(options: BuildOptions) -> None:
     from . import i18n
 
     if options.language not in i18n.languages():
@@ -337,16 +380,11 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _parameters(options: BuildOptions, data_dir: Path) -> dict:
-    fixed = {"company", "period", "data_dir", "language"} & set(options.parameters)
+    """The base parameters from the build's own options, then the -p ones."""
+    fixed = [name for name in FIXED if name in options.parameters]
     if fixed:
-        name = sorted(fixed)[0]
-        raise ParameterError(f"set {name} with --{name.replace('_', '-')}", field=name)
-    base = {
-        "company": options.company,
-        "period": options.period,
-        "data_dir": str(data_dir),
-        "language": options.language,
-    }
+        raise ParameterError(f"set {fixed[0]} with --{fixed[0].replace('_', '-')}", field=fixed[0])
+    base = {name: getattr(options, name) for name in FIXED} | {"data_dir": str(data_dir)}
     return {**base, **options.parameters}
 
 
@@ -354,12 +392,11 @@ def _inputs(options: BuildOptions, data_dir: Path, parameters: dict) -> provenan
     from . import params
     from .dataset import dataset_files
 
-    notebooks = {n: Path(options.notebooks_dir).resolve() / f"{n}.ipynb" for n in NOTEBOOKS}
-    for path in notebooks.values():
+    for path in options.notebooks.values():
         if not path.is_file():
             raise pipeline.NotebookError("notebook not found", file=path)
     files = dataset_files(options.company, options.period, data_dir)
-    inputs = provenance.brief_inputs(notebooks, files, parameters)
+    inputs = provenance.brief_inputs(options.notebooks, files, parameters)
     for name, nb in inputs.notebooks.items():
         known = {p.name for p in params.parameters(name)}
         params.validate(name, **{k: v for k, v in nb["parameters"].items() if k in known})
@@ -371,25 +408,26 @@ def _up_to_date(inputs: provenance.Inputs, published: dict, brief_dir: Path) -> 
     return documents and published.get("brief_hash") == inputs.brief_hash
 
 
-def _execute(options, inputs, names, published, run_dir, log, executor):
+def _execute(run: Run, names: list[str], published: dict) -> list[pipeline.Outcome]:
     if not names:
         return []
+    options = run.options
     previous = published.get("notebooks", {})
     # Longest first (by the last recorded time), so the slowest notebook does not start last.
     names = sorted(names, key=lambda n: -previous.get(n, {}).get("seconds", 0))
     jobs = pipeline.jobs_for(
-        inputs, names, run_dir, cwd=options.notebooks_dir,
+        run.inputs, names, run.run_dir, cwd=options.notebooks_dir,
         timeout=options.timeout, retries=options.retries,
     )  # fmt: skip
     outcomes = pipeline.run(
-        jobs, executor, slots=options.jobs, on_event=_progress(log), log_path=run_dir / LOG
+        jobs, run.executor, slots=options.jobs, on_event=_progress(run.log), log_path=run.log.path
     )
     failed = [o for o in outcomes if o.status == "failed"]
     if failed and failed[0].errno:  # a full disk, say, is not the notebook's fault
         raise storage_failure(OSError(failed[0].errno, "", failed[0].output))
     if failed:
         kept = ", ".join(str(Path(o.output)) for o in failed)
-        log(f"failed notebook kept: {kept}", console=False)
+        run.log(f"failed notebook kept: {kept}", console=False)
         raise pipeline.NotebookError(f"{failed[0].error} (executed copy: {failed[0].output})")
     return outcomes
 
@@ -421,37 +459,40 @@ def _notebook_records(outcomes, reused, published) -> dict[str, dict]:
     return {n: records[n] for n in NOTEBOOKS if n in records}
 
 
-def _assemble(run_dir, staging, ds, parameters, meta, diff, options, log, assemble, render_pdf):
-    staging.mkdir()
-    notebooks = staging / publish.NOTEBOOKS
-    notebooks.mkdir()
+def _assemble(run: Run, ds, meta: dict, diff: list[dict] | None) -> None:
+    """brief.html and brief.pdf in the run's staging folder, beside the executed notebooks."""
+    notebooks = run.staging / publish.NOTEBOOKS
+    notebooks.mkdir(parents=True)
     for name in NOTEBOOKS:
-        os.replace(run_dir / f"{name}.ipynb", notebooks / f"{name}.ipynb")
+        os.replace(run.run_dir / f"{name}.ipynb", notebooks / f"{name}.ipynb")
     executed = [notebooks / f"{name}.ipynb" for name in NOTEBOOKS]
+    assemble, render_pdf = run.assemble, run.render_pdf
     try:
         if assemble is None:
             from .assemble import assemble_html as assemble
         if render_pdf is None:
             from .pdf import render_pdf
         started = time.perf_counter()
-        html = assemble(executed, ds, parameters, meta, diff, options.language)
-        (staging / "brief.html").write_text(html, encoding="utf-8")
-        log(f"assembled brief.html in {time.perf_counter() - started:.1f} s")
+        parameters, language = run.checked.parameters, run.options.language
+        html = assemble(executed, ds, parameters, meta, diff, language)
+        (run.staging / "brief.html").write_text(html, encoding="utf-8")
+        run.log(f"assembled brief.html in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
-        render_pdf(html, staging / "brief.pdf")
-        log(f"rendered brief.pdf in {time.perf_counter() - started:.1f} s")
+        render_pdf(html, run.staging / "brief.pdf")
+        run.log(f"rendered brief.pdf in {time.perf_counter() - started:.1f} s")
     except Exception as err:
-        log(traceback.format_exc().rstrip(), console=False)
+        run.log(traceback.format_exc().rstrip(), console=False)
         if storage_failure(err):
             raise  # a full disk is not the assembler's fault: exit 6, not 5
         text = err.one_line() if isinstance(err, BriefError) else f"{type(err).__name__}: {err}"
         raise AssemblyError(f"assembly failed, nothing published: {text}") from None
 
 
-def _run_meta(run_id: str, inputs: provenance.Inputs, record: dict, previous: Path | None) -> dict:
+def _run_meta(run: Run, record: dict, previous: Path | None) -> dict:
+    inputs = run.inputs
     return {
-        "run_id": run_id,
-        "edition": run_id,
+        "run_id": run.run_id,
+        "edition": run.run_id,
         "previous_edition": previous.name if previous else None,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": socket.gethostname(),

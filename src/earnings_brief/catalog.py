@@ -132,9 +132,6 @@ class Catalog:
     def peer_metrics(self) -> list[str]:
         return [k for k, m in self.metrics.items() if m.peer]
 
-    def nouns(self) -> set[str]:
-        return {m.noun_en for m in self.metrics.values() if m.noun_en}
-
 
 @cache
 def _bundled() -> dict[str, Metric]:

@@ -1,8 +1,8 @@
 """One seaborn theme and the chart kinds of the brief, rendered as self-contained SVG.
 
 Chart functions take a small frame of what to draw (labels already translated, values in the unit
-the axis shows, a ``basis`` per mark, a colour per mark) and return a matplotlib Figure; ``img``
-turns it into an ``<img>`` tag holding the SVG and closes the figure. Nothing here knows a
+the axis shows, a ``basis`` per mark, a colour per mark) and return a matplotlib Figure;
+``drawing`` saves it as a block's SVG drawings and closes the figure. Nothing here knows a
 segment, a company or a period: colours come from the company's segment order.
 
 Conventions: bars start at zero, values are labelled on the marks, derived values are lighter
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import glob
-import html
 import io
 import textwrap
 import weakref
@@ -50,13 +49,12 @@ WIDTH = 6.4  # inches; the HTML column and the A4 text block both fit it
 # its 8.5 pt labels stay about 9 px high instead of shrinking with the whole chart; its category
 # labels wrap at about this many characters.
 PHONE_WIDTH = 4.6
-PHONE_MEDIA = "(max-width: 40rem)"
 PHONE_WRAP = {"x": 11, "y": 20, "legend": 24, "over": 9, "beside": 28}
 PHONE_LEGEND_COLUMNS = 2
 
 _theme_applied = False
 # What each chart shows, in words, for its alt text: a screen reader gets the values, not only the
-# title. Filled by each chart function, read (and dropped) by ``img``.
+# title. Filled by each chart function, read (and dropped) by ``drawing``.
 _VALUES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # The entries of each legend above a chart, in reading order, so the phone's variant can lay them
 # out again in fewer columns.
@@ -178,15 +176,22 @@ def _legend(ax, frame: pd.DataFrame, derived_label: str, extra: list | None = No
 
 
 def _legend_above(ax, handles: list, ncols: int) -> None:
-    legend = ax.legend(
-        handles=_row_major(handles, ncols),
-        loc="lower left",
-        bbox_to_anchor=(0, 1.01),
-        ncols=ncols,
-        borderaxespad=0.2,
-        handlelength=1.6,
-        columnspacing=1.2,
-    )
+    """The legend above the plot, in as many columns as fit the figure's width: a wider one
+    makes the constrained layout squeeze the plot into a fraction of the width."""
+    renderer = ax.figure.canvas.get_renderer()
+    room = ax.figure.bbox.width * 0.96
+    for n in range(ncols, 0, -1):
+        legend = ax.legend(
+            handles=_row_major(handles, n),
+            loc="lower left",
+            bbox_to_anchor=(0, 1.01),
+            ncols=n,
+            borderaxespad=0.2,
+            handlelength=1.6,
+            columnspacing=1.2,
+        )
+        if legend.get_window_extent(renderer).width <= room:
+            break
     _LEGENDS[legend] = handles
 
 
@@ -495,28 +500,19 @@ def svg(fig: plt.Figure, *, text_as_paths: bool = True) -> bytes:
         plt.close(fig)
 
 
-def img(fig: plt.Figure, alt: str) -> str:
-    """The chart as base64 SVG three times, in a ``<picture>``; closes the figure. The alt text
-    is ``alt`` (the block's title) followed by the values the chart draws.
+def drawing(fig: plt.Figure, alt: str):
+    """The chart as a block's ``Drawing``: base64 SVG with text as paths (screen), with text as
+    text (the PDF) and laid out for a phone; closes the figure. The alt text is ``alt`` (the
+    block's title) followed by the values the chart draws."""
+    from .blocks import Drawing
 
-    The ``<img>``'s ``src`` draws its text as paths, so the HTML needs no font wherever it is
-    opened. ``data-print-src`` keeps the text as text in the pinned fonts: the PDF renderer uses
-    it, which is about four times faster in WeasyPrint and leaves the chart's words selectable in
-    the PDF. The ``<source>`` is the same chart laid out again ``PHONE_WIDTH`` wide for a phone.
-    """
     values = _VALUES.pop(fig, "")
-    alt = f"{alt}: {values}" if values else alt
     try:
         screen, paper = (_base64(_save_svg(fig, mode)) for mode in (True, False))
         phone = _base64(_save_svg(_for_phone(fig), True))
     finally:
         plt.close(fig)
-    return (
-        f'<picture class="eb-picture"><source media="{PHONE_MEDIA}" '
-        f'srcset="data:image/svg+xml;base64,{phone}">'
-        f'<img class="eb-chart" src="data:image/svg+xml;base64,{screen}" '
-        f'data-print-src="data:image/svg+xml;base64,{paper}" alt="{html.escape(alt)}"></picture>'
-    )
+    return Drawing(screen, paper, phone, f"{alt}: {values}" if values else alt)
 
 
 def _for_phone(fig: plt.Figure) -> plt.Figure:

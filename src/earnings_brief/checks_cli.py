@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import dataset, metrics
+from . import dataset, formatting, metrics
 
 _KIND = {
     "share": "share = segment / total",
@@ -21,15 +21,18 @@ _KIND = {
 }
 
 
-def _fmt(value: float | None, dimension: str, currency: str, *, signed: bool = False) -> str:
-    if value is None or value != value:
-        return "–"
-    sign = "+" if signed else ""
-    if dimension in ("ratio", "points"):
-        return f"{value * 100:{sign},.2f}{' pp' if signed else '%'}"
+def _fmt(value: float | None, dimension: str, currency: str, *, change: bool = False) -> str:
+    """A value in the table's one style, so rows compare at a glance: ratios in percent (a change
+    in points), money in millions, other figures as counts; a change carries its sign."""
+    if dimension == "points" or (dimension == "ratio" and change):
+        return formatting.points(value, digits=2)
+    if dimension == "ratio":
+        return formatting.percent(value, digits=2)
     if dimension == "money":
-        return f"{currency} {value / 1e6:{sign},.1f} m"
-    return f"{value:{sign},.2f}"
+        text = formatting.money(value, currency, scale="m", digits=1)
+    else:
+        text = formatting.count(value)
+    return formatting.signed(text, value) if change else text
 
 
 def _dimension(frame, metric: str) -> str:
@@ -60,7 +63,7 @@ def _row(check: dict, frame, currency: str) -> list[str]:
         if len(check["missing"]):
             what += " (no figure for " + ", ".join(check["missing"]) + ")"
         other = _fmt(check["recomputed"], dim, currency)
-        diff = _fmt(check["difference"], dim, currency, signed=True)
+        diff = _fmt(check["difference"], dim, currency, change=True)
     return [check["status"].upper(), name, what, stated, other, diff]
 
 

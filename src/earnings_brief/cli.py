@@ -53,7 +53,10 @@ def parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build the brief, or say it is up to date")
     _brief_options(build)
     build.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
-    build.add_argument("--language", default="en", help="language of the brief (default: en)")
+    build.add_argument(
+        "--language", action="append", default=[], metavar="LANG[,LANG…]",
+        help="an edition to build (repeatable; default: en); each is built or up to date alone",
+    )  # fmt: skip
     build.add_argument(
         "-p",
         "--parameter",
@@ -73,7 +76,10 @@ def parser() -> argparse.ArgumentParser:
         "--retries", type=int, default=0, help="retries when a kernel fails to start (default: 0)"
     )
     build.add_argument(
-        "--keep", type=int, default=10, help="editions and run folders to keep (default: 10)"
+        "--keep",
+        type=int,
+        default=10,
+        help="editions and run folders (and with --all, universe logs) to keep (default: 10)",
     )
     build.add_argument(
         "--jobs", type=int, default=None, help="notebooks run at once (default: number of CPUs)"
@@ -93,6 +99,10 @@ def parser() -> argparse.ArgumentParser:
     hist.add_argument("--company", default="sensetime")
     hist.add_argument("--period", default="FY2024")
     hist.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
+    hist.add_argument(
+        "--language", action="append", default=[], metavar="LANG[,LANG…]",
+        help="an edition to list (repeatable; default: every language built)",
+    )  # fmt: skip
     hist.add_argument("--json", action="store_true", help="print the history as JSON")
     hist.set_defaults(run=_history)
 
@@ -102,6 +112,7 @@ def parser() -> argparse.ArgumentParser:
         "--language",
         action="append",
         default=[],
+        metavar="LANG[,LANG…]",
         help="an edition to be built (repeatable); zh-Hant makes a fact without Chinese an error",
     )
     check.set_defaults(run=_check)
@@ -152,48 +163,72 @@ def _parameter(text: str) -> tuple[str, object]:
         return name.strip(), value
 
 
+def _languages(given: list[str]) -> list[str]:
+    """``--language en --language zh-Hant`` or ``--language en,zh-Hant``, in order, once each."""
+    named = (lang.strip() for arg in given for lang in arg.split(","))
+    return list(dict.fromkeys(lang for lang in named if lang))
+
+
 def _build(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from . import build
 
     names = [name for name, _ in args.parameter]
     if len(set(names)) != len(names):
         raise ParameterError("a parameter is given twice", field="-p")
+    languages = _languages(args.language) or ["en"]
+    notebooks = {"notebooks_dir": args.notebooks} if args.notebooks else {}
     options = build.BuildOptions(
         company=args.company, period=args.period, data_dir=args.data_dir, out=args.out,
-        language=args.language, parameters=dict(args.parameter), timeout=args.timeout,
+        language=languages[0], parameters=dict(args.parameter), timeout=args.timeout,
         retries=args.retries, keep=args.keep, jobs=args.jobs, force=args.force,
-        lock_timeout=args.lock_timeout,
+        lock_timeout=args.lock_timeout, **notebooks,
     )  # fmt: skip
-    if args.notebooks:
-        options.notebooks_dir = args.notebooks
     echo = lambda line: print(line, flush=True)  # noqa: E731
     if args.all or args.only or args.executor != "local":
         from . import universe
 
         only = args.only or (None if args.all else [f"{args.company}/{args.period}"])
         return universe.run(
-            options, only=only, executor=args.executor, scheduler=args.scheduler, echo=echo
-        )
-    if not build.up_to_date(options):
+            options, only=only, languages=languages, executor=args.executor,
+            scheduler=args.scheduler, echo=echo,
+        )  # fmt: skip
+    if not all(build.up_to_date(replace(options, language=lang)) for lang in languages):
         from . import kernels
 
         kernels.ensure(os.devnull)  # the kernels' imports, while the build checks and loads
-    build.build(options, echo=echo)
+    for lang in languages:  # one after the other; the first error stops
+        build.build(replace(options, language=lang), echo=echo)
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
-    from . import history
+    from . import history, i18n
     from .dataset import check_name
+    from .publish import language_dir
 
     check_name("company", args.company)
     check_name("period", args.period)
-    runs = history.runs(Path(args.out).resolve() / args.company / args.period)
-    print(json.dumps(runs, indent=1) if args.json else history.format_runs(runs))
+    brief_dir = Path(args.out).resolve() / args.company / args.period
+    languages = _languages(args.language) or history.languages(brief_dir, i18n.languages())
+    unknown = [lang for lang in languages if lang not in i18n.languages()]
+    if unknown:
+        expected = "one of " + ", ".join(i18n.languages())
+        raise ParameterError(
+            f"unknown language '{unknown[0]}'", field="--language", expected=expected
+        )
+    by_language = {lang: history.runs(language_dir(brief_dir, lang)) for lang in languages}
+    if args.json:
+        found = [{"language": lang, **r} for lang, runs in by_language.items() for r in runs]
+        print(json.dumps(found, indent=1))
+    else:
+        print(history.format_editions(by_language))
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
     from . import checks_cli
 
+    args.language = _languages(args.language)  # as build reads it: en,zh-Hant is two
     return checks_cli.run(args)

@@ -181,3 +181,45 @@ def date(text: str, lang: str = "en") -> str:
     if day:
         return t("format.date.day", lang, day=int(day), month=name, year=year)
     return t("format.date.month", lang, month=name, year=year)
+
+
+def value(cell, lang: str = "en") -> str:
+    """A table cell's number (a ``blocks.Value``) in words by its style: 'plain' with its
+    decimals, 'percent' (a fraction), 'ratio' (a fraction ×100, no sign: the header says %),
+    'points', 'multiple', 'count' or 'money'."""
+    v = cell.value
+    if _missing(v):
+        return t("format.na", lang)
+    if cell.style == "percent":
+        digits = 1 if cell.digits is None else cell.digits
+        return percent(v, lang, digits=digits, signed=cell.signed)
+    if cell.style == "ratio":  # a fraction as a bare percentage: the header carries the unit
+        return plain(v * 100, 1 if cell.digits is None else cell.digits, signed=cell.signed)
+    if cell.style == "points":
+        return points(v, lang, digits=1 if cell.digits is None else cell.digits)
+    if cell.style == "multiple":
+        return multiple(v, lang, digits=cell.digits or 0)
+    if cell.style == "count":
+        return count(v, lang, digits=cell.digits)
+    if cell.style == "money":
+        return money(v, cell.currency or "RMB", lang, scale=cell.scale or None, digits=cell.digits)
+    return plain(v, cell.digits or 0, signed=cell.signed)
+
+
+def plain(value: float, digits: int = 0, *, signed: bool = False) -> str:
+    """A bare number with thousands separators and a true minus: 1234.5 → '1,234.5'."""
+    text = f"{value:,.{digits}f}"
+    return ("+" + text if signed and value > 0 else text).replace("-", "−")
+
+
+def shortest(value: float) -> str:
+    """A number in as few digits as it has, for one the source wrote that way: 3.0 → '3',
+    1.5 → '1.5' (a duration in months or years, an N-fold growth)."""
+    return f"{value:g}"
+
+
+def signed(text: str, value: float | None) -> str:
+    """A formatted change with its sign: 'RMB 1.7 m' → 'RMB +1.7 m' when ``value`` is above zero
+    (a negative number already carries its '−'; zero and a missing value take none)."""
+    found = None if _missing(value) or value <= 0 else _NUMBER.search(text)
+    return f"{text[: found.start()]}+{text[found.start() :]}" if found else text

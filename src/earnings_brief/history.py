@@ -6,6 +6,7 @@
     <out>/<company>/<period>/editions/<id>/   every published brief: brief.html, brief.pdf,
                                               manifest.json, figures.json, run.log
 
+An edition in another language keeps the same under ``<out>/<company>/<period>/<language>/``.
 Ids are UTC timestamps, so names sort by time. ``keep`` bounds both folders.
 """
 
@@ -16,6 +17,8 @@ import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+
+from .publish import language_dir
 
 RUNS = "runs"
 EDITIONS = "editions"
@@ -89,6 +92,24 @@ def runs(brief_dir: Path) -> list[dict]:
     for name in sorted(published - {r["id"] for r in found}):
         found.append({"id": name, "status": "published", "edition": True})
     return sorted(found, key=lambda r: r["id"])
+
+
+def languages(brief_dir: Path, known: list[str]) -> list[str]:
+    """The ``known`` languages with a history under ``brief_dir``, English first; English alone
+    when there is none (its history is then empty)."""
+    found = [
+        lang
+        for lang in sorted(known, key=lambda lang: lang != "en")
+        if any((language_dir(brief_dir, lang) / f).is_dir() for f in (RUNS, EDITIONS))
+    ]
+    return found or ["en"]
+
+
+def format_editions(by_language: dict[str, list[dict]]) -> str:
+    """Each language's history under its name; English alone as ``format_runs`` prints it."""
+    if list(by_language) == ["en"]:
+        return format_runs(by_language["en"])
+    return "\n\n".join(f"{lang}:\n{format_runs(runs)}" for lang, runs in by_language.items())
 
 
 def format_runs(entries: list[dict]) -> str:

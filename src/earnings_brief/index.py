@@ -1,6 +1,9 @@
 """outputs/index.html: every published brief, and a peer table for each period companies share.
 
-A brief is listed from what was published (its manifest: edition and date) and from its dataset
+A brief is listed once, with a link to each of its published editions (one per language: the
+English ``brief.html``, ``brief.zh-Hant.html`` beside it, …). Its row describes the edition in the
+index's language when there is one, else the first published. It is listed from what was
+published (that edition's manifest: edition and date) and from its dataset
 (figures derived by ``metrics``, exactly as the brief derives them). When the dataset has changed
 since the edition, the row says so and shows no figure, so the index never shows a number the
 linked brief does not. Each peer cell links to the section of the brief that shows that figure,
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from . import provenance, publish
 from .errors import BriefError
-from .i18n import t
+from .i18n import languages, t
 
 INDEX = "index.html"
 TEMPLATE = Path(__file__).with_name("templates") / "index" / "index.html.j2"
@@ -42,6 +45,14 @@ class Cell:
 
 
 @dataclass
+class Edition:
+    language: str
+    name: str  # the language's name for itself: 'English', '繁體中文'
+    html: str
+    pdf: str
+
+
+@dataclass
 class Entry:
     company: str
     period: str
@@ -54,6 +65,7 @@ class Entry:
     flags: int | None = None
     cells: dict[str, Cell] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    editions: list[Edition] = field(default_factory=list)
 
 
 def write(out: Path, data_dir: Path, briefs: Iterable[tuple[str, str]], lang: str = "en") -> Path:
@@ -67,21 +79,38 @@ def write(out: Path, data_dir: Path, briefs: Iterable[tuple[str, str]], lang: st
 
 
 def entry(out: Path, data_dir: Path, company: str, period: str, lang: str = "en") -> Entry | None:
-    """One published brief, or None when none is published."""
-    brief_dir = out / company / period
-    manifest = provenance.read_manifest(brief_dir / publish.MANIFEST)
-    if not manifest or not all((brief_dir / d).is_file() for d in publish.DOCUMENTS):
+    """One brief with its published editions, or None when none is published."""
+    brief = out / company / period
+    order = [lang, *(other for other in languages() if other != lang)]
+    found = {other: m for other in order if (m := _published(brief, other))}
+    if not found:
         return None
     base = f"{company}/{period}/"
+    editions = [
+        Edition(
+            other, t(f"brief.language.{other}", other),
+            base + publish.edition_file(other, "html"), base + publish.edition_file(other, "pdf"),
+        )
+        for other in found
+    ]  # fmt: skip
+    first, manifest = next(iter(found.items()))
     item = Entry(
         company, period, company, "", str(manifest.get("generated_at", ""))[:10],
-        base + "brief.html", base + "brief.pdf", current=False,
+        editions[0].html, editions[0].pdf, current=False, editions=editions,
     )  # fmt: skip
     try:
-        _figures(item, manifest, brief_dir, data_dir, lang)
+        _figures(item, manifest, publish.language_dir(brief, first), data_dir, lang)
     except BriefError:  # the dataset no longer loads: list the brief, show no figure
         item.current = False
     return item
+
+
+def _published(brief: Path, lang: str) -> dict | None:
+    """The manifest of the brief's edition in ``lang`` when it and the documents the index links
+    to (beside the English ones for another language) exist."""
+    manifest = provenance.read_manifest(publish.language_dir(brief, lang) / publish.MANIFEST)
+    linked = [brief / publish.edition_file(lang, d.rsplit(".", 1)[1]) for d in publish.DOCUMENTS]
+    return manifest if manifest and all(p.is_file() for p in linked) else None
 
 
 def _figures(item: Entry, manifest: dict, brief_dir: Path, data_dir: Path, lang: str) -> None:

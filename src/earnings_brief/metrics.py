@@ -57,8 +57,6 @@ RATIOS = (
 )
 GROWTH_SUFFIX = "_growth"
 CHANGE_SUFFIX = "_change"
-# Figures that add up: a segment's revenue is the sum of its product lines' (items').
-ADDITIVE = {"money", "count"}
 _YEAR = re.compile(r"\d{4}")
 # Derived ratios that are only ever computed forwards (never used to back out a term).
 FORWARD_ONLY = {

@@ -92,8 +92,8 @@ def amount(
         )
     if dimension == "duration":
         if value >= 12 and (value / 12).is_integer():
-            return t("narrative.unit.years", lang, number=f"{value / 12:g}")
-        return t("narrative.unit.months", lang, number=f"{value:g}")
+            return t("narrative.unit.years", lang, number=formatting.shortest(value / 12))
+        return t("narrative.unit.months", lang, number=formatting.shortest(value))
     number = formatting.count(value, lang)
     return (
         t(f"narrative.unit.{unit}", lang, number=number)

@@ -1,16 +1,20 @@
 """The small API a chapter notebook calls: ``ctx = start("revenue", company=..., period=...)``.
 
-``start`` validates the parameters, loads the dataset, derives the metrics and the checks, and
-applies the chart theme. Errors are BriefErrors, which IPython shows as one line.
+``start`` validates the parameters, loads the dataset, derives the metrics and the checks, shows
+them as a data block (which the assembler reads, so nothing is derived twice) and applies the
+chart theme. Errors are BriefErrors, which IPython shows as one line. A cell shows what a chapter
+function returns with ``ctx.show(ch.section(ctx))``; the context remembers what it showed (the
+figures cited, for the chapter's "Further figures").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import charts, dataset, metrics
+from . import blocks, charts, dataset, metrics
 from .dataset import Dataset
 from .i18n import t
 from .params import Params, validate
@@ -25,6 +29,7 @@ class Context:
     frame: pd.DataFrame
     checks: pd.DataFrame
     colors: dict[str, str]
+    shown: list[blocks.Block] = field(default_factory=list, repr=False)
 
     @property
     def notebook(self) -> str:
@@ -71,9 +76,22 @@ class Context:
     def block_id(self, name: str) -> str:
         return f"{self.notebook}-{name}"
 
+    def show(self, items: Iterable[blocks.Block]) -> None:
+        """Display a chapter function's blocks (HTML for the reader, the payload for the
+        assembler) and remember them."""
+        items = list(items)
+        self.shown.extend(items)
+        blocks.display_blocks(items, self.lang)
+
+    @property
+    def cited(self) -> set[tuple[str, str, str, str]]:
+        """The figure keys (metric, segment, item, period) the blocks shown so far cite."""
+        return {tuple(key) for item in self.shown for key in getattr(item, "cites", ())}
+
 
 def start(notebook: str, **params) -> Context:
-    """Validate parameters, load and derive the data, apply the theme: a notebook's first call."""
+    """Validate parameters, load and derive the data, show it as a data block, apply the theme:
+    a notebook's first call."""
     checked = validate(notebook, **params)
     ds = dataset.in_language(
         dataset.load(checked.company, checked.period, checked.data_dir), checked.language
@@ -81,5 +99,6 @@ def start(notebook: str, **params) -> Context:
     comparison = dataset.comparison(checked.comparison_period, ds.period)
     frame = metrics.derive(ds, comparison)
     checks = metrics.reconcile(ds, frame)
+    blocks.display_blocks([blocks.Data.of(frame, checks)], checked.language)
     charts.apply_theme()
     return Context(checked, ds, frame, checks, ds.company.colours(charts.PALETTE))

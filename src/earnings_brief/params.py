@@ -23,6 +23,7 @@ class Parameter:
     help: str
     item_type: type | None = None  # element type of a list parameter
     choices: tuple[str, ...] = ()  # the values a string parameter may take; empty: any
+    option: bool = False  # set by the build's own --option, never with -p
 
 
 def _money_scale() -> Parameter:
@@ -35,15 +36,23 @@ def _money_scale() -> Parameter:
     )
 
 
+# The one list of the parameters every notebook takes; the names below derive from it.
 SHARED = (
-    Parameter("company", str, "sensetime", "company folder under the data directory"),
-    Parameter("period", str, "FY2024", "reporting period folder, e.g. FY2024 or H1-2025"),
+    Parameter("company", str, "sensetime", "company folder under the data directory", option=True),
+    Parameter(
+        "period", str, "FY2024", "reporting period folder, e.g. FY2024 or H1-2025", option=True
+    ),
     Parameter(
         "comparison_period", str, "", "period compared against; empty: the one in period.toml"
     ),
-    Parameter("data_dir", str, "", "data directory; empty: the bundled data/ folder"),
-    Parameter("language", str, "en", "language of every word in the brief (a folder in locales/)"),
-)
+    Parameter("data_dir", str, "", "data directory; empty: the bundled data/ folder", option=True),
+    Parameter(
+        "language", str, "en", "language of every word in the brief (a folder in locales/)",
+        option=True,
+    ),
+)  # fmt: skip
+BASE = tuple(p.name for p in SHARED)  # what the build offers every notebook
+FIXED = tuple(p.name for p in SHARED if p.option)  # what the build sets from its own options
 KNOBS: dict[str, tuple[Parameter, ...]] = {
     "revenue": (
         Parameter(
@@ -171,7 +180,6 @@ def validate(notebook: str, **values: Any) -> Params:
                 expected="fractions such as 0.15 for a 15% lead",
             )
     data_dir = Path(checked["data_dir"]).expanduser() if checked["data_dir"].strip() else None
-    shared = {p.name for p in SHARED}
     return Params(
         notebook=notebook,
         company=checked["company"].strip(),
@@ -179,5 +187,5 @@ def validate(notebook: str, **values: Any) -> Params:
         comparison_period=checked["comparison_period"].strip(),
         data_dir=data_dir,
         language=checked["language"],
-        knobs={k: v for k, v in checked.items() if k not in shared},
+        knobs={k: v for k, v in checked.items() if k not in BASE},
     )

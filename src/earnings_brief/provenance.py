@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ParameterError
+from .params import BASE
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Distributions whose upgrade can change what a notebook shows.
@@ -135,7 +136,7 @@ def brief_inputs(
 
 
 # Parameters the build always offers; a notebook that does not declare one simply does not get it.
-BASE_PARAMETERS = {"company", "period", "comparison_period", "data_dir", "language"}
+BASE_PARAMETERS = set(BASE)
 
 
 def _digest(*parts) -> str:

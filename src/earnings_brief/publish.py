@@ -15,7 +15,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import BriefError
+from .errors import AssemblyError
 
 DOCUMENTS = ("brief.pdf", "brief.html")
 MANIFEST = "manifest.json"
@@ -53,17 +53,12 @@ def publish_beside(brief_dir: Path, lang: str) -> list[str]:
     return written
 
 
-class PublishError(BriefError):
-    """The staged brief is incomplete, so nothing was published."""
-
-    exit_code = 5
-
-
 def check_staged(staging: Path) -> None:
+    """The staged brief is complete: a document not made is an assembly failure (exit 5)."""
     for name in DOCUMENTS:
         path = staging / name
         if not path.is_file() or path.stat().st_size == 0:
-            raise PublishError("not built, nothing published", file=path)
+            raise AssemblyError("not built, nothing published", file=path)
 
 
 def publish(staging: Path, brief_dir: Path) -> None:

@@ -1,14 +1,18 @@
-"""Every brief in one build: each company and period under the data folder, or a selection.
+"""Every brief in one build: each company and period under the data folder, or a selection,
+in each language asked for.
 
-Each brief is built by ``build.build`` in a thread of its own, all over one executor
-(``executors.open_executor``): the notebooks of every brief share its workers, and a brief's
-assembly and PDF are jobs on it too, submitted as soon as that brief's notebooks are done. An
-unchanged brief costs what ``build`` costs for it: hashes, no job. A brief that fails does not
+Each edition (a brief in one language) is built by ``build.build`` in a thread of its own, all
+over one executor (``executors.open_executor``): the notebooks of every edition share its workers,
+and an edition's assembly and PDF are jobs on it too, submitted as soon as its notebooks are done.
+An unchanged edition costs what ``build`` costs for it: hashes, no job. One that fails does not
 stop the others; the summary names it, and the exit code is the first failure's. Then the index.
+``universe.log`` in the output folder keeps the run's lines; each run starts a fresh one and the
+logs of the runs before it move to ``universe.log.1`` (the newest) … up to ``--keep`` logs.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import traceback
 from dataclasses import dataclass, replace
@@ -28,10 +32,16 @@ class BriefOutcome:
     status: str  # "built" | "up to date" | "failed" | "interrupted"
     detail: str = ""
     exit_code: int = 0
+    language: str = "en"
 
     @property
     def name(self) -> str:
-        return f"{self.company}/{self.period}"
+        return edition_name(self.company, self.period, self.language)
+
+
+def edition_name(company: str, period: str, language: str) -> str:
+    """'sensetime/FY2024' for the English edition, 'sensetime/FY2024 (zh-Hant)' for another."""
+    return f"{company}/{period}" + ("" if language == "en" else f" ({language})")
 
 
 def select(data_dir: Path, only: list[str] | None = None) -> list[tuple[str, str]]:
@@ -56,46 +66,61 @@ def select(data_dir: Path, only: list[str] | None = None) -> list[tuple[str, str
     return [names[name] for name in dict.fromkeys(only)]
 
 
+def editions(briefs, languages) -> list[tuple[str, str, str]]:
+    """(company, period, language) for every brief in every language, a brief's together."""
+    return [(company, period, lang) for company, period in briefs for lang in languages]
+
+
 def build_all(
-    template: build.BuildOptions, briefs, executor, echo=print, *, assemble=None, render_pdf=None
+    template: build.BuildOptions,
+    briefs,
+    executor,
+    echo=print,
+    *,
+    languages=None,
+    assemble=None,
+    render_pdf=None,
 ) -> list[BriefOutcome]:
-    """Build ``briefs`` over one shared executor, each in a thread; Ctrl-C stops them all.
+    """Build ``briefs`` in each of ``languages`` (default: the template's) over one shared
+    executor, each edition in a thread; Ctrl-C stops them all.
 
     ``assemble`` and ``render_pdf`` default to jobs on ``executor`` (see ``build.build``)."""
-    outcomes: dict[tuple[str, str], BriefOutcome] = {}
+    wanted = editions(briefs, languages or [template.language])
+    outcomes: dict[tuple[str, str, str], BriefOutcome] = {}
     lock = threading.Lock()
 
-    def say(company: str, period: str):
+    def say(*edition: str):
         def line(text: str) -> None:
             with lock:
-                echo(f"{company}/{period}: {text}")
+                echo(f"{edition_name(*edition)}: {text}")
 
         return line
 
-    def one(company: str, period: str) -> None:
-        options = replace(template, company=company, period=period)
+    def one(company: str, period: str, lang: str) -> None:
+        options = replace(template, company=company, period=period, language=lang)
+        edition = (company, period, lang)
         try:
             result = build.build(
                 options,
                 executor=executor,
                 assemble=assemble or executor.assembler(),
                 render_pdf=render_pdf or executor.pdf_renderer(),
-                echo=say(company, period),
+                echo=say(*edition),
             )
-            outcomes[company, period] = BriefOutcome(company, period, result.status)
+            outcomes[edition] = BriefOutcome(company, period, result.status, language=lang)
         except build.Interrupted:
-            outcomes[company, period] = BriefOutcome(company, period, "interrupted", "", 130)
+            outcomes[edition] = BriefOutcome(company, period, "interrupted", "", 130, lang)
         except BriefError as err:
-            outcomes[company, period] = BriefOutcome(
-                company, period, "failed", err.one_line(), err.exit_code
+            outcomes[edition] = BriefOutcome(
+                company, period, "failed", err.one_line(), err.exit_code, lang
             )
         except Exception as err:  # a bug in one brief must not hide the others' results
-            say(company, period)(traceback.format_exc().rstrip())
-            outcomes[company, period] = BriefOutcome(
-                company, period, "failed", f"{type(err).__name__}: {err}", 1
+            say(*edition)(traceback.format_exc().rstrip())
+            outcomes[edition] = BriefOutcome(
+                company, period, "failed", f"{type(err).__name__}: {err}", 1, lang
             )
 
-    threads = [threading.Thread(target=one, args=brief, daemon=True) for brief in briefs]
+    threads = [threading.Thread(target=one, args=e, daemon=True) for e in wanted]
     for thread in threads:
         thread.start()
     try:
@@ -106,7 +131,8 @@ def build_all(
         executor.interrupt()
         for thread in threads:
             thread.join(30)
-    return [outcomes.get(brief, BriefOutcome(*brief, "interrupted", "", 130)) for brief in briefs]
+    interrupted = lambda c, p, lang: BriefOutcome(c, p, "interrupted", "", 130, lang)  # noqa: E731
+    return [outcomes.get(e) or interrupted(*e) for e in wanted]
 
 
 class _Idle(executors.Shipping):
@@ -131,7 +157,8 @@ def summary(outcomes: list[BriefOutcome]) -> list[str]:
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     told = ", ".join(f"{n} {status}" for status, n in counts.items())
-    lines = [f"{len(outcomes)} brief{'s' if len(outcomes) != 1 else ''}: {told}"]
+    noun = "brief" if {o.language for o in outcomes} <= {"en"} else "edition"
+    lines = [f"{len(outcomes)} {noun}{'s' if len(outcomes) != 1 else ''}: {told}"]
     lines += [f"FAILED {o.name}: {o.detail}" for o in outcomes if o.status == "failed"]
     return lines
 
@@ -143,33 +170,63 @@ def exit_code(outcomes: list[BriefOutcome]) -> int:
     return next((o.exit_code for o in outcomes if o.exit_code), 0)
 
 
+def rotate(path: Path, keep: int) -> None:
+    """Make room for a new run's log at ``path``: it becomes ``path.1``, ``path.1`` becomes
+    ``path.2`` and so on, so that with the new one ``keep`` logs remain."""
+    path = Path(path)
+    numbered = {
+        int(p.name.rsplit(".", 1)[1]): p
+        for p in path.parent.glob(f"{path.name}.*")
+        if p.name.rsplit(".", 1)[1].isdigit()
+    }
+    for n in sorted(numbered, reverse=True):
+        if n >= keep - 1:
+            numbered[n].unlink()
+        else:
+            os.replace(numbered[n], path.with_name(f"{path.name}.{n + 1}"))
+    if path.exists():
+        if keep > 1:
+            os.replace(path, path.with_name(f"{path.name}.1"))
+        else:
+            path.unlink()
+
+
 def run(
     template: build.BuildOptions,
     *,
     only: list[str] | None = None,
+    languages: list[str] | None = None,
     executor: str = "local",
     scheduler: str | None = None,
     echo=print,
 ) -> int:
-    """The ``build --all`` / ``--only`` command: build, write the index, print the summary."""
+    """The ``build --all`` / ``--only`` command: build every edition, write the index, print the
+    summary. ``languages`` defaults to the template's."""
     from . import index
 
+    languages = list(dict.fromkeys(languages or [template.language]))
     data_dir = data_root(template.data_dir)
     template = replace(template, data_dir=data_dir)
     briefs = select(data_dir, only)
-    out = Path(template.out).resolve()
+    for lang in languages:
+        build.check_options(replace(template, language=lang))
+    out = template.out_dir
     build.check_out_folder(out, data_dir)  # before the index or the log touches the disk
     out.mkdir(parents=True, exist_ok=True)
+    rotate(out / LOG, template.keep)
     log = build.RunLog(out / LOG, echo)
-    log(f"universe: {len(briefs)} briefs from {data_dir}, executor {executor}", console=False)
-    if all(build.up_to_date(replace(template, company=c, period=p)) for c, p in briefs):
+    told = f"{len(briefs)} briefs in {', '.join(languages)} from {data_dir}, executor {executor}"
+    log(f"universe: {told}", console=False)
+    wanted = editions(briefs, languages)
+    if all(build.up_to_date(replace(template, company=c, period=p, language=lang))
+           for c, p, lang in wanted):  # fmt: skip
         # A scheduled run with nothing to do starts no pool and connects to no cluster.
-        outcomes = build_all(template, briefs, _Idle(), echo)
+        outcomes = build_all(template, briefs, _Idle(), echo, languages=languages)
     else:
         with executors.open_executor(
             executor, scheduler=scheduler, workers=template.jobs, log_path=out / LOG
         ) as shared:
-            outcomes = build_all(template, briefs, shared, echo)
+            outcomes = build_all(template, briefs, shared, echo, languages=languages)
     built = any(o.status != "up to date" for o in outcomes)
     if exit_code(outcomes) != 130 and (built or not (out / index.INDEX).is_file()):
         path = index.write(out, data_dir, select(data_dir))

@@ -1,29 +1,29 @@
 """The appendix: every figure with a reader's name, its basis and source, the reconciliation checks,
 the sources described once, and a one-line edition stamp. How the edition was built (paths, host,
 hashes, versions, timings) stays in manifest.json and the run log: this is a client document.
+Returned as typed blocks: tables of text, Values (written by the formatter at render time) and
+cells with notes and links.
 
 Also the one place that says how a figure is named and shown in words (``figure_name``,
 ``show_value``), so that the summary, the outlook and the "what changed" section agree with it.
-Every string from data is escaped here.
 """
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pandas as pd
 
 from .. import blocks, formatting, narrative
+from ..blocks import Block, Cell, Column, Heading, Missing, Run, Stamp, Table, Value, quantity
 from ..dataset import Dataset, Period, parse_reference
 from ..errors import ParameterError
 from ..grouping import largest_items
 from ..i18n import has, t
-
-esc = html.escape
-
+from ..render import cell_text
 
 # ---------------------------------------------------------------------------------------------
 # Names and values
@@ -89,25 +89,22 @@ def render(
     frame: pd.DataFrame,
     checks: pd.DataFrame,
     params: Mapping,
-    run_meta: Mapping,
     lang: str = "en",
-) -> str:
-    """The appendix's HTML: figures, checks, sources and the edition stamp. ``params`` gives
-    only the comparison period; the rest of it and ``run_meta`` (paths, host, hashes, versions,
-    timings) are build detail that manifest.json and the run log keep, not the client's."""
-    parts = [
-        '<div class="eb-appendix">',
-        blocks.chapter("appendix", t("brief.appendix.chapter", lang)),
-        blocks.section("appendix-figures", t("brief.appendix.figures", lang)),
+) -> list[Block]:
+    """The appendix: figures, checks, sources and the edition stamp. ``params`` gives only the
+    comparison period; build detail (paths, host, hashes, versions, timings) stays in
+    manifest.json and the run log, not the client's document."""
+    a = "brief.appendix."
+    return [
+        Heading(1, "chapter-appendix", t(a + "chapter", lang)),
+        Heading(2, "appendix-figures", t(a + "figures", lang)),
         figures_table(ds, frame, lang),
-        blocks.section("appendix-checks", t("brief.appendix.checks", lang)),
+        Heading(2, "appendix-checks", t(a + "checks", lang)),
         checks_table(ds, frame, checks, lang),
-        blocks.section("appendix-sources", t("brief.appendix.sources", lang)),
+        Heading(2, "appendix-sources", t(a + "sources", lang)),
         sources_table(ds, lang),
-        f'<p class="eb-stamp">{esc(stamp(ds, params, lang))}</p>',
-        "</div>",
+        Stamp(stamp(ds, params, lang)),
     ]
-    return "\n".join(parts)
 
 
 def edition_date(period: Period, environ: Mapping[str, str] = os.environ) -> date:
@@ -140,38 +137,25 @@ def stamp(ds: Dataset, params: Mapping, lang: str = "en") -> str:
     )
 
 
-def _table(headers: Iterable[tuple[str, bool]], rows: Iterable[str], *, wide: bool = False) -> str:
-    head = "".join(
-        f'<th{" class=num" if num else ""} scope="col">{esc(h)}</th>' for h, num in headers
-    )
-    cls = ' class="eb-wide"' if wide else ""
-    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
 # Columns of numbers, right-aligned under their headers.
 NUMERIC = ("value", "stated", "recomputed", "difference")
 
 
-def _headers(keys: Iterable[str], lang: str) -> list[tuple[str, bool]]:
+def _columns(keys: Iterable[str], lang: str) -> tuple[Column, ...]:
     """Column headers from ``brief.appendix.<key>``, numeric ones marked for right alignment."""
-    return [(t(f"brief.appendix.{k}", lang), k in NUMERIC) for k in keys]
+    return tuple(Column(t(f"brief.appendix.{k}", lang), k in NUMERIC) for k in keys)
 
 
-def _wide_block(block_id: str, title: str, subtitle: str, headers, rows, source, lang: str) -> str:
-    """One of the appendix's full-width numbered tables: headers, rows, caption and Source."""
-    table = _table(headers, rows, wide=True)
-    return blocks.block("table", block_id, title, subtitle, table, source, lang=lang)
+def _lines(*runs: Run) -> tuple[Run, ...]:
+    """The non-empty pieces of a cell, each on its own line."""
+    kept = [r for r in runs if r.text != ""]
+    return tuple(r if i else replace(r, before="") for i, r in enumerate(kept))
 
 
-def _cell(text: str, *, num: bool = False, raw: bool = False) -> str:
-    return f"<td{' class=num' if num else ''}>{text if raw else esc(text)}</td>"
-
-
-def _name_cell(ds: Dataset, row: Mapping, lang: str, note: str = "") -> str:
+def _name_cell(ds: Dataset, row: Mapping, lang: str, note: str = "") -> Cell:
     """The figure's name in words and an optional note (the data keys stay in the data)."""
-    name = esc(figure_name(ds, row["metric"], row["segment"], row["item"], lang))
-    note = f'<br><span class="eb-cell-note">{esc(note)}</span>' if note else ""
-    return f'<td class="eb-name">{name}{note}</td>'
+    name = figure_name(ds, row["metric"], row["segment"], row["item"], lang)
+    return Cell(_lines(Run(name), Run(note, "\n", note=True)), "eb-name")
 
 
 def _basis(ds: Dataset, row: Mapping, lang: str) -> str:
@@ -187,42 +171,49 @@ def _basis(ds: Dataset, row: Mapping, lang: str) -> str:
     return t("brief.derived_from", lang, inputs=inputs)
 
 
-def _source_links(ds: Dataset, row: Mapping) -> str:
-    return "; ".join(
-        f'<a href="#{source_anchor(s)}">{esc(ds.sources[s].publisher if s in ds.sources else s)}'
-        "</a>"
-        for s in str(row["source"]).split(",")
-        if s
+def _source_links(ds: Dataset, row: Mapping) -> Cell:
+    ids = [s for s in str(row["source"]).split(",") if s]
+    links = tuple(
+        Run(
+            ds.sources[s].publisher if s in ds.sources else s,
+            "; " if i else "",
+            href="#" + source_anchor(s),
+        )
+        for i, s in enumerate(ids)
     )
+    return Cell(links, "eb-origin")
 
 
-def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
+def figures_table(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> Table:
     """Every figure, reported then derived, each with its basis (a derived one names its
     inputs in words) and its source."""
-    rows = []
+    rows, classes = [], []
     listed, compact = _many_items(frame)
     for row in listed.to_dict("records"):
         rows.append(
-            f'<tr class="eb-{row["basis"]}">'
-            + _name_cell(ds, row, lang, str(row.get("note") or ""))
-            + _cell(row["period"])
-            + _cell(show_value(row, lang), num=True)
-            + _cell(_basis(ds, row, lang))
-            + f'<td class="eb-origin">{_source_links(ds, row)}</td>'
-            + "</tr>"
+            (
+                _name_cell(ds, row, lang, str(row.get("note") or "")),
+                row["period"],
+                quantity(row),
+                _basis(ds, row, lang),
+                _source_links(ds, row),
+            )
         )
-    rows += [_items_row(ds, group, lang) for group in compact]
+        classes.append(f"eb-{row['basis']}")
+    for group in compact:
+        rows.append(_items_row(ds, group, lang))
+        classes.append("eb-derived" if group["basis"].iloc[0] == "derived" else "eb-reported")
     a = "brief.appendix."
-    headers = _headers(("figure", "period", "value", "basis", "origin"), lang)
     reported = int((frame["basis"] == "reported").sum())
-    return _wide_block(
+    return Table(
         "appendix-all-figures",
         t(a + "figures_title", lang, reported=reported, derived=len(frame) - reported),
         t(a + "figures_subtitle", lang),
-        headers,
-        rows,
+        _columns(("figure", "period", "value", "basis", "origin"), lang),
+        tuple(rows),
         blocks.source_text(frame[frame["basis"] == "reported"], ds.sources, lang),
-        lang,
+        row_classes=tuple(classes),
+        wide=True,
     )
 
 
@@ -240,23 +231,22 @@ def _many_items(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     return frame.drop(dropped), compact
 
 
-def _items_row(ds: Dataset, group: pd.DataFrame, lang: str) -> str:
+def _items_row(ds: Dataset, group: pd.DataFrame, lang: str) -> tuple:
     """One row for many items of one figure: 'Product 1 12k users; Product 2 9k users; …'."""
     first = group.iloc[0]
-    name = esc(figure_name(ds, first["metric"], first["segment"], "", lang))
-    count = t("chapters.common.more_items_here", lang, count=f"{len(group):,}")
+    name = figure_name(ds, first["metric"], first["segment"], "", lang)
+    count = t("chapters.common.more_items_here", lang, count=formatting.count(len(group), lang))
     listing = "; ".join(
-        f"{esc(_named('item', r['item'], lang))} {esc(show_value(r, lang))}"
-        for r in group.to_dict("records")
+        f"{_named('item', r['item'], lang)} {show_value(r, lang)}" for r in group.to_dict("records")
     )
     sources = ",".join(dict.fromkeys(s for v in group["source"] for s in str(v).split(",") if s))
     basis = "derived" if first["basis"] == "derived" else "reported"
     # Name, period and value share one wide cell: the list then takes a third of the pages.
+    runs = (Run(f"{name} {first['period']}"), Run(f"({count})", " ", note=True), Run(listing, "\n"))
     return (
-        f'<tr class="eb-{basis}"><td class="eb-name" colspan="3">{name} {esc(first["period"])}'
-        f' <span class="eb-cell-note">({esc(count)})</span><br>{listing}</td>'
-        + _cell(t(f"brief.appendix.{basis}", lang))
-        + f'<td class="eb-origin">{_source_links(ds, {"source": sources})}</td></tr>'
+        Cell(runs, "eb-name", span=3),
+        t(f"brief.appendix.{basis}", lang),
+        _source_links(ds, {"source": sources}),
     )
 
 
@@ -274,32 +264,33 @@ def _checked_row(frame: pd.DataFrame, check: Mapping) -> Mapping | None:
     return like.iloc[0].to_dict() if len(like) else None
 
 
-def check_value(
-    frame: pd.DataFrame, check: Mapping, value, lang: str, *, change=False, stated=False
-) -> str:
+def check_cell(frame: pd.DataFrame, check: Mapping, value, *, change=False, stated=False) -> Value:
     """A check's value in the unit of the figure it checks. The stated value reads exactly as it
     does elsewhere in the brief ('42.9%', 'RMB 3.77 bn'); the recomputed value, its range and the
     difference carry one decimal more in the same unit ('42.97%', 'RMB 3.772 bn'), so that a
     rounding difference shows."""
     row = _checked_row(frame, check)
     if value is None or value != value or row is None:
-        return t("format.na", lang)
+        return Value(None)
+    value = float(value)
     if stated:
-        return show_value({**row, "value": float(value), "basis": "reported"}, lang)
+        return quantity({**row, "value": value, "basis": "reported"})
     finer = check.get("kind") != "claim"  # a claim compares two stated figures: no extra digit
     if row["dimension"] == "ratio":
         if change:
-            return formatting.points(float(value), lang, digits=2 if finer else 1)
+            return Value(value, "points", 2 if finer else 1)
         signed = str(row["metric"]).endswith(narrative.SIGNED)
-        return formatting.percent(float(value), lang, digits=2 if finer else 1, signed=signed)
-    if not finer:
-        return show_value({**row, "value": float(value), "qualifier": "", "basis": "derived"}, lang)
-    if row["dimension"] == "money":
-        size = float(value) if change else float(row["value"])  # a difference sets its own scale
+        return Value(value, "percent", 2 if finer else 1, signed)
+    if finer and row["dimension"] == "money":
+        size = value if change else float(row["value"])  # a difference sets its own scale
         scale = "bn" if abs(size) >= 1e9 else "m"
-        digits = 3 if scale == "bn" else 1
-        return formatting.money(float(value), row["unit"], lang, scale=scale, digits=digits)
-    return show_value({**row, "value": float(value), "qualifier": "", "basis": "derived"}, lang)
+        return Value(value, "money", 3 if scale == "bn" else 1, currency=row["unit"], scale=scale)
+    return quantity({**row, "value": value, "qualifier": "", "basis": "derived"})
+
+
+def check_value(frame: pd.DataFrame, check: Mapping, value, lang: str, **how) -> str:
+    """A check's value (``check_cell``) in words, for a sentence."""
+    return cell_text(check_cell(frame, check, value, **how), lang)
 
 
 def _range_text(frame: pd.DataFrame, check: Mapping, lang: str) -> str:
@@ -337,56 +328,61 @@ def _check_detail(ds: Dataset, frame: pd.DataFrame, check: Mapping, lang: str) -
     return ""
 
 
-def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: str = "en") -> str:
+def checks_table(
+    ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: str = "en"
+) -> Table | Missing:
     """Each reconciliation check with pass or flag and the difference; rows are link targets."""
     a = "brief.appendix."
     if checks is None or checks.empty:
-        return blocks.missing(t(a + "no_checks", lang))
+        return Missing(t(a + "no_checks", lang))
     rows = []
     for c in checks.to_dict("records"):
-        flagged = c["status"] == "flag"
         kind = (
             t(f"brief.check_kind.{c['kind']}", lang)
             if has(f"brief.check_kind.{c['kind']}")
             else c["kind"]
         )
-        span = _range_text(frame, c, lang)
-        span = f'<br><span class="eb-cell-note">{esc(span)}</span>' if span else ""
         recomputed = (
-            f'<td class="num">{esc(check_value(frame, c, c["recomputed"], lang))}{span}</td>'
+            Cell(
+                _lines(
+                    Run(check_cell(frame, c, c["recomputed"])),
+                    Run(_range_text(frame, c, lang), "\n", note=True),
+                )
+            )
             if c["kind"] != "claim"
-            else "<td></td>"  # a claim compares two figures; its right side is named in words
+            else ""  # a claim compares two figures; its right side is named in words
         )
-        stated = esc(check_value(frame, c, c["stated"], lang, stated=c.get("basis") != "derived"))
-        if c.get("basis") == "derived":  # a derived value is never shown as stated
-            stated += f'<br><span class="eb-cell-note">{esc(t(a + "derived", lang))}</span>'
-        note = str(c.get("note") or "")
+        derived = c.get("basis") == "derived"  # a derived value is never shown as stated
+        stated = Cell(
+            _lines(
+                Run(check_cell(frame, c, c["stated"], stated=not derived)),
+                Run(t(a + "derived", lang) if derived else "", "\n", note=True),
+            )
+        )
         inputs = t(a + "list_sep", lang).join(
             input_name(ds, i, lang) for i in c.get("inputs") or ()
         )
-        inputs = f'<span class="eb-cell-note">{esc(inputs)}</span>' if inputs else ""
-        detail = "<br>".join(
-            p for p in (esc(note), esc(_check_detail(ds, frame, c, lang)), inputs) if p
+        detail = _lines(
+            Run(str(c.get("note") or "")),
+            Run(_check_detail(ds, frame, c, lang), "\n"),
+            Run(inputs, "\n", note=True),
         )
-        status = t(a + ("flag" if flagged else "pass"), lang)
+        status = t(a + ("flag" if c["status"] == "flag" else "pass"), lang)
         rows.append(
-            f'<tr id="{esc(check_anchor(c["id"]))}"{" class=eb-flagged" if flagged else ""}>'
-            + _name_cell(ds, c, lang)
-            + _cell(kind)
-            + _cell(c["period"])
-            + _cell(stated, num=True, raw=True)
-            + recomputed
-            + _cell(check_value(frame, c, c["difference"], lang, change=True), num=True)
-            + f'<td class="eb-status-{c["status"]}">{esc(status)}</td>'
-            + _cell(detail, raw=True)
-            + "</tr>"
+            (
+                _name_cell(ds, c, lang),
+                kind,
+                c["period"],
+                stated,
+                recomputed,
+                check_cell(frame, c, c["difference"], change=True),
+                Cell((Run(status),), f"eb-status-{c['status']}"),
+                Cell(detail),
+            )
         )
-    headers = _headers(
-        ("check", "kind", "period", "stated", "recomputed", "difference", "status", "note"), lang
-    )
     flagged = int((checks["status"] == "flag").sum())
     ids = [s for s in checks["source"] if s]
-    return _wide_block(
+    return Table(
         "appendix-checks-table",
         t(
             a + "checks_title",
@@ -396,35 +392,40 @@ def checks_table(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: s
             flagged=flagged,
         ),
         t(a + "checks_subtitle", lang),
-        headers,
-        rows,
+        _columns(
+            ("check", "kind", "period", "stated", "recomputed", "difference", "status", "note"),
+            lang,
+        ),
+        tuple(rows),
         blocks.source_text(None, ds.sources, lang, source_ids=ids),
-        lang,
+        row_ids=tuple(check_anchor(i) for i in checks["id"]),
+        row_classes=tuple("eb-flagged" if s == "flag" else "" for s in checks["status"]),
+        wide=True,
     )
 
 
-def sources_table(ds: Dataset, lang: str = "en") -> str:
+def sources_table(ds: Dataset, lang: str = "en") -> Table:
     """The dataset's sources, each described once in full; Source lines link here."""
     a = "brief.appendix."
     rows = []
     for s in ds.sources.values():
         language = f"brief.language.{s.language}"
         rows.append(
-            f'<tr id="{esc(source_anchor(s.id))}">'
-            + _cell(s.publisher)
-            + _cell(" — ".join(p for p in (s.title, s.description, s.url) if p))
-            + _cell(s.date or s.date_note or t("brief.source_undated", lang))
-            + _cell(s.covers)
-            + _cell(t(language, lang) if has(language, lang) else s.language)
-            + "</tr>"
+            (
+                s.publisher,
+                " — ".join(p for p in (s.title, s.description, s.url) if p),
+                s.date or s.date_note or t("brief.source_undated", lang),
+                s.covers,
+                t(language, lang) if has(language, lang) else s.language,
+            )
         )
-    headers = _headers(("publisher", "document", "date", "covers", "language"), lang)
-    return _wide_block(
+    return Table(
         "appendix-sources-table",
         t(a + "sources_title", lang),
         "",
-        headers,
-        rows,
+        _columns(("publisher", "document", "date", "covers", "language"), lang),
+        tuple(rows),
         blocks.source_text(None, ds.sources, lang, source_ids=list(ds.sources)),
-        lang,
+        row_ids=tuple(source_anchor(s.id) for s in ds.sources.values()),
+        wide=True,
     )

@@ -9,14 +9,14 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import charts, formatting, narrative, tables
+from ..blocks import Block
 from ..grouping import largest_items
 from ..notebook import Context
-from ..record import record
 from .outlook import sort_key
 from .segments import auto_segments
 from .show import (
     change_variant,
-    chapter_heading,
+    chapter,
     compare_chart,
     compare_frame,
     difference,
@@ -24,10 +24,8 @@ from .show import (
     facts,
     figure,
     measures_table,
-    missing,
     prose,
     quantity,
-    record_row,
     section,
     sources_of,
     table,
@@ -42,83 +40,61 @@ def _segment(ctx: Context) -> str | None:
     return found[0] if found else None
 
 
-def overview(ctx: Context) -> None:
-    chapter_heading(ctx)
+def overview(ctx: Context) -> list[Block]:
     seg = _segment(ctx)
     if seg is None:
-        missing(ctx, "overview")
-        return
+        return chapter(ctx)
     said = facts(ctx, kinds=["explanation", "strategy", "view"], topics=[seg])
-    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in said.iterrows()))
+    return chapter(ctx, prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in said.iterrows())))
 
 
-def revenue_vs_deliveries(ctx: Context) -> None:
+def revenue_vs_deliveries(ctx: Context) -> list[Block]:
     """Growth of the segment's revenue against growth of its deliveries."""
     seg = _segment(ctx)
     if seg is None:
-        return
-    section(ctx, "revenue_vs_deliveries")
-    revenue, rev_growth = ctx.row("revenue", seg), ctx.row("revenue_growth", seg)
-    delivered, del_growth = (
-        ctx.row("vehicles_delivered", seg),
-        ctx.row("vehicles_delivered_growth", seg),
-    )
+        return []
+    rev_growth = ctx.row("revenue_growth", seg)
+    del_growth = ctx.row("vehicles_delivered_growth", seg)
     if rev_growth is None or del_growth is None:
-        missing(ctx, "revenue_vs_deliveries")
-    else:
-        frame = pd.DataFrame(
-            [
-                {
-                    "label": narrative.label("metric", "revenue", ctx.lang),
-                    "value": rev_growth["value"],
-                    "text": quantity(ctx, rev_growth, signed=True),
-                    "basis": rev_growth["basis"],
-                    "color": ctx.colors[seg],
-                },
-                {
-                    "label": narrative.label("metric", "vehicles_delivered", ctx.lang),
-                    "value": del_growth["value"],
-                    "text": quantity(ctx, del_growth, signed=True),
-                    "basis": del_growth["basis"],
-                    "color": charts.GROUP_COLOR,
-                },
-            ]
-        )
-        directions = [narrative.change_key(r["value"]) for r in (rev_growth, del_growth)]
-        variant = "title_" + "_".join(directions)
-        fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
-        figure(
-            ctx,
-            "revenue_vs_deliveries",
-            fig,
-            pd.DataFrame([rev_growth, del_growth]),
-            variant=variant,
-            segment=ctx.segment_name(seg),
-            revenue=narrative.magnitude(
-                rev_growth["value"], ctx.lang, digits=narrative.written_digits(rev_growth)
-            ),
-            deliveries=narrative.magnitude(
-                del_growth["value"], ctx.lang, digits=narrative.written_digits(del_growth)
-            ),
-            period=ctx.period,
-            comparison=ctx.comparison,
-        )
-    record(
-        "auto_segment",
-        seg,
-        segment_name=ctx.segment_name(seg),
-        period=ctx.period,
-        basis="reported",
-        label_key="brief.tile.vehicles_delivered",
+        return []
+    frame = pd.DataFrame(
+        [
+            {
+                "label": narrative.label("metric", "revenue", ctx.lang),
+                "value": rev_growth["value"],
+                "text": quantity(ctx, rev_growth, signed=True),
+                "basis": rev_growth["basis"],
+                "color": ctx.colors[seg],
+            },
+            {
+                "label": narrative.label("metric", "vehicles_delivered", ctx.lang),
+                "value": del_growth["value"],
+                "text": quantity(ctx, del_growth, signed=True),
+                "basis": del_growth["basis"],
+                "color": charts.GROUP_COLOR,
+            },
+        ]
     )
-    for name, row in (
-        ("vehicles_delivered", delivered),
-        ("vehicles_delivered_growth", del_growth),
-        ("auto_revenue", revenue),
-        ("auto_revenue_growth", rev_growth),
-    ):
-        if row is not None:
-            record_row(name, row, segment=seg, label_key="brief.tile.vehicles_delivered")
+    directions = [narrative.change_key(r["value"]) for r in (rev_growth, del_growth)]
+    variant = "title_" + "_".join(directions)
+    fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
+    shown = figure(
+        ctx,
+        "revenue_vs_deliveries",
+        fig,
+        pd.DataFrame([rev_growth, del_growth]),
+        variant=variant,
+        segment=ctx.segment_name(seg),
+        revenue=narrative.magnitude(
+            rev_growth["value"], ctx.lang, digits=narrative.written_digits(rev_growth)
+        ),
+        deliveries=narrative.magnitude(
+            del_growth["value"], ctx.lang, digits=narrative.written_digits(del_growth)
+        ),
+        period=ctx.period,
+        comparison=ctx.comparison,
+    )
+    return section(ctx, "revenue_vs_deliveries", [shown])
 
 
 def _count_bars(
@@ -149,21 +125,19 @@ def _count_bars(
     return pd.DataFrame(marks), pd.DataFrame(cited)
 
 
-def deliveries_and_pipeline(ctx: Context) -> None:
+def deliveries_and_pipeline(ctx: Context) -> list[Block]:
     """Vehicles delivered in both years, to date, and covered by the new design wins."""
     seg = _segment(ctx)
     if seg is None:
-        return
-    section(ctx, "vehicles")
+        return []
     frame, cited = _count_bars(ctx, seg, VEHICLES, with_prior="vehicles_delivered")
     if frame.empty:
-        missing(ctx, "vehicles")
-        return
+        return []
     multiple = ctx.row("design_win_multiple", seg)
     fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
     if multiple is not None:
         cited = pd.concat([cited, pd.DataFrame([multiple])])
-    figure(
+    shown = figure(
         ctx,
         "vehicles",
         fig,
@@ -176,28 +150,20 @@ def deliveries_and_pipeline(ctx: Context) -> None:
         period=ctx.period,
         note=ctx.t("chapters.auto.vehicles.note") if multiple is not None else "",
     )
-    if multiple is not None:
-        record_row(
-            "design_win_multiple",
-            multiple,
-            segment=seg,
-            label_key="narrative.metric.design_win_multiple",
-        )
+    return section(ctx, "vehicles", [shown])
 
 
-def models(ctx: Context) -> None:
+def models(ctx: Context) -> list[Block]:
     """Vehicle models delivered in the year, to date, and won in the year."""
     seg = _segment(ctx)
     if seg is None:
-        return
-    section(ctx, "models")
+        return []
     frame, cited = _count_bars(ctx, seg, MODELS)
     if frame.empty:
-        missing(ctx, "models")
-        return
+        return []
     fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
     cumulative, new = ctx.row("cumulative_models_delivered", seg), ctx.row("models_delivered", seg)
-    figure(
+    shown = figure(
         ctx,
         "models",
         fig,
@@ -207,26 +173,25 @@ def models(ctx: Context) -> None:
         new=quantity(ctx, new),
         period=ctx.period,
     )
+    return section(ctx, "models", [shown])
 
 
-def revenue_per_vehicle(ctx: Context) -> None:
+def revenue_per_vehicle(ctx: Context) -> list[Block]:
     """Segment revenue divided by vehicles delivered, in both periods (derived)."""
     seg = _segment(ctx)
     if seg is None:
-        return
-    section(ctx, "per_vehicle")
+        return []
     now = ctx.row("revenue_per_vehicle", seg)
     if now is None:
-        missing(ctx, "per_vehicle")
-        return
+        return []
     prior = ctx.row("revenue_per_vehicle", seg, period=ctx.comparison)
     items = [("revenue_per_vehicle", seg, ctx.segment_name(seg), ctx.colors[seg])]
     # A value per vehicle is drawn in currency units, whatever the chapter's money scale: in
     # 'bn' or 'm' it would read 0.00.
-    unit = narrative.formatting.money_unit(ctx.currency, "", ctx.lang)
+    unit = formatting.money_unit(ctx.currency, "", ctx.lang)
     frame, cited = compare_frame(ctx, items, text=lambda r: _per_vehicle_text(ctx, r))
     fig = compare_chart(ctx, frame)
-    figure(
+    shown = figure(
         ctx,
         "per_vehicle",
         fig,
@@ -242,25 +207,24 @@ def revenue_per_vehicle(ctx: Context) -> None:
         unit=unit,
         note=ctx.t("chapters.auto.per_vehicle.note"),
     )
+    return section(ctx, "per_vehicle", [shown])
 
 
 def _per_vehicle_text(ctx: Context, row) -> str:
     """A bar label without the 'per vehicle' the subtitle already says."""
-    money = narrative.formatting.money(row["value"], ctx.currency, ctx.lang, scale="")
-    return narrative.formatting.prefix(row["qualifier"], ctx.lang) + money
+    money = formatting.money(row["value"], ctx.currency, ctx.lang, scale="")
+    return formatting.prefix(row["qualifier"], ctx.lang) + money
 
 
-def roadmap(ctx: Context) -> None:
+def roadmap(ctx: Context) -> list[Block]:
     """The segment's milestones in one table, dated ones in date order, then the segment's
     product figures. A table, not a timeline: a handful of dates reads better as rows."""
     seg = _segment(ctx)
     if seg is None:
-        return
-    section(ctx, "roadmap")
+        return []
+    shown = []
     found = facts(ctx, kinds=["roadmap", "event"], topics=[seg])
-    if found.empty:
-        missing(ctx, "roadmap")
-    else:
+    if len(found):
         found = found.assign(_order=found["date"].map(sort_key)).sort_values(
             "_order", kind="stable"
         )
@@ -283,16 +247,18 @@ def roadmap(ctx: Context) -> None:
         ]
         done = int((found["status"] == "done").sum())
         expected = int((found["status"] == "expected").sum())
-        table(
-            ctx,
-            "roadmap",
-            frame,
-            columns,
-            None,
-            source_ids=sources_of(found),
-            count=len(found),
-            done=done,
-            expected=expected,
+        shown.append(
+            table(
+                ctx,
+                "roadmap",
+                frame,
+                columns,
+                None,
+                source_ids=sources_of(found),
+                count=len(found),
+                done=done,
+                expected=expected,
+            )
         )
     f = ctx.frame
     products = f[(f["segment"] == seg) & (f["item"] != "") & (f["period"] == ctx.period)]
@@ -307,9 +273,12 @@ def roadmap(ctx: Context) -> None:
             if brand.name_zh
             else brand.name_en
         )
-        measures_table(
-            ctx, f"product-{item}", part, texts="product", product=name, period=ctx.period
+        shown.append(
+            measures_table(
+                ctx, f"product-{item}", part, texts="product", product=name, period=ctx.period
+            )
         )
+    return section(ctx, "roadmap", shown)
 
 
 BLOCKS = (

@@ -9,11 +9,13 @@ import numpy as np
 import pandas as pd
 
 from .. import blocks, charts, formatting, narrative, tables
+from ..blocks import Block, Table
 from ..grouping import largest_items
 from ..notebook import Context
 from .show import (
+    cell_quantity,
     change_variant,
-    chapter_heading,
+    chapter,
     compare_chart,
     compare_frame,
     difference,
@@ -22,11 +24,9 @@ from .show import (
     figure,
     group_item,
     measures_table,
-    missing,
     names_table,
     prose,
     quantity,
-    record_row,
     section,
     sources_of,
     table,
@@ -48,25 +48,22 @@ def _current(ctx: Context, names) -> pd.DataFrame:
     ]
 
 
-def overview(ctx: Context) -> None:
-    chapter_heading(ctx)
+def overview(ctx: Context) -> list[Block]:
     said = facts(ctx, kinds=["explanation"], topics=[TOPIC])
     if said.empty and ctx.row("compute_capacity") is None:
-        missing(ctx, "overview")
-        return
-    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in said.iterrows()))
+        return chapter(ctx)
+    shown = prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in said.iterrows()))
     customers = facts(ctx, kinds=["customer"], topics=[TOPIC])
     if len(customers):
-        names_table(ctx, "customers", customers)
+        shown.append(names_table(ctx, "customers", customers))
+    return chapter(ctx, shown)
 
 
-def compute_capacity(ctx: Context) -> None:
+def compute_capacity(ctx: Context) -> list[Block]:
     """Compute capacity a year apart, and its growth."""
-    section(ctx, "compute")
     now = ctx.row("compute_capacity")
     if now is None:
-        missing(ctx, "compute")
-        return
+        return []
     growth = ctx.row("compute_capacity_growth")
     frame, cited = compare_frame(
         ctx, [group_item(ctx, "compute_capacity")], text=lambda r: quantity(ctx, r)
@@ -79,7 +76,7 @@ def compute_capacity(ctx: Context) -> None:
         cited = pd.concat([cited, pd.DataFrame([growth])])
     fig = compare_chart(ctx, frame)
     g = None if growth is None else growth["value"]
-    figure(
+    shown = figure(
         ctx,
         "compute",
         fig,
@@ -93,46 +90,35 @@ def compute_capacity(ctx: Context) -> None:
         as_of=formatting.date(now["as_of"], ctx.lang) if now["as_of"] else ctx.period,
         note=ctx.t("charts.data_note", note=now["note"]) if now["note"] else "",
     )
-    record_row("compute_capacity", now, as_of=now["as_of"], label_key="brief.tile.compute_capacity")
-    if growth is not None:
-        record_row("compute_capacity_growth", growth, label_key="brief.tile.compute_capacity")
+    return section(ctx, "compute", [shown])
 
 
-def _figures_table(ctx: Context, name: str, found: pd.DataFrame) -> None:
-    measures_table(ctx, name, found, items=True, period=ctx.period, count=len(found))
+def _figures_table(ctx: Context, name: str, found: pd.DataFrame) -> list[Table]:
+    if found.empty:
+        return []
+    return [measures_table(ctx, name, found, items=True, period=ctx.period, count=len(found))]
 
 
-def chip_cluster(ctx: Context) -> None:
+def chip_cluster(ctx: Context) -> list[Block]:
     """The domestic-chip cluster figures and the chip partners."""
-    section(ctx, "chips")
     found = _current(ctx, CHIP_METRICS)
     partners = facts(ctx, kinds=["partner"], topics=[TOPIC])
-    if found.empty and partners.empty:
-        missing(ctx, "chips")
-        return
-    if len(found):
-        _figures_table(ctx, "chips", found)
+    shown = _figures_table(ctx, "chips", found)
     if len(partners):
-        names_table(ctx, "partners", partners)
+        shown.append(names_table(ctx, "partners", partners))
+    return section(ctx, "chips", shown)
 
 
-def cloud_efficiency(ctx: Context) -> None:
+def cloud_efficiency(ctx: Context) -> list[Block]:
     """The AI-cloud efficiency claims, as stated."""
-    section(ctx, "cloud")
-    found = _current(ctx, CLOUD_METRICS)
-    if found.empty:
-        missing(ctx, "cloud")
-        return
-    _figures_table(ctx, "cloud", found)
+    return section(ctx, "cloud", _figures_table(ctx, "cloud", _current(ctx, CLOUD_METRICS)))
 
 
-def cycles(ctx: Context) -> None:
+def cycles(ctx: Context) -> list[Block]:
     """Model, chip and depreciation cycles on one axis, in months."""
-    section(ctx, "cycles")
     found, _left_out = largest_items(_current(ctx, (CYCLE_MIN, CYCLE_MAX, CYCLE)))
     if found.empty:
-        missing(ctx, "cycles")
-        return
+        return []
     marks = []
     for i, item in enumerate(dict.fromkeys(found["item"])):
         part = found[found["item"] == item].set_index("metric")
@@ -151,7 +137,8 @@ def cycles(ctx: Context) -> None:
         if hi > lo:  # '≈1.5–2 years': both ends as written, in the unit the source used
             span = {**lo_row, "written": f"{lo_row['written']}–{hi_row['written']}"}
             if lo_row["written_unit"] != hi_row["written_unit"]:
-                span = {**span, "written": f"{lo:g}–{hi:g}", "written_unit": "months"}
+                written = f"{formatting.shortest(lo)}–{formatting.shortest(hi)}"
+                span = {**span, "written": written, "written_unit": "months"}
             text = quantity(ctx, span)
         marks.append(
             {
@@ -168,7 +155,7 @@ def cycles(ctx: Context) -> None:
     long = frame.loc[frame["lo"].idxmax()]
     fig = charts.ranges(frame, axis_label=ctx.t("charts.months"))
     views = facts(ctx, kinds=["view"], topics=[TOPIC])
-    figure(
+    shown = figure(
         ctx,
         "cycles",
         fig,
@@ -184,17 +171,16 @@ def cycles(ctx: Context) -> None:
         long_text=long["text"],
         source_ids=sources_of(views),
     )
+    return section(ctx, "cycles", [shown])
 
 
-def capex_intensity(ctx: Context) -> None:
+def capex_intensity(ctx: Context) -> list[Block]:
     """Capex against revenue in both periods, with management's view and the peer figure cited."""
-    section(ctx, "capex")
     now = ctx.row("capex_to_revenue")
     views = facts(ctx, kinds=["view"], topics=[TOPIC])
-    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in views.iterrows()))
+    said = prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in views.iterrows()))
     if now is None:
-        missing(ctx, "capex")
-        return
+        return section(ctx, "capex", said)
     prior = ctx.row("capex_to_revenue", period=ctx.comparison)
     frame, cited = compare_frame(
         ctx, [group_item(ctx, "capex_to_revenue")], text=lambda r: quantity(ctx, r)
@@ -211,7 +197,7 @@ def capex_intensity(ctx: Context) -> None:
     )
     cited = pd.concat([cited, peers]) if len(peers) else cited
     fig = compare_chart(ctx, frame)
-    figure(
+    shown = figure(
         ctx,
         "capex",
         fig,
@@ -224,6 +210,7 @@ def capex_intensity(ctx: Context) -> None:
         note=note,
         source_ids=sources_of(views),
     )
+    return section(ctx, "capex", [*said, shown])
 
 
 def _leads(ctx: Context) -> tuple[list[float], pd.DataFrame]:
@@ -243,11 +230,11 @@ def _stated_cases(ctx: Context, stated: pd.DataFrame) -> list[tuple[pd.Series, p
     return cases
 
 
-def _cases_table(ctx: Context, cases: list[tuple[pd.Series, pd.Series]]) -> None:
+def _cases_table(ctx: Context, cases: list[tuple[pd.Series, pd.Series]]) -> Table:
     """The stated cases, sourced: what management said, before the brief reads anything into it."""
     k = "chapters.infrastructure.sensitivity_stated"
     frame = pd.DataFrame(
-        [{"lead": quantity(ctx, lead), "margin": quantity(ctx, m)} for lead, m in cases]
+        [{"lead": cell_quantity(ctx, lead), "margin": cell_quantity(ctx, m)} for lead, m in cases]
     )
     columns = [
         tables.Column("lead", ctx.t(f"{k}.lead_col"), right=True),
@@ -256,7 +243,7 @@ def _cases_table(ctx: Context, cases: list[tuple[pd.Series, pd.Series]]) -> None
     equal = all(abs(lead["value"] - m["value"]) < 1e-9 for lead, m in cases)
     leads = narrative.join([quantity(ctx, lead) for lead, _ in cases], ctx.lang)
     cited = pd.DataFrame([row for pair in cases for row in pair])
-    table(
+    return table(
         ctx,
         "sensitivity_stated",
         frame,
@@ -293,17 +280,13 @@ def _analysis_text(ctx: Context, leads: list[float], cases) -> str:
     return " ".join(parts)
 
 
-def efficiency_sensitivity(ctx: Context) -> None:
+def efficiency_sensitivity(ctx: Context) -> list[Block]:
     """Margin against an inference-efficiency lead: management's stated cases, sourced; then the
     brief's own analysis, labelled as such: the rule extended and a cost-based reading of it."""
-    section(ctx, "sensitivity")
     leads, stated = _leads(ctx)
     if not leads:
-        missing(ctx, "sensitivity")
-        return
+        return []
     cases = _stated_cases(ctx, stated)
-    if cases:
-        _cases_table(ctx, cases)
     grid = np.linspace(0, max(leads) * 1.6, 41)
     k = "chapters.infrastructure.sensitivity"
     lines = pd.concat(
@@ -334,7 +317,7 @@ def efficiency_sensitivity(ctx: Context) -> None:
         y_label=ctx.t(f"{k}.y"),
     )
     top = max(leads)
-    figure(
+    shown = figure(
         ctx,
         "sensitivity",
         fig,
@@ -344,6 +327,7 @@ def efficiency_sensitivity(ctx: Context) -> None:
         cost_margin=narrative.percent_text(top / (1 + top), ctx.lang),
         analysis=_analysis_text(ctx, leads, cases),
     )
+    return section(ctx, "sensitivity", [*([_cases_table(ctx, cases)] if cases else []), shown])
 
 
 BLOCKS = (

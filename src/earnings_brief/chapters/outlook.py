@@ -9,11 +9,10 @@ company.
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
 from .. import blocks, formatting, narrative
+from ..blocks import Block, Cell, Column, Heading, Missing, Prose, Run, Statements, Table
 from ..dataset import Dataset
 from ..i18n import t
 
@@ -21,8 +20,6 @@ DATED_KINDS = ("event", "roadmap")
 DIRECTION_KINDS = ("strategy", "outlook", "view")
 KINDS = (*DATED_KINDS, *DIRECTION_KINDS)
 TOPICS = ("group", "outlook")  # the chapters say the rest
-
-esc = html.escape
 
 
 def sort_key(date: str) -> str:
@@ -35,21 +32,21 @@ def sort_key(date: str) -> str:
         return "9999"
     year, month, day, quarter, half = m.groups()
     if quarter:
-        month, day = f"{int(quarter) * 3:02d}", "32"
+        month, day = str(int(quarter) * 3).zfill(2), "32"
     elif half:
-        month, day = f"{int(half) * 6:02d}", "32"
+        month, day = str(int(half) * 6).zfill(2), "32"
     return f"{year}-{month or '12'}-{day or '32'}"
 
 
-def _name(fact: dict, lang: str = "en") -> str:
+def _name(fact: dict, lang: str = "en") -> Cell:
     """The fact's name: in Chinese in the Chinese edition; in English with the Chinese beside it
     in the English one."""
-    en, zh = esc(fact["name_en"]), esc(fact["name_zh"])
+    en, zh = fact["name_en"], fact["name_zh"]
     if lang.startswith("zh") and zh:
-        return zh
+        return Cell((Run(zh),))
     if en and zh and zh != en:
-        return f'{en} <span lang="zh-Hant">{zh}</span>'
-    return en or f'<span lang="zh-Hant">{zh}</span>'
+        return Cell((Run(en), Run(zh, " ", lang="zh-Hant")))
+    return Cell((Run(en),) if en else (Run(zh, lang="zh-Hant"),))
 
 
 def _ours(facts: pd.DataFrame) -> pd.DataFrame:
@@ -70,64 +67,54 @@ def direction(facts: pd.DataFrame) -> pd.DataFrame:
     return rows.assign(_order=rows["kind"].map(order)).sort_values("_order", kind="stable")
 
 
-def render(ds: Dataset, lang: str = "en") -> str:
+def render(ds: Dataset, lang: str = "en") -> list[Block]:
     o = "brief.outlook."
-    parts = [blocks.chapter("outlook", t(o + "chapter", lang))]
+    parts: list[Block] = [Heading(1, "chapter-outlook", t(o + "chapter", lang))]
     events, stated = dated(ds.facts), direction(ds.facts)
     if events.empty and stated.empty:
-        return "\n".join([*parts, blocks.missing(t(o + "none", lang))])
+        return [*parts, Missing(t(o + "none", lang))]
     elsewhere = ds.facts[
         ds.facts["kind"].isin(DATED_KINDS)
         & (ds.facts["date"] != "")
         & ~ds.facts["topic"].isin(TOPICS)
     ]
     if not events.empty:
-        rows = []
-        for f in events.to_dict("records"):
-            status = t(f"charts.status.{f['status']}", lang) if f["status"] else ""
-            rows.append(
-                f'<tr><td class="eb-date">{esc(formatting.date(f["date"], lang))}</td>'
-                f"<td>{_name(f, lang)}</td><td>{esc(t(o + 'kind_' + f['kind'], lang))}</td>"
-                f"<td>{esc(f['text'])}</td><td>{esc(status)}</td></tr>"
+        rows = tuple(
+            (
+                Cell((Run(formatting.date(f["date"], lang)),), "eb-date"),
+                _name(f, lang),
+                t(o + "kind_" + f["kind"], lang),
+                f["text"],
+                t(f"charts.status.{f['status']}", lang) if f["status"] else "",
             )
-        head = "".join(
-            f"<th scope=col>{esc(t(o + k, lang))}</th>"
-            for k in ("date", "item", "kind", "what", "status")
+            for f in events.to_dict("records")
         )
-        table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        columns = tuple(Column(t(o + k, lang)) for k in ("date", "item", "kind", "what", "status"))
         parts += [
-            blocks.section("outlook-events", t(o + "events", lang)),
-            blocks.block(
-                "table",
+            Heading(2, "outlook-events", t(o + "events", lang)),
+            Table(
                 "outlook-events-table",
                 t(o + "events_title", lang),
                 "",
-                table,
+                columns,
+                rows,
                 blocks.source_text(None, ds.sources, lang, source_ids=events["source"]),
-                lang=lang,
             ),
         ]
         if len(elsewhere):  # said once, in the chapter; a pointer keeps the calendar complete
             key = "elsewhere_one" if len(elsewhere) == 1 else "elsewhere"
-            parts.append(blocks.prose(t(o + key, lang, count=len(elsewhere))))
+            parts.append(Prose(t(o + key, lang, count=len(elsewhere))))
     if not stated.empty:
-
-        def lead_in(kind: str) -> str:
-            return esc(t(o + "lead_in", lang, kind=t(o + "kind_" + kind, lang)))
-
-        items = "".join(
-            f'<li><strong class="eb-kind">{lead_in(f["kind"])}</strong> '
-            f"{esc(narrative.fact_sentence(f, lang))}</li>"
+        items = tuple(
+            (
+                t(o + "lead_in", lang, kind=t(o + "kind_" + f["kind"], lang)),
+                narrative.fact_sentence(f, lang),
+            )
             for f in stated.to_dict("records")
         )
-        source = t(
-            "brief.source",
-            lang,
-            text=blocks.source_text(None, ds.sources, lang, source_ids=stated["source"]),
-        )
+        source = blocks.source_text(None, ds.sources, lang, source_ids=stated["source"])
         parts += [
-            blocks.section("outlook-direction", t(o + "direction", lang)),
-            f'<ul class="eb-direction">{items}</ul>',
-            f'<p class="eb-source">{esc(source)}</p>',
+            Heading(2, "outlook-direction", t(o + "direction", lang)),
+            Statements(items, source),
         ]
-    return "\n".join(parts)
+    return parts

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import blocks, charts, metrics, narrative, tables
+from .. import blocks, charts, formatting, metrics, narrative, tables
+from ..blocks import Block, Value
 from ..formatting import points
 from ..notebook import Context
-from ..record import record
 from .appendix import figure_name
 from .show import (
     change_columns,
-    chapter_heading,
+    chapter,
     chosen_scale,
     compare_chart,
     compare_frame,
@@ -22,14 +22,11 @@ from .show import (
     explain,
     figure,
     group_item,
-    missing,
     money_scale,
-    number,
     parts_note,
     period_cells,
     prose,
     quantity,
-    record_row,
     rows,
     section,
     sources_of,
@@ -68,32 +65,20 @@ def _value(row) -> float | None:
     return None if row is None else float(row["value"])
 
 
-def overview(ctx: Context) -> None:
-    """Chapter heading, the group's explanations that no section below takes, and revenue
-    recorded for the summary. No sentence of figures: the first figure's title says what revenue
-    did, and the group's strategy is said once, in the outlook."""
-    chapter_heading(ctx)
-    now, growth = ctx.row("revenue"), ctx.row("revenue_growth")
-    if now is None:
-        missing(ctx, "overview")
-        return
-    prior = ctx.row("revenue", period=ctx.comparison)
-    explain(ctx, cite=True)  # the group's explanations that no section of figures below takes
-    _record_rows(
-        ctx,
-        "brief.tile.revenue",
-        revenue=now,
-        revenue_growth=growth,
-        revenue_prior=prior,
-    )
-
-
-def revenue_vs_prior(ctx: Context) -> None:
-    """Group and segment revenue, prior period against current."""
-    section(ctx, "revenue_vs_prior")
+def overview(ctx: Context) -> list[Block]:
+    """Chapter heading and the group's explanations that no section below takes. No sentence of
+    figures: the first figure's title says what revenue did, and the group's strategy is said
+    once, in the outlook."""
     if ctx.row("revenue") is None:
-        missing(ctx, "revenue_vs_prior")
-        return
+        return chapter(ctx)
+    said, _ = explain(ctx, cite=True)  # the group's explanations no section of figures takes
+    return chapter(ctx, said)
+
+
+def revenue_vs_prior(ctx: Context) -> list[Block]:
+    """Group and segment revenue, prior period against current."""
+    if ctx.row("revenue") is None:
+        return []
     items = [("revenue", "", ctx.t("chapters.common.group"), charts.GROUP_COLOR)]
     items += [
         ("revenue", s, ctx.segment_name(s), ctx.colors[s])
@@ -108,14 +93,13 @@ def revenue_vs_prior(ctx: Context) -> None:
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
     frame, cited = compare_frame(ctx, items, divisor, digits)
     g = ctx.value("revenue_growth")
-    said = explain(ctx, ["revenue.headline"])
-    fig = compare_chart(ctx, frame)
-    figure(
+    said, ids = explain(ctx, ["revenue.headline"])
+    shown = figure(
         ctx,
         "revenue_vs_prior",
-        fig,
+        compare_chart(ctx, frame),
         cited,
-        source_ids=said,
+        source_ids=ids,
         shown=drawn_periods(frame),
         variant=f"title_{narrative.change_key(g)}",
         growth=narrative.magnitude(g, ctx.lang),
@@ -124,16 +108,15 @@ def revenue_vs_prior(ctx: Context) -> None:
         period=ctx.period,
         comparison=ctx.comparison,
     )
+    return section(ctx, "revenue_vs_prior", [*said, shown])
 
 
-def revenue_bridge(ctx: Context) -> None:
+def revenue_bridge(ctx: Context) -> list[Block]:
     """The change in revenue from the prior period, segment by segment (a waterfall)."""
-    section(ctx, "bridge")
     steps = metrics.revenue_bridge(ctx.frame, ctx.period, ctx.comparison, ctx.segment_order)
     prior, now = ctx.row("revenue", period=ctx.comparison), ctx.row("revenue")
     if steps.empty or prior is None or now is None:
-        missing(ctx, "bridge")
-        return
+        return []
     divisor, unit, digits = money_scale([prior["value"], now["value"]], ctx.currency, ctx)
     marks = [
         {
@@ -184,9 +167,9 @@ def revenue_bridge(ctx: Context) -> None:
     )
     frame = pd.DataFrame(marks)
     frame["text"] = [
-        number(m["end"] / divisor, digits)
+        formatting.plain(m["end"] / divisor, digits)
         if m["kind"] == "total"
-        else number(m["change"] / divisor, digits, signed=True)
+        else formatting.plain(m["change"] / divisor, digits, signed=True)
         for m in marks
     ]
     frame[["start", "end"]] = frame[["start", "end"]] / divisor
@@ -198,7 +181,7 @@ def revenue_bridge(ctx: Context) -> None:
     )
     fig = charts.bridge(frame, derived_label=ctx.t("charts.derived"))
     money = lambda v: narrative.amount(v, "money", ctx.currency, lang=ctx.lang)  # noqa: E731
-    figure(
+    shown = figure(
         ctx,
         "bridge",
         fig,
@@ -211,15 +194,14 @@ def revenue_bridge(ctx: Context) -> None:
         period=ctx.period,
         comparison=ctx.comparison,
     )
+    return section(ctx, "bridge", [shown])
 
 
-def gross_profit(ctx: Context) -> None:
+def gross_profit(ctx: Context) -> list[Block]:
     """Gross profit against revenue, and the gross margin."""
-    section(ctx, "gross_profit")
     profit, margin = ctx.row("gross_profit"), ctx.row("gross_margin")
     if profit is None or margin is None:
-        missing(ctx, "gross_profit")
-        return
+        return []
     prior_margin = ctx.row("gross_margin", period=ctx.comparison)
     items = [group_item(ctx, "revenue"), group_item(ctx, "gross_profit")]
     values = [ctx.value(m, period=p) for m, *_ in items for p in (ctx.comparison, ctx.period)]
@@ -235,14 +217,13 @@ def gross_profit(ctx: Context) -> None:
     change = stated["value"] if stated is not None else difference(margin, prior_margin)
     if stated is not None:
         cited = pd.concat([cited, pd.DataFrame([stated])])
-    said = explain(ctx, ["revenue.gross_profit"])
-    fig = compare_chart(ctx, frame)
-    figure(
+    said, ids = explain(ctx, ["revenue.gross_profit"])
+    shown = figure(
         ctx,
         "gross_profit",
-        fig,
+        compare_chart(ctx, frame),
         cited,
-        source_ids=said,
+        source_ids=ids,
         variant="title" if change is None else "title_change",
         margin=quantity(ctx, margin),
         profit=quantity(ctx, profit),
@@ -251,27 +232,16 @@ def gross_profit(ctx: Context) -> None:
         unit=unit,
         period=ctx.period,
     )
-    _record_rows(ctx, "brief.tile.gross_margin", gross_margin=margin, gross_profit=profit)
-    if change is not None:
-        record(
-            "gross_margin_change",
-            change,
-            unit="points",
-            basis="derived" if stated is None else "reported",
-            period=ctx.period,
-            label_key="brief.tile.gross_margin",
-        )
+    return section(ctx, "gross_profit", [*said, shown])
 
 
-def net_loss(ctx: Context) -> None:
-    """The net loss in both periods, its change, and its size against revenue."""
-    section(ctx, "net_loss")
+def net_loss(ctx: Context) -> list[Block]:
+    """The net loss in both periods, its change, and its size against revenue; without a net
+    loss, the profit figures as stated (a profit, EBITDA) under a heading of their own."""
     loss = ctx.row("net_loss")
     if loss is None:
-        missing(ctx, "net_loss")
-        topic_table(ctx, "profit", "revenue.profit")  # a profit, EBITDA: each as stated
-        explain(ctx, ["revenue.profit"], cite=True)  # after the table, which opens the section
-        return
+        said, _ = explain(ctx, ["revenue.profit"], cite=True)  # after the table
+        return section(ctx, "profit", [*topic_table(ctx, "profit", "revenue.profit"), *said])
     items = [group_item(ctx, "net_loss")]
     values = [ctx.value("net_loss", period=p) for p in (ctx.comparison, ctx.period)]
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
@@ -280,9 +250,10 @@ def net_loss(ctx: Context) -> None:
     c = _value(change)
     ratio_now = ctx.row("net_loss_to_revenue")
     ratio_prior = ctx.row("net_loss_to_revenue", period=ctx.comparison)
+    ratio = []
     if ratio_now is not None:
         key = "ratio_sentence" if ratio_prior is None else "ratio_sentence_prior"
-        prose(
+        ratio = prose(
             ctx.t(
                 f"chapters.revenue.net_loss.{key}",
                 ratio=quantity(ctx, ratio_now),
@@ -296,14 +267,13 @@ def net_loss(ctx: Context) -> None:
         )
     if change is not None:
         cited = pd.concat([cited, pd.DataFrame([change])])
-    said = explain(ctx, ["revenue.profit"])
-    fig = compare_chart(ctx, frame)
-    figure(
+    said, ids = explain(ctx, ["revenue.profit"])
+    shown = figure(
         ctx,
         "net_loss",
-        fig,
+        compare_chart(ctx, frame),
         cited,
-        source_ids=said,
+        source_ids=ids,
         shown=drawn_periods(frame),
         variant=f"title_{narrative.change_key(c, 'wider', 'narrower', 'flat')}",
         change=narrative.magnitude(c, ctx.lang),
@@ -313,29 +283,26 @@ def net_loss(ctx: Context) -> None:
         comparison=ctx.comparison,
         note=ctx.t("charts.data_note", note=loss["note"]) if loss["note"] else "",
     )
-    _record_rows(ctx, "brief.tile.net_loss", net_loss=loss, net_loss_change=change)
-    topic_table(ctx, "profit", "revenue.profit", exclude=NET_LOSS_SHOWN, heading=False)
+    others = topic_table(ctx, "profit", "revenue.profit", exclude=NET_LOSS_SHOWN)
+    return section(ctx, "net_loss", [*ratio, *said, shown, *others])
 
 
-def spending(ctx: Context) -> None:
+def spending(ctx: Context) -> list[Block]:
     """R&D, operating expenses and capex in both periods, in money."""
-    section(ctx, "spending")
     present = [m for m in SPENDING if ctx.row(m) is not None]
     if not present:
-        missing(ctx, "spending")
-        return
+        return []
     items = [group_item(ctx, m) for m in present]
     values = [ctx.value(m, period=p) for m in present for p in (ctx.comparison, ctx.period)]
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
     frame, cited = compare_frame(ctx, items, divisor, digits)
     largest = max(top_level(ctx, present), key=lambda m: ctx.value(m))  # not R&D vs its opex
     ratio = ctx.row(INTENSITY[largest])
-    drivers = explain(ctx, ["revenue.spending", "revenue.intensity"])
-    fig = compare_chart(ctx, frame)
-    figure(
+    said, ids = explain(ctx, ["revenue.spending", "revenue.intensity"])
+    shown = figure(
         ctx,
         "spending",
-        fig,
+        compare_chart(ctx, frame),
         cited,
         shown=drawn_periods(frame),
         variant="title" if ratio is not None else "title_no_ratio",
@@ -345,22 +312,17 @@ def spending(ctx: Context) -> None:
         unit=unit,
         period=ctx.period,
         comparison=ctx.comparison,
-        source_ids=drivers,
+        source_ids=ids,
         note=parts_note(ctx, present),
     )
-    for metric in (*present, *(INTENSITY[m] for m in present)):
-        row = ctx.row(metric)
-        if row is not None:
-            record_row(metric, row, label_key=f"narrative.metric.{metric}")
+    return section(ctx, "spending", [*said, shown])
 
 
-def spending_intensity(ctx: Context) -> None:
+def spending_intensity(ctx: Context) -> list[Block]:
     """The same spending against revenue, with the change, as a table."""
-    section(ctx, "intensity")
     present = [m for m in SPENDING if ctx.row(m) is not None or ctx.row(INTENSITY[m]) is not None]
     if not present:
-        missing(ctx, "intensity")
-        return
+        return []
     values = [ctx.value(m, period=p) for m in present for p in (ctx.comparison, ctx.period)]
     divisor, unit, digits = money_scale(values, ctx.currency, ctx)
     lines, cited = [], []
@@ -380,9 +342,9 @@ def spending_intensity(ctx: Context) -> None:
         tables.Column("item", t("chapters.common.item")),
         *change_columns(ctx, unit, digits),
         tables.Column(
-            "ratio_prior", t("chapters.common.of_revenue", period=ctx.comparison), 1, 100.0
+            "ratio_prior", t("chapters.common.of_revenue", period=ctx.comparison), 1, "ratio"
         ),
-        tables.Column("ratio_now", t("chapters.common.of_revenue", period=ctx.period), 1, 100.0),
+        tables.Column("ratio_now", t("chapters.common.of_revenue", period=ctx.period), 1, "ratio"),
     ]
     # The title says how each share of revenue moved (the chart above already names the largest
     # item); with no prior share known, it names the largest share.
@@ -404,7 +366,7 @@ def spending_intensity(ctx: Context) -> None:
         if ctx.value(INTENSITY[m]) is not None
     }
     top = max(now_ratios, key=now_ratios.get) if now_ratios else present[0]
-    table(
+    shown = table(
         ctx,
         "intensity",
         frame,
@@ -417,29 +379,32 @@ def spending_intensity(ctx: Context) -> None:
         period=ctx.period,
         comparison=ctx.comparison,
     )
+    return section(ctx, "intensity", [shown])
 
 
-def _record_rows(ctx: Context, label_key: str, **found) -> None:
-    """Record each figure found (a headline and its change) for the summary's tile."""
-    for name, row in found.items():
-        if row is not None:
-            record_row(name, row, label_key=label_key)
-
-
-def _check_text(ctx: Context, check: pd.Series, value: float, scale: str | None = None) -> str:
+def _checked(ctx: Context, check: pd.Series, value: float) -> dict:
+    """A checked value as a figure in the checked metric's dimension and unit."""
     ref = ctx.row(check["metric"], check["segment"], check["item"], check["period"])
     dimension, unit = ("ratio", "ratio") if ref is None else (ref["dimension"], ref["unit"])
-    return narrative.amount(
-        value, dimension, unit, check["metric"], currency=ctx.currency, lang=ctx.lang, scale=scale
+    return {"value": float(value), "dimension": dimension, "unit": unit, "metric": check["metric"]}
+
+
+def _check_text(ctx: Context, check: pd.Series, value: float) -> str:
+    return quantity(ctx, _checked(ctx, check, value))
+
+
+def _check_cell(ctx: Context, check: pd.Series, value: float, derived: bool = False) -> Value:
+    """A checked value as a table cell, in the money scale the knob chose; one the other figures
+    imply is marked derived, never passed as stated."""
+    found = _checked(ctx, check, value)
+    return Value(
+        found["value"],
+        "quantity",
+        derived=derived,
+        currency=ctx.currency,
+        scale=chosen_scale(ctx),
+        figure=found,
     )
-
-
-def _stated_text(ctx: Context, check: pd.Series, scale: str | None) -> str:
-    """The checked value; one the other figures imply is marked derived, never passed as stated."""
-    text = _check_text(ctx, check, check["stated"], scale)
-    if check["basis"] == "derived":
-        text += f" ({ctx.t('brief.summary.derived_mark')})"
-    return text
 
 
 def _check_figure(ctx: Context, metric: str, segment: str, item: str, period: str) -> str:
@@ -447,19 +412,17 @@ def _check_figure(ctx: Context, metric: str, segment: str, item: str, period: st
     return f"{figure_name(ctx.ds, metric, segment, item, ctx.lang)} {period}"
 
 
-def quality_flags(ctx: Context) -> None:
+def quality_flags(ctx: Context) -> list[Block]:
     """Reconciliation checks on this chapter's figures; flagged ones are spelt out first. The
     table lists every check, or only the flagged ones when the ``checks_shown`` knob says so;
     when none is flagged, one line says so and the appendix keeps the table."""
-    section(ctx, "checks")
     checks = ctx.checks[
         ctx.checks["metric"].isin(CHAPTER_METRICS) & (ctx.checks["kind"] != "claim")
     ]
     if checks.empty:
-        missing(ctx, "checks")
-        return
+        return []
     flagged = checks[checks["status"] == "flag"]
-    prose(
+    said = prose(
         *(
             ctx.t(
                 "chapters.revenue.checks.flag_sentence"
@@ -481,9 +444,9 @@ def quality_flags(ctx: Context) -> None:
     only_flagged = ctx.params.knobs.get("checks_shown") == "flagged"
     listed = flagged if only_flagged else checks
     if flagged.empty:  # nothing to say beyond one line: the appendix lists every check once
-        prose(ctx.t("chapters.revenue.checks.none_flagged", total=len(checks)))
-        return
-    scale = chosen_scale(ctx) or None
+        return section(
+            ctx, "checks", prose(ctx.t("chapters.revenue.checks.none_flagged", total=len(checks)))
+        )
     frame = pd.DataFrame(
         {
             "figure": [
@@ -491,10 +454,11 @@ def quality_flags(ctx: Context) -> None:
                 for c in listed.itertuples()
             ],
             "kind": [ctx.t(f"brief.check_kind.{k}") for k in listed["kind"]],
-            "stated": [_stated_text(ctx, c, scale) for _, c in listed.iterrows()],
-            "recomputed": [
-                _check_text(ctx, c, c["recomputed"], scale) for _, c in listed.iterrows()
+            "stated": [
+                _check_cell(ctx, c, c["stated"], c["basis"] == "derived")
+                for _, c in listed.iterrows()
             ],
+            "recomputed": [_check_cell(ctx, c, c["recomputed"]) for _, c in listed.iterrows()],
             "status": [ctx.t(f"brief.appendix.{s}") for s in listed["status"]],
         }
     )
@@ -505,7 +469,7 @@ def quality_flags(ctx: Context) -> None:
         tables.Column("recomputed", ctx.t("chapters.common.recomputed"), right=True),
         tables.Column("status", ctx.t("chapters.common.result")),
     ]
-    table(
+    shown = table(
         ctx,
         "checks",
         frame,
@@ -519,6 +483,7 @@ def quality_flags(ctx: Context) -> None:
         flagged=len(flagged),
         total=len(checks),
     )
+    return section(ctx, "checks", [*said, shown])
 
 
 # The notebook's cells, in order (one call each).

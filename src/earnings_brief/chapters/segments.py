@@ -5,26 +5,23 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import blocks, charts, metrics, narrative, tables
+from .. import charts, formatting, metrics, narrative, tables
+from ..blocks import Block, Heading
 from ..formatting import points
 from ..grouping import largest_items
 from ..notebook import Context
-from ..record import record
 from .show import (
     change_columns,
-    chapter_heading,
-    display,
+    chapter,
     facts,
     figure,
     measures_table,
     metric_label,
-    missing,
     money_scale,
     names_table,
     period_cells,
     prose,
     quantity,
-    record_row,
     rows,
     section,
     sources_of,
@@ -47,32 +44,27 @@ def _with_revenue(ctx: Context) -> list[str]:
     return [s for s in ctx.segment_order if ctx.row("revenue", s) is not None]
 
 
-def overview(ctx: Context) -> None:
-    chapter_heading(ctx)
+def overview(ctx: Context) -> list[Block]:
     present = _with_revenue(ctx)
     if not present:
-        missing(ctx, "overview")
-        return
+        return chapter(ctx)
     count = ctx.row("segment_count")
     n = int(count["value"]) if count is not None else len(present)
-    prose(
-        ctx.t(
-            "chapters.segments.overview.sentence",
-            count=n,
-            names=narrative.join([ctx.segment_name(s) for s in present], ctx.lang),
-            period=ctx.period,
-        )
+    sentence = ctx.t(
+        "chapters.segments.overview.sentence",
+        count=n,
+        names=narrative.join([ctx.segment_name(s) for s in present], ctx.lang),
+        period=ctx.period,
     )
+    return chapter(ctx, prose(sentence))
 
 
-def mix(ctx: Context) -> None:
+def mix(ctx: Context) -> list[Block]:
     """Each segment's share of revenue, in the comparison period and now."""
-    section(ctx, "mix")
     shares = metrics.segment_mix(ctx.frame, [ctx.comparison, ctx.period], ctx.segment_order)
     now = shares[shares["period"] == ctx.period]
     if now.empty:
-        missing(ctx, "mix")
-        return
+        return []
     frame = shares.assign(
         color=[ctx.colors.get(s, charts.GROUP_COLOR) for s in shares["segment"]],
         text=[narrative.amount(v, "ratio", "ratio", lang=ctx.lang) for v in shares["share"]],
@@ -91,7 +83,7 @@ def mix(ctx: Context) -> None:
         ],
     )
     fig = charts.mix(frame, derived_label=ctx.t("charts.derived"))
-    figure(
+    shown = figure(
         ctx,
         "mix",
         fig,
@@ -104,54 +96,16 @@ def mix(ctx: Context) -> None:
         period=ctx.period,
         comparison=ctx.comparison,
     )
-    basis = "derived" if lead["basis"] == "derived" else "reported"
-    record(
-        "largest_segment",
-        lead["segment"],
-        segment_name=ctx.segment_name(lead["segment"]),
-        period=ctx.period,
-        basis=basis,
-        label_key="brief.tile.largest_share",
-    )
-    record(
-        "largest_segment_share",
-        float(lead["share"]),
-        unit="ratio",
-        basis=basis,
-        period=ctx.period,
-        segment=lead["segment"],
-        label_key="brief.tile.largest_share",
-    )
-    if change is not None:
-        record(
-            "largest_segment_share_change",
-            change,
-            unit="points",
-            basis="derived",
-            period=ctx.period,
-            segment=lead["segment"],
-            comparison=ctx.comparison,
-            label_key="brief.tile.largest_share",
-        )
-    growth = ctx.row("revenue_growth", lead["segment"])
-    if growth is not None:
-        record_row(
-            "largest_segment_growth",
-            growth,
-            segment=lead["segment"],
-            label_key="brief.tile.largest_share",
-        )
+    return section(ctx, "mix", [shown])
 
 
-def growth(ctx: Context) -> None:
+def growth(ctx: Context) -> list[Block]:
     """Revenue growth of each segment and of the group."""
-    section(ctx, "growth")
     found = [(s, ctx.row("revenue_growth", s)) for s in ["", *ctx.segment_order]]
     found = [(s, r) for s, r in found if r is not None]
     segs = [(s, r) for s, r in found if s]
     if not segs:
-        missing(ctx, "growth")
-        return
+        return []
     frame = pd.DataFrame(
         [
             {
@@ -170,7 +124,7 @@ def growth(ctx: Context) -> None:
     signs = (narrative.change_key(r_fast["value"]), narrative.change_key(r_slow["value"]))
     variant = f"title_spread_{'_'.join(signs)}" if len(segs) > 1 else f"title_one_{signs[0]}"
     fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
-    figure(
+    shown = figure(
         ctx,
         "growth",
         fig,
@@ -185,15 +139,14 @@ def growth(ctx: Context) -> None:
         period=ctx.period,
         comparison=ctx.comparison,
     )
+    return section(ctx, "growth", [shown])
 
 
-def growth_table(ctx: Context) -> None:
+def growth_table(ctx: Context) -> list[Block]:
     """Revenue, growth and share of each segment in both periods."""
-    section(ctx, "table")
     present = _with_revenue(ctx)
     if not present:
-        missing(ctx, "table")
-        return
+        return []
     values = [
         ctx.value("revenue", s, period=p) for s in present for p in (ctx.comparison, ctx.period)
     ]
@@ -214,11 +167,11 @@ def growth_table(ctx: Context) -> None:
         tables.Column("segment", t("chapters.common.segment")),
         *change_columns(ctx, unit, digits),
         tables.Column(
-            "share_prior", t("chapters.common.share_pct", period=ctx.comparison), 1, 100.0
+            "share_prior", t("chapters.common.share_pct", period=ctx.comparison), 1, "ratio"
         ),
-        tables.Column("share_now", t("chapters.common.share_pct", period=ctx.period), 1, 100.0),
+        tables.Column("share_now", t("chapters.common.share_pct", period=ctx.period), 1, "ratio"),
     ]
-    table(
+    shown = table(
         ctx,
         "table",
         pd.DataFrame(lines),
@@ -228,6 +181,7 @@ def growth_table(ctx: Context) -> None:
         period=ctx.period,
         comparison=ctx.comparison,
     )
+    return section(ctx, "table", [shown])
 
 
 def _kpi_rows(ctx: Context, segment: str) -> pd.DataFrame:
@@ -240,16 +194,11 @@ def _kpi_rows(ctx: Context, segment: str) -> pd.DataFrame:
     ]
 
 
-def segment_kpis(ctx: Context) -> None:
+def segment_kpis(ctx: Context) -> list[Block]:
     """For each segment outside the auto chapter: its KPIs, what the company says, its customers."""
-    section(ctx, "kpis")
     shown = [s for s in _with_revenue(ctx) if s not in auto_segments(ctx)]
     shown = [s for s in shown if len(_kpi_rows(ctx, s)) or len(_segment_facts(ctx, s))]
-    if not shown:
-        missing(ctx, "kpis")
-        return
-    for seg in shown:
-        _segment_block(ctx, seg)
+    return section(ctx, "kpis", [b for seg in shown for b in _segment_blocks(ctx, seg)])
 
 
 def _items(ctx: Context, segment: str) -> list[str]:
@@ -260,16 +209,16 @@ def _segment_facts(ctx: Context, segment: str) -> pd.DataFrame:
     return facts(ctx, topics=[segment, *_items(ctx, segment)])
 
 
-def _segment_block(ctx: Context, seg: str) -> None:
+def _segment_blocks(ctx: Context, seg: str) -> list[Block]:
+    """A segment's heading, what the company says of it, its KPIs and its customers."""
     name = ctx.segment_name(seg)
-    display(
-        blocks.section(
-            ctx.block_id(f"kpis-{seg}"), ctx.t("chapters.segments.kpis.segment", segment=name)
-        )
-    )
+    text = ctx.t("chapters.segments.kpis.segment", segment=name)
     said = _segment_facts(ctx, seg)
     told = said[said["kind"].isin(["explanation", "strategy", "view"])]
-    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in told.iterrows()))
+    shown = [
+        Heading(2, ctx.block_id(f"kpis-{seg}"), text),
+        *prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in told.iterrows())),
+    ]
     kpis = _kpi_rows(ctx, seg)
     multiples, left_out = largest_items(kpis[kpis["dimension"] == "multiple"])
     if len(multiples):
@@ -289,39 +238,48 @@ def _segment_block(ctx: Context, seg: str) -> None:
         notes = [_multiples_note(ctx, multiples)]
         if left_out:
             notes.append(_largest_note(ctx, multiples, left_out))
+        fold = formatting.shortest(top["value"])
         fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
-        figure(
-            ctx,
-            f"kpi_multiples_{seg}",
-            fig,
-            multiples,
-            texts="kpi_multiples",
-            segment=name,
-            measure=_kpi_label(ctx, top),
-            fold=ctx.t("chapters.segments.kpi_multiples.fold_value", number=f"{top['value']:g}"),
-            comparison=ctx.comparison,
-            note=" ".join(notes),
+        shown.append(
+            figure(
+                ctx,
+                f"kpi_multiples_{seg}",
+                fig,
+                multiples,
+                texts="kpi_multiples",
+                segment=name,
+                measure=_kpi_label(ctx, top),
+                fold=ctx.t("chapters.segments.kpi_multiples.fold_value", number=fold),
+                comparison=ctx.comparison,
+                note=" ".join(notes),
+            )
         )
     others = kpis[kpis["dimension"] != "multiple"]
     if len(others):
-        measures_table(
-            ctx,
-            f"kpi_table_{seg}",
-            others,
-            measure=lambda r: _kpi_label(ctx, r),
-            texts="kpi_table",
-            segment=name,
-            period=ctx.period,
-            count=len(others),
+        shown.append(
+            measures_table(
+                ctx,
+                f"kpi_table_{seg}",
+                others,
+                measure=lambda r: _kpi_label(ctx, r),
+                texts="kpi_table",
+                segment=name,
+                period=ctx.period,
+                count=len(others),
+            )
         )
     customers = said[said["kind"].isin(["customer", "partner"])]
     if len(customers):
-        names_table(ctx, f"customers_{seg}", customers, texts="customers", segment=name)
+        shown.append(
+            names_table(ctx, f"customers_{seg}", customers, texts="customers", segment=name)
+        )
+    return shown
 
 
 def _largest_note(ctx: Context, shown: pd.DataFrame, left_out: int) -> str:
     items = shown["item"].loc[shown["item"] != ""].nunique()
-    return ctx.t("chapters.common.largest_items", shown=items, count=f"{items + left_out:,}")
+    total = formatting.plain(items + left_out)
+    return ctx.t("chapters.common.largest_items", shown=items, count=total)
 
 
 def _multiples_note(ctx: Context, multiples: pd.DataFrame) -> str:
@@ -344,9 +302,8 @@ def _kpi_label(ctx: Context, row) -> str:
     return metric
 
 
-def overseas(ctx: Context) -> None:
+def overseas(ctx: Context) -> list[Block]:
     """Overseas revenue growth against the group's."""
-    section(ctx, "overseas")
     f = ctx.frame
     found = f[
         f["metric"].str.startswith("overseas_") & (f["period"] == ctx.period) & (f["segment"] == "")
@@ -354,11 +311,10 @@ def overseas(ctx: Context) -> None:
     group = ctx.row("revenue_growth")
     over = ctx.row("overseas_revenue_growth")
     if over is None and found.empty:
-        missing(ctx, "overseas")
-        return
+        return []
     if over is None or group is None:
-        measures_table(ctx, "overseas_table", found, notes=False, period=ctx.period)
-        return
+        shown = measures_table(ctx, "overseas_table", found, notes=False, period=ctx.period)
+        return section(ctx, "overseas", [shown])
     frame = pd.DataFrame(
         [
             {
@@ -379,7 +335,7 @@ def overseas(ctx: Context) -> None:
     )
     faster = "faster" if over["value"] > group["value"] else "slower"
     fig = charts.bars(frame, derived_label=ctx.t("charts.derived"))
-    figure(
+    shown = figure(
         ctx,
         "overseas",
         fig,
@@ -391,6 +347,7 @@ def overseas(ctx: Context) -> None:
         note=ctx.t("charts.data_note", note=over["note"]) if over["note"] else "",
         source_ids=sources_of(found),
     )
+    return section(ctx, "overseas", [shown])
 
 
 BLOCKS = ("overview", "mix", "growth", "growth_table", "segment_kpis", "overseas")

@@ -1,59 +1,46 @@
-"""What the chapter modules share: showing a chart or table as a numbered block with its Source
-line, the one-line "no data" message, the rows and facts a block cites, the scale a money
-axis is drawn in, a figure in words, and recording a figure for the summary. Titles and
-subtitles come from ``chapters.<notebook>.<block>`` in the locale.
+"""What the chapter modules share: a chart or table as a numbered block with its Source line,
+section and chapter headings, the one-line "no data" message, the rows and facts a block cites,
+the scale a money axis is drawn in and a figure in words. Titles and subtitles come from
+``chapters.<notebook>.<block>`` in the locale.
 
-A chapter shows only what its data holds: a section's heading waits until the section shows
-something, a section without data shows nothing, and a chapter whose topics (in the metric
-catalog) have no figure and no fact is its heading and one line.
+Every function here returns blocks (``earnings_brief.blocks``) and displays nothing; a notebook
+cell shows what a chapter function returns with ``ctx.show``. A chapter shows only what its
+data holds: a section's heading comes only with the section's blocks, a section without data
+returns nothing, and a chapter whose topics (in the metric catalog) have no figure and no fact
+is its heading and one line.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterable
 
 import pandas as pd
 
 from .. import blocks, charts, formatting, narrative, tables
+from ..blocks import Block, Figure, Heading, Missing, Prose, Table, Value
 from ..grouping import largest_items
-from ..i18n import has, t
+from ..i18n import has
 from ..notebook import Context
-from ..record import record
 
-# The chapter being shown (its context): whether it has no data (then nothing after its one line
-# is shown), and a section heading waiting for the section's first block.
-_CHAPTER: dict = {"ctx": None, "empty": False, "pending": [], "cited": set()}
-
-
-def _enter(ctx: Context) -> None:
-    """Start a chapter's state afresh when blocks come from another context than the last."""
-    if _CHAPTER["ctx"] is not ctx:
-        _CHAPTER.update(ctx=ctx, empty=False, pending=[], cited=set())
+# The fields of a metrics-frame row that the formatter reads to write a figure in words.
+QUANTITY_FIELDS = (
+    "value",
+    "unit",
+    "dimension",
+    "metric",
+    "qualifier",
+    "basis",
+    "written",
+    "written_unit",
+    "range_lo",
+    "range_hi",
+)
 
 
 def quantity(ctx: Context, row, **kw) -> str:
     """A figure (a row of the metrics frame) in words, in the brief's currency and language."""
     return narrative.quantity(row, currency=ctx.currency, lang=ctx.lang, **kw)
-
-
-def record_row(name: str, row, *, label_key: str, **meta) -> None:
-    """Record a figure for the summary under ``name``: its value, unit, basis, period,
-    qualifier and the value as the source wrote it (its precision), and the ``label_key`` of the
-    tile it belongs to."""
-    record(
-        name,
-        float(row["value"]),
-        unit=row["unit"],
-        basis=row["basis"],
-        period=row["period"],
-        qualifier=row["qualifier"],
-        written=str(row.get("written") or ""),
-        written_unit=str(row.get("written_unit") or ""),
-        label_key=label_key,
-        **meta,
-    )
 
 
 def difference(now, prior) -> float | None:
@@ -82,30 +69,13 @@ def change_variant(change: float | None) -> str:
     return "title" if change is None else f"title_{narrative.change_key(change)}"
 
 
-def _cite(cited: pd.DataFrame | None) -> None:
-    """Remember the figures a block shows, so the chapter's last block lists only the others."""
-    if cited is not None and len(cited) and not _CHAPTER["empty"]:
-        keys = zip(cited["metric"], cited["segment"], cited["item"], cited["period"], strict=True)
-        _CHAPTER["cited"].update(keys)
-
-
-def display(markup: str) -> None:
-    """Show a block after the heading of the section it opens; nothing in a chapter without data."""
-    if _CHAPTER["empty"]:
-        return
-    for heading in _CHAPTER["pending"]:
-        blocks.show(heading)
-    _CHAPTER["pending"] = []
-    blocks.show(markup)
-
-
-def chapter_heading(ctx: Context) -> None:
-    """The chapter's heading; when none of its topics has data, its one line, and nothing else."""
-    _CHAPTER.update(ctx=ctx, empty=False, pending=[], cited=set())
-    blocks.show(blocks.chapter(ctx.notebook, ctx.t(f"chapters.{ctx.notebook}.chapter")))
+def chapter(ctx: Context, content: Iterable[Block] = ()) -> list[Block]:
+    """The chapter's heading over its opening blocks; when none of its topics has data, the
+    heading and one line, and nothing else."""
+    heading = Heading(1, f"chapter-{ctx.notebook}", ctx.t(f"chapters.{ctx.notebook}.chapter"))
     if not chapter_has_data(ctx):
-        display(blocks.missing(_missing_text(ctx, "overview")))
-        _CHAPTER["empty"] = True
+        return [heading, Missing(_missing_text(ctx, "overview"))]
+    return [heading, *content]
 
 
 def chapter_has_data(ctx: Context) -> bool:
@@ -118,6 +88,16 @@ def chapter_has_data(ctx: Context) -> bool:
     if ctx.notebook == "segments" and (rows["segment"] != "").any():
         return True
     return not facts(ctx, topics=[ctx.notebook]).empty
+
+
+def section(ctx: Context, name: str, content: Iterable[Block], **values) -> list[Block]:
+    """A section's heading over its blocks: nothing for a section without blocks (never a
+    heading above nothing), and nothing in a chapter without data (its one line says so)."""
+    content = list(content)
+    if not content or not chapter_has_data(ctx):
+        return []
+    text = ctx.t(f"chapters.{ctx.notebook}.{name}.section", **values)
+    return [Heading(2, ctx.block_id(name), text), *content]
 
 
 def metric_label(ctx: Context, metric: str) -> str:
@@ -150,27 +130,22 @@ def parts_note(ctx: Context, metrics: list[str]) -> str:
     )
 
 
-def topic_table(ctx: Context, name: str, topic: str, *, exclude=(), heading=True) -> bool:
-    """A catalog topic's group figures, each as stated, in both periods: measure, prior and now.
-    Shows nothing and returns False when the data has none of them."""
+def topic_table(ctx: Context, name: str, topic: str, *, exclude=()) -> list[Block]:
+    """A catalog topic's group figures, each as stated, in both periods: measure, prior and now;
+    nothing when the data has none of them."""
     keys = [
         (m, "", "")
         for m in ctx.ds.catalog.metrics_for_topic(topic)
         if m not in exclude
         and any(_stated(ctx, (m, "", ""), p) is not None for p in (ctx.comparison, ctx.period))
     ]
-    if not keys:
-        return False
-    if heading:
-        section(ctx, name)
-    _periods_table(ctx, name, keys)
-    return True
+    return [_periods_table(ctx, name, keys)] if keys else []
 
 
-def further_figures(ctx: Context) -> None:
-    """The chapter's last block: every reported figure on its catalog topics that no block above
-    showed, in catalog order, so that a dataset's own metrics are never left out. A segment's
-    figure on a group topic belongs to the segments chapter."""
+def further_figures(ctx: Context) -> list[Block]:
+    """The chapter's last block: every reported figure on its catalog topics that no block it
+    has shown (``ctx.cited``) showed, in catalog order, so that a dataset's own metrics are
+    never left out. A segment's figure on a group topic belongs to the segments chapter."""
     f = ctx.frame
     rows = f[
         (f["basis"] == "reported")
@@ -178,24 +153,22 @@ def further_figures(ctx: Context) -> None:
         & f["period"].isin([ctx.period, ctx.comparison])
     ]
     order = list(ctx.ds.catalog.metrics)
+    cited = ctx.cited
     keys = [
         (r["metric"], r["segment"], r["item"])
         for r in rows.to_dict("records")
-        if _chapter_of(ctx, r) == ctx.notebook and not _shown(ctx, r)
+        if _chapter_of(ctx, r) == ctx.notebook and not _shown(ctx, r, cited)
     ]
     keys = sorted(
         dict.fromkeys(keys),
         key=lambda k: (order.index(k[0]) if k[0] in order else len(order), k[1], k[2]),
     )
-    if keys:
-        section(ctx, "further")
-        _periods_table(ctx, "further", keys)
+    return section(ctx, "further", [_periods_table(ctx, "further", keys)] if keys else [])
 
 
-def _shown(ctx: Context, row) -> bool:
-    """Whether a block above showed the figure; this period's growth or change counts as shown
-    with the figure it is the growth of (the block's title or bars give it)."""
-    cited = _CHAPTER["cited"]
+def _shown(ctx: Context, row, cited: set) -> bool:
+    """Whether a block shown above cited the figure; this period's growth or change counts as
+    shown with the figure it is the growth of (the block's title or bars give it)."""
     base = row["metric"]
     if row["period"] == ctx.period:
         base = base.removesuffix("_growth").removesuffix("_change")
@@ -219,16 +192,14 @@ def _chapter_of(ctx: Context, row) -> str:
     return "segments" if chapter == "revenue" and row["segment"] else chapter
 
 
-def _periods_table(ctx: Context, name: str, keys: list[tuple[str, str, str]]) -> None:
+def _periods_table(ctx: Context, name: str, keys: list[tuple[str, str, str]]) -> Table:
     """Figures (metric, segment, item) as stated in the comparison period and this one."""
     periods = (ctx.comparison, ctx.period)
     cited, lines = [], []
     for metric, segment, item in keys:
         found = {p: _stated(ctx, (metric, segment, item), p) for p in periods}
         cited += [r for r in found.values() if r is not None]
-        cells = {
-            p: ctx.t("format.na") if r is None else cell_quantity(ctx, r) for p, r in found.items()
-        }
+        cells = {p: Value(None) if r is None else cell_quantity(ctx, r) for p, r in found.items()}
         names = [
             metric_label(ctx, metric),
             ctx.segment_name(segment) if segment else "",
@@ -236,7 +207,7 @@ def _periods_table(ctx: Context, name: str, keys: list[tuple[str, str, str]]) ->
         ]
         lines.append({"measure": " · ".join(n for n in names if n), **cells})
     first = ([r for r in cited if r["period"] == ctx.period] or cited)[0]  # the title's figure
-    table(
+    return table(
         ctx,
         name,
         pd.DataFrame(lines).rename(columns={periods[0]: "prior", periods[1]: "now"}),
@@ -254,20 +225,6 @@ def _periods_table(ctx: Context, name: str, keys: list[tuple[str, str, str]]) ->
     )
 
 
-def section(ctx: Context, name: str, **values) -> None:
-    """A section's heading, shown with the section's first block (never above nothing)."""
-    _enter(ctx)
-    key = f"chapters.{ctx.notebook}.{name}.section"
-    _CHAPTER["pending"] = [blocks.section(ctx.block_id(name), ctx.t(key, **values))]
-
-
-def missing(ctx: Context, name: str, **values) -> None:
-    """A section without data shows nothing: its heading is dropped, and the chapter says in one
-    line (see ``chapter_heading``) when it has no data at all."""
-    _enter(ctx)
-    _CHAPTER["pending"] = []
-
-
 def _missing_text(ctx: Context, name: str) -> str:
     return ctx.t(
         f"chapters.{ctx.notebook}.{name}.missing",
@@ -277,9 +234,10 @@ def _missing_text(ctx: Context, name: str) -> str:
     )
 
 
-def prose(*sentences: str) -> None:
-    if any(sentences):
-        display(blocks.prose(*sentences))
+def prose(*sentences: str, source: str = "") -> list[Block]:
+    """One paragraph of the sentences given (empty ones dropped); nothing without a sentence."""
+    text = " ".join(s for s in sentences if s)
+    return [Prose(text, source)] if text else []
 
 
 def rows(ctx: Context, keys: Iterable[tuple]) -> pd.DataFrame:
@@ -322,20 +280,32 @@ REVENUE_TOPICS = (
 )
 
 
-def explain(ctx: Context, topics: Iterable[str] | None = None, *, cite: bool = False) -> list[str]:
-    """Show those explanations as prose; their source ids, for the block they explain. With
+def explain(
+    ctx: Context, topics: Iterable[str] | None = None, *, cite: bool = False
+) -> tuple[list[Block], list[str]]:
+    """Those explanations as prose, and their source ids for the block they explain. With
     ``cite`` (no block follows to carry them) the prose gets a Source line of its own."""
     found = explanations(ctx, topics)
-    prose(*(narrative.fact_sentence(f, ctx.lang) for _, f in found.iterrows()))
     ids = sources_of(found)
+    source = ""
     if cite and ids:
-        text = blocks.source_text(None, ctx.ds.sources, ctx.lang, source_ids=ids)
-        display(f'<p class="eb-source">{html.escape(t("blocks.source", ctx.lang, text=text))}</p>')
-    return ids
+        source = blocks.source_text(None, ctx.ds.sources, ctx.lang, source_ids=ids)
+    said = prose(
+        *(narrative.fact_sentence(f, ctx.lang) for _, f in found.iterrows()), source=source
+    )
+    return said, ids
 
 
 def sources_of(found: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(found["source"])) if len(found) else []
+
+
+def _cites(cited: pd.DataFrame | None) -> tuple[tuple[str, str, str, str], ...]:
+    """The figure keys (metric, segment, item, period) of the rows a block shows."""
+    if cited is None or not len(cited):
+        return ()
+    keys = zip(cited["metric"], cited["segment"], cited["item"], cited["period"], strict=True)
+    return tuple(dict.fromkeys(tuple(str(k) for k in key) for key in keys))
 
 
 def figure(
@@ -351,34 +321,29 @@ def figure(
     shown: Iterable[str] = (),
     analysis: str = "",
     **values,
-) -> None:
-    """Show a chart as a numbered figure. Its words are under ``chapters.<notebook>.<texts or
+) -> Figure:
+    """A chart as a numbered figure. Its words are under ``chapters.<notebook>.<texts or
     name>``; ``variant`` picks one of the block's finding-titles. ``shown`` are the periods the
     chart draws: when that is one period, the subtitle names only it (``subtitle_one``).
-    ``analysis`` (its inputs and assumptions) shows the brief's own illustration, unsourced."""
+    ``analysis`` (its inputs and assumptions) makes it the brief's own illustration, unsourced."""
     base = f"chapters.{ctx.notebook}.{texts or name}"
     title = ctx.t(f"{base}.{variant}", **values)
     periods = list(dict.fromkeys(shown))
-    subtitle = "subtitle_one" if len(periods) == 1 else "subtitle"
     values["shown"] = periods[0] if periods else ""
-    body = charts.img(fig, alt=title)
-    source = blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids)
+    subtitle = ctx.t(f"{base}.{'subtitle_one' if len(periods) == 1 else 'subtitle'}", **values)
     if not analysis and len(cited) and (cited["basis"] == "derived").any():
         note = " ".join(p for p in (note, ctx.t("charts.derived_note")) if p)
-    _enter(ctx)
-    _cite(cited)
-    display(
-        blocks.block(
-            "figure",
-            ctx.block_id(name),
-            title,
-            ctx.t(f"{base}.{subtitle}", **values),
-            body,
-            source,
-            note=note,
-            lang=ctx.lang,
-            analysis=analysis,
-        )
+    # The alt text reads the title, then the measure and unit, then the values drawn.
+    alt = f"{title} ({subtitle})" if subtitle else title
+    return Figure(
+        id=ctx.block_id(name),
+        title=title,
+        subtitle=subtitle,
+        drawing=charts.drawing(fig, alt=alt),
+        source=blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids),
+        note=note,
+        analysis=analysis,
+        cites=_cites(cited),
     )
 
 
@@ -394,25 +359,20 @@ def table(
     variant: str = "title",
     texts: str = "",
     **values,
-) -> None:
-    """Show a frame as a numbered table with its caption and Source line."""
+) -> Table:
+    """A frame as a numbered table with its caption and Source line; its numbers stay
+    ``Value``s until the formatter writes them."""
     base = f"chapters.{ctx.notebook}.{texts or name}"
-    body = tables.html_table(frame, columns, ctx.lang)
-    note = " ".join(p for p in (note, tables.derived_note(frame, columns, ctx.lang)) if p)
-    source = blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids)
-    _enter(ctx)
-    _cite(cited)
-    display(
-        blocks.block(
-            "table",
-            ctx.block_id(name),
-            ctx.t(f"{base}.{variant}", **values),
-            ctx.t(f"{base}.subtitle", **values),
-            body,
-            source,
-            note=note,
-            lang=ctx.lang,
-        )
+    cells = tables.cells(frame, columns)
+    return Table(
+        id=ctx.block_id(name),
+        title=ctx.t(f"{base}.{variant}", **values),
+        subtitle=ctx.t(f"{base}.subtitle", **values),
+        columns=tuple(c.spec() for c in columns),
+        rows=cells,
+        source=blocks.source_text(cited, ctx.ds.sources, ctx.lang, source_ids=source_ids),
+        note=" ".join(p for p in (note, tables.derived_note(cells, ctx.lang)) if p),
+        cites=_cites(cited),
     )
 
 
@@ -433,14 +393,28 @@ def money_scale(values: Iterable[float], currency: str, ctx: Context) -> tuple[f
     return divisor, formatting.money_unit(currency, scale, ctx.lang), digits
 
 
-def cell_quantity(ctx: Context, row) -> str:
-    """A figure in words for a table cell: money in the scale the ``money_scale`` knob chose."""
-    return quantity(ctx, row, scale=chosen_scale(ctx) or None)
+def cell_quantity(ctx: Context, row) -> Value:
+    """A figure in words as a table cell, written at render time: money in the scale the
+    ``money_scale`` knob chose."""
+    return Value(
+        float(row["value"]),
+        "quantity",
+        figure=_figure_fields(row),
+        currency=ctx.currency,
+        scale=chosen_scale(ctx),
+    )
 
 
-def number(value: float, digits: int, *, signed: bool = False) -> str:
-    text = f"{value:,.{digits}f}"
-    return ("+" + text if signed and value > 0 else text).replace("-", "−")
+def _figure_fields(row) -> dict:
+    """The fields of a figure (a metrics-frame row, or a dict of some of its fields) that the
+    formatter reads; a missing range end is None."""
+    found = {}
+    for key in QUANTITY_FIELDS:
+        value = row.get(key)
+        if isinstance(value, float) and math.isnan(value):
+            value = None
+        found[key] = value.item() if hasattr(value, "item") else value
+    return found
 
 
 def group_item(ctx: Context, metric: str) -> tuple[str, str, str, str]:
@@ -494,7 +468,7 @@ def compare_frame(
                     "group": name,
                     "series": period,
                     "value": row["value"] / divisor,
-                    "text": text(row) if text else number(row["value"] / divisor, digits),
+                    "text": text(row) if text else formatting.plain(row["value"] / divisor, digits),
                     "basis": row["basis"],
                     "color": color,
                 }
@@ -531,13 +505,13 @@ def change_columns(ctx: Context, unit: str, digits: int) -> list[tables.Column]:
             "prior", t("chapters.common.in_unit", period=ctx.comparison, unit=unit), digits
         ),
         tables.Column("now", t("chapters.common.in_unit", period=ctx.period, unit=unit), digits),
-        tables.Column("growth", t("chapters.common.change_pct"), 1, 100.0, signed=True),
+        tables.Column("growth", t("chapters.common.change_pct"), 1, "ratio", signed=True),
     ]
 
 
 def measures_table(
     ctx: Context, name: str, found: pd.DataFrame, *, measure=None, items=False, notes=True, **values
-) -> None:
+) -> Table:
     """Figures as a table of measure, value and (``notes``) the data's note; ``items`` adds the
     item each figure is about, ``measure`` names a row (by default the metric's name)."""
     measure = measure or (lambda r: metric_label(ctx, r["metric"]))
@@ -561,9 +535,9 @@ def measures_table(
     shown = [k for k in cells if (k != "item" or items) and (k != "note" or notes)]
     frame = pd.DataFrame({k: cells[k][0] for k in shown})
     if left_out:  # one line for the rest: a count, never a summed figure
-        others = ctx.t("chapters.common.more_items", count=f"{left_out:,}")
+        others = ctx.t("chapters.common.more_items", count=formatting.plain(left_out))
         frame.loc[len(frame)] = {k: others if k == shown[0] else "" for k in shown}
-    table(ctx, name, frame, [cells[k][1] for k in shown], found, **values)
+    return table(ctx, name, frame, [cells[k][1] for k in shown], found, **values)
 
 
 def fact_names(ctx: Context, found: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -574,7 +548,7 @@ def fact_names(ctx: Context, found: pd.DataFrame) -> tuple[list[str], list[str]]
     return names, list(found[other])
 
 
-def names_table(ctx: Context, name: str, found: pd.DataFrame, texts: str = "", **values) -> None:
+def names_table(ctx: Context, name: str, found: pd.DataFrame, texts: str = "", **values) -> Table:
     """Facts (customers, partners, milestones) as a table: the name in the edition's language, the
     name in the other language, as stated."""
     names, others = fact_names(ctx, found)
@@ -584,7 +558,7 @@ def names_table(ctx: Context, name: str, found: pd.DataFrame, texts: str = "", *
         tables.Column("name_other", ctx.t("chapters.common.name_other")),
         tables.Column("text", ctx.t("chapters.common.as_stated")),
     ]
-    table(
+    return table(
         ctx,
         name,
         frame,

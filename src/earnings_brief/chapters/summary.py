@@ -1,39 +1,52 @@
 """Cover and summary: who and when, a one-line verdict, KPI tiles, takeaways, data-quality flags.
 
-The KPI tiles come from the values the notebooks recorded (``earnings_brief.record``). A tile reads
-the record named in ``TILES`` (value in base units, ``unit``, ``basis``, optional ``dimension``,
-``segment``, ``qualifier``) and its change from the record's own ``growth`` / ``change`` fields or
-from the companion records ``<name>_growth`` and ``<name>_change`` recorded beside it (a change in
-a ratio is in fraction points: unit ``points``). When no notebook recorded a tile, the tile is
-taken from the derived figures instead, so the summary never depends on which notebook ran; when
-the prior period is unknown the change says "n/a". Takeaways are sentences built from the
-figures; each leads with a number.
+The summary reads the derived figures, which every notebook computed once and showed as its data
+block. A tile is the figure named in ``TILES`` for the period with its change: the source's
+stated growth (or, for a ratio, its stated change in points), else the one computed from the
+prior period; a profit after a loss says what it swung from; when the prior period is unknown
+the change says "n/a". Takeaways are sentences built from the figures; each leads with a number.
+Everything here is returned as typed blocks, whose numbers the formatter writes at render time.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 
 import pandas as pd
 
-from .. import blocks, formatting, metrics, narrative
+from .. import formatting, metrics, narrative
+from ..blocks import (
+    Block,
+    Cell,
+    Column,
+    Contents,
+    Cover,
+    Flag,
+    Flags,
+    Heading,
+    Prose,
+    Run,
+    Table,
+    Takeaways,
+    Tile,
+    Tiles,
+    Value,
+    quantity,
+    source_text,
+)
 from ..dataset import Dataset
-from ..i18n import has, languages, t
+from ..i18n import has, t
 from ..narrative import join
-from ..publish import edition_file
 from .appendix import (
     check_anchor,
-    check_value,
+    check_cell,
     figure_name,
     segment_name,
     show_value,
 )
 
-esc = html.escape
-
-# Tile record names, in order of preference. A tile shows a figure and its change; one whose
-# prior is unknown gives way to the next (a 'change n/a' tile wastes a slot), unless fewer than
+# Tiles, in order of preference. A tile shows a figure and its change; one whose prior is
+# unknown gives way to the next (a 'change n/a' tile wastes a slot), unless fewer than
 # MIN_TILES would be left.
 TILES = (
     "revenue",
@@ -49,7 +62,6 @@ TILES = (
 MAX_TILES = 6
 MIN_TILES = 4
 MAX_TAKEAWAYS = 7
-TOC_MARK = "<!--eb-toc-->"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,7 +88,7 @@ def _row(frame, metric, segment="", period=None) -> dict | None:
 
 
 def tile_from_frame(name: str, frame: pd.DataFrame, period: str, comparison: str) -> dict | None:
-    """The record a notebook would have made for a tile, computed from the derived figures."""
+    """A tile's figure (its frame row's fields) with its change, from the derived figures."""
     segment, metric = "", name
     if name == "largest_segment_share":
         segment, metric = largest_segment(frame, period) or "", "revenue_share"
@@ -91,6 +103,8 @@ def tile_from_frame(name: str, frame: pd.DataFrame, period: str, comparison: str
     keys = ("value", "unit", "dimension", "basis", "qualifier", "as_of", "written", "written_unit")
     out = {key: now[key] for key in keys}
     out.update(name=name, segment=segment, prior_period=comparison, growth=None, change=None)
+    if name == "largest_segment_share":  # to one decimal, as the verdict and the mix chart say
+        out["written"] = ""
     if now["dimension"] == "ratio":
         prior = _row(frame, metric, segment, comparison) if comparison else None
         stated = _row(frame, metric + "_change", segment, period)
@@ -115,38 +129,15 @@ def tile_from_frame(name: str, frame: pd.DataFrame, period: str, comparison: str
     return out
 
 
-def from_records(name: str, records: Mapping[str, dict]) -> dict | None:
-    """A tile's record with its change: from its own ``growth``/``change`` fields, or from the
-    companion records ``<name>_growth`` (relative) and ``<name>_change`` (points for a ratio,
-    relative otherwise) that the chapter notebooks record beside it."""
-    rec = records.get(name)
-    if rec is None or rec.get("value") is None:
-        return None
-    rec = dict(rec)
-    for suffix in ("_growth", "_change"):
-        companion = records.get(name + suffix)
-        if companion is None or companion.get("value") is None:
-            continue
-        points = companion.get("unit") == "points" or (
-            suffix == "_change" and _dimension(rec) == "ratio"
-        )
-        rec.setdefault("change" if points else "growth", companion["value"])
-        rec.setdefault("change_basis", companion.get("basis"))
-        if not points:
-            rec.setdefault("growth_digits", narrative.written_digits(companion))
-    return rec
-
-
-def tiles(records: Mapping[str, dict], frame: pd.DataFrame, ds: Dataset, lang: str = "en"):
-    """The KPI tiles as (label, value, change, change_is_na, derived) tuples of plain text: the
-    first MAX_TILES of TILES with a known change; a point-in-time figure's label says its date."""
+def tiles(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> list[Tile]:
+    """The KPI tiles: the first MAX_TILES of TILES with a known change; a point-in-time figure's
+    label says its date."""
     period, comparison = ds.period.label, ds.period.comparison
     changed, unchanged = [], []
     for name in TILES:
-        rec = _tile_record(name, records, frame, period, comparison)
+        rec = tile_from_frame(name, frame, period, comparison)
         if rec is None or rec.get("value") is None:
             continue
-        rec = {**rec, "dimension": _dimension(rec)}
         if name == "largest_segment_share":
             label = t(
                 "brief.tile.largest_share", lang, segment=segment_name(ds, rec["segment"], lang)
@@ -158,63 +149,31 @@ def tiles(records: Mapping[str, dict], frame: pd.DataFrame, ds: Dataset, lang: s
             label = t(
                 "brief.tile.as_of", lang, label=label, date=formatting.date(rec["as_of"], lang)
             )
-        prior = rec.get("prior_period") or comparison
-        if rec.get("growth") is not None:
-            digits = rec.get("growth_digits")
-            value = formatting.percent(
-                rec["growth"], lang, signed=True, digits=1 if digits is None else digits
-            )
-            change = t("brief.tile.growth", lang, value=value)
-        elif rec.get("change") is not None:
-            value = formatting.points(rec["change"], lang)
-            change = t("brief.tile.points", lang, value=value, period=prior)
-        elif rec.get("swing_from"):
-            before = show_value(rec["swing_from"], lang)
-            change = t("brief.tile.swing", lang, value=before, period=prior)
-        else:
-            change = None
-        derived = "derived" in (rec.get("basis"), rec.get("change_basis"))
-        tile = (label, show_value(rec, lang), change or t("brief.tile.change_na", lang))
-        (changed if change else unchanged).append((*tile, change is None, derived))
+        change, kind = _change(rec)
+        tile = Tile(
+            label,
+            quantity(rec),
+            change,
+            kind,
+            rec.get("prior_period") or comparison,
+            derived="derived" in (rec.get("basis"), rec.get("change_basis")),
+        )
+        (changed if kind else unchanged).append(tile)
     chosen = changed[:MAX_TILES]
     return chosen + unchanged[: max(0, MIN_TILES - len(chosen))]
 
 
-def _tile_record(name, records, frame, period, comparison) -> dict | None:
-    """The notebooks' record of a tile; its change from the figures when no notebook recorded
-    one (a chapter may record a figure without its growth)."""
-    rec, computed = from_records(name, records), tile_from_frame(name, frame, period, comparison)
-    if rec is None or computed is None:
-        return rec or computed
-    if rec.get("growth") is None and rec.get("change") is None:
-        keys = ("growth", "change", "growth_digits", "change_basis", "swing_from")
-        rec.update({k: computed[k] for k in keys if computed.get(k) is not None})
-    return rec
-
-
-def _dimension(rec: Mapping) -> str:
-    """A record's dimension: as recorded, else from its unit ('RMB' money, 'ratio', counts)."""
-    unit = str(rec.get("unit", ""))
-    if rec.get("dimension"):
-        return rec["dimension"]
-    if unit in ("ratio", "%", "points"):
-        return "ratio"
-    if unit.isalpha() and unit.isupper() and len(unit) == 3:
-        return "money"
-    return "count"
-
-
-def _tiles_html(items, lang: str) -> str:
-    mark = f'<span class="eb-derived-mark">{esc(t("brief.summary.derived_mark", lang))}</span>'
-    cells = []
-    for label, value, change, na, derived in items:
-        cls = "eb-tile-change eb-na" if na else "eb-tile-change"
-        cells.append(
-            f'<li class="eb-tile"><p class="eb-tile-label">{esc(label)}</p>'
-            f'<p class="eb-tile-value">{esc(value)}</p>'
-            f'<p class="{cls}">{esc(change)}{mark if derived else ""}</p></li>'
-        )
-    return f'<ul class="eb-tiles">{"".join(cells)}</ul>'
+def _change(rec: Mapping) -> tuple[Value | None, str]:
+    """A tile's change and how it reads: growth (with the source's precision), a change in
+    points, or the value a profit swung from; (None, '') when it is not known."""
+    if rec.get("growth") is not None:
+        digits = rec.get("growth_digits")
+        return Value(rec["growth"], "percent", 1 if digits is None else digits, True), "growth"
+    if rec.get("change") is not None:
+        return Value(rec["change"], "points"), "points"
+    if rec.get("swing_from"):
+        return quantity(rec["swing_from"]), "swing"
+    return None, ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,43 +393,43 @@ def verdict(frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> str:
 # Flags
 
 
-def _flag_value(frame: pd.DataFrame, check: Mapping, value, lang: str, *, change=False) -> str:
+def _flag_value(frame: pd.DataFrame, check: Mapping, value, *, change=False) -> Value:
     """A flagged check's value in the summary's one style (a ratio to one decimal, signed when it
     is a growth rate); the appendix row it links to keeps the check's finer precision."""
     like = frame[(frame["metric"] == check["metric"]) & (frame["segment"] == check["segment"])]
     if len(like) and like["dimension"].iloc[0] == "ratio" and value == value:
         if change:
-            return formatting.points(float(value), lang)
+            return Value(float(value), "points")
         signed = str(check["metric"]).endswith(("_growth", "_change"))
-        return formatting.percent(float(value), lang, signed=signed)
-    return check_value(frame, check, value, lang, change=change)
+        return Value(float(value), "percent", signed=signed)
+    return check_cell(frame, check, value, change=change)
 
 
-def flag_lines(checks: pd.DataFrame, frame: pd.DataFrame, ds: Dataset, lang: str = "en"):
-    """(text, anchor) for each flagged check: one line each, linking to the appendix row."""
+def flags(checks: pd.DataFrame, frame: pd.DataFrame, ds: Dataset, lang: str = "en") -> list[Flag]:
+    """Each flagged check in one line, linking to its row in the appendix."""
     out = []
     if checks is None or checks.empty:
         return out
     for c in checks[checks["status"] == "flag"].to_dict("records"):
         name = figure_name(ds, c["metric"], c["segment"], c["item"], lang) + f" {c['period']}"
-        if c["kind"] == "claim":
-            text = t("brief.summary.flag_claim", lang, figure=name)
-        else:
-            derived = c.get("basis") == "derived"  # a derived value is never called stated
-            variant = "_conflict" if c["kind"] == "conflict" else "_derived" if derived else ""
-            text = t(
-                "brief.summary.flag_line" + variant,
-                lang,
-                figure=name,
-                stated=_flag_value(frame, c, c["stated"], lang),
-                recomputed=_flag_value(frame, c, c["recomputed"], lang),
-                difference=_flag_value(frame, c, c["difference"], lang, change=True),
-            )
         note = str(c.get("note") or "").strip().rstrip(".。")
-        if note:
-            note = t("brief.summary.flag_note", lang, note=f"{note[:1].upper()}{note[1:]}")
-            text += note
-        out.append((text, check_anchor(c["id"])))
+        note = f"{note[:1].upper()}{note[1:]}"
+        if c["kind"] == "claim":
+            out.append(Flag("brief.summary.flag_claim", name, check_anchor(c["id"]), note=note))
+            continue
+        derived = c.get("basis") == "derived"  # a derived value is never called stated
+        variant = "_conflict" if c["kind"] == "conflict" else "_derived" if derived else ""
+        out.append(
+            Flag(
+                "brief.summary.flag_line" + variant,
+                name,
+                check_anchor(c["id"]),
+                _flag_value(frame, c, c["stated"]),
+                _flag_value(frame, c, c["recomputed"]),
+                _flag_value(frame, c, c["difference"], change=True),
+                note,
+            )
+        )
     return out
 
 
@@ -478,103 +437,37 @@ def flag_lines(checks: pd.DataFrame, frame: pd.DataFrame, ds: Dataset, lang: str
 # The cover and summary
 
 
-def cover(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> str:
-    """Kicker, company (English and Chinese), ticker, period and results date, the verdict.
-
-    The company name and the period carry ``eb-running``/``eb-period``: the PDF's running header
-    is taken from them (CSS ``string-set``), so it needs no second copy of the text.
-    """
+def cover(ds: Dataset, frame: pd.DataFrame, lang: str = "en") -> Cover:
+    """Company, ticker, period and results date, and the verdict."""
     c, p = ds.company, ds.period
-    mark = "\x00period\x00"
-    if p.results_date:
-        when = t(
-            "brief.results",
-            lang,
-            period=mark,
-            date=formatting.date(p.results_date.isoformat(), lang),
-        )
-    else:
-        when = t("brief.results_undated", lang, period=mark)
-    when = esc(when).replace(mark, f'<span class="eb-period">{esc(p.label)}</span>')
-    ticker = " · ".join(x for x in (c.ticker, c.exchange) if x)
-    line = verdict(frame, ds, lang)
-    return "\n".join(
-        [
-            '<header class="eb-cover">',
-            f'<p class="eb-kicker">{esc(t("brief.kicker", lang))}</p>',
-            f'<h1 class="eb-running">{company_names(c, lang)}</h1>',
-            f'<p class="eb-meta">{esc(ticker)} · {when}</p>',
-            edition_links(lang),
-            f'<p class="eb-verdict">{esc(line)}</p>' if line else "",
-            "</header>",
-        ]
+    return Cover(
+        c.name_en,
+        c.name_zh,
+        " · ".join(x for x in (c.ticker, c.exchange) if x),
+        p.label,
+        p.results_date.isoformat() if p.results_date else "",
+        verdict(frame, ds, lang),
     )
 
 
-def company_names(c, lang: str) -> str:
-    """The company's name in the edition's language first, the other one marked with its own
-    language: 'SenseTime Group 商湯集團' in English, '商湯集團 SenseTime Group' in Chinese."""
-    chinese = f'<span lang="zh-Hant">{esc(c.name_zh)}</span>' if c.name_zh else ""
-    if lang.startswith("zh") and chinese:
-        return f'{esc(c.name_zh)} <span lang="en">{esc(c.name_en)}</span>'
-    return f"{esc(c.name_en)} {chinese}".strip()
-
-
-def edition_links(lang: str) -> str:
-    """Links to the brief in every other language, each named in its own language; the editions
-    are published side by side (publish.edition_file), and the PDF links to the other PDF."""
-    links = [
-        f'<a href="{edition_file(other, "html")}" hreflang="{other}" lang="{other}"'
-        f' data-print-href="{edition_file(other, "pdf")}">'
-        f"{esc(t('brief.edition_name', other))}</a>"
-        for other in languages()
-        if other != lang
-    ]
-    return f'<p class="eb-editions">{" · ".join(links)}</p>' if links else ""
-
-
-def render(
-    ds: Dataset,
-    frame: pd.DataFrame,
-    checks: pd.DataFrame,
-    records: Mapping[str, dict],
-    lang: str = "en",
-) -> str:
-    """Cover, summary chapter, and the table of contents' placeholder (the assembler fills it)."""
+def render(ds: Dataset, frame: pd.DataFrame, checks: pd.DataFrame, lang: str = "en") -> list[Block]:
+    """Cover, the summary chapter (tiles, takeaways, flags) and the table of contents, which the
+    assembler fills from the brief's headings."""
     s = "brief.summary."
-    flags = flag_lines(checks, frame, ds, lang)
-    if flags:
-        see = esc(t(s + "see_check", lang))
-        items = "".join(
-            f'<li>{esc(text)} <a href="#{esc(anchor)}">{see}</a></li>' for text, anchor in flags
-        )
-        flag_html = f'<ul class="eb-flags">{items}</ul>'
-    else:
-        count = 0 if checks is None else len(checks)
-        flag_html = f'<p class="eb-ok">{esc(t(s + "no_flags", lang, count=count))}</p>'
-    items = tiles(records, frame, ds, lang)
-    return "\n".join(
-        [
-            '<div class="eb-summary">',
-            cover(ds, frame, lang),
-            blocks.chapter("summary", t(s + "chapter", lang)),
-            f'<h4 class="eb-subhead">{esc(t(s + "kpis", lang))}</h4>',
-            _tiles_html(items, lang),
-            f'<p class="eb-footnote">{esc(t(s + "derived_note", lang))}</p>'
-            if any(i[4] for i in items)
-            else "",
-            f'<h4 class="eb-subhead">{esc(t(s + "takeaways", lang))}</h4>',
-            blocks.takeaways(takeaways(frame, ds, lang)),
-            f'<h4 class="eb-subhead">{esc(t(s + "flags", lang))}</h4>',
-            flag_html,
-            f'<nav class="eb-toc" id="contents"><h4>{esc(t("brief.contents", lang))}</h4>'
-            f"{TOC_MARK}</nav>",
-            "</div>",
-        ]
-    )
+    return [
+        cover(ds, frame, lang),
+        Heading(1, "chapter-summary", t(s + "chapter", lang)),
+        Heading(3, "", t(s + "kpis", lang)),
+        Tiles(tuple(tiles(frame, ds, lang))),
+        Heading(3, "", t(s + "takeaways", lang)),
+        Takeaways(tuple(takeaways(frame, ds, lang))),
+        Heading(3, "", t(s + "flags", lang)),
+        Flags(tuple(flags(checks, frame, ds, lang)), 0 if checks is None else len(checks)),
+        Contents(),
+    ]
 
 
-def changes_section(ds: Dataset, changes: list[dict], lang: str = "en") -> str:
+def changes_section(ds: Dataset, changes: list[dict], lang: str = "en") -> list[Block]:
     """'What changed since the previous edition': each changed figure's old and new value."""
     c = "brief.changes."
     rows = []
@@ -585,33 +478,29 @@ def changes_section(ds: Dataset, changes: list[dict], lang: str = "en") -> str:
             else str(ch.get("label", ""))
         )
         rows.append(
-            f"<tr><td>{esc(name)} {esc(str(ch.get('period', '')))}</td>"
-            f'<td class="num">{esc(_shown(ch.get("old"), lang))}</td>'
-            f'<td class="num">{esc(_shown(ch.get("new"), lang))}</td>'
-            f"<td>{esc(_change_word(ch.get('change', ''), lang))}</td></tr>"
+            (
+                f"{name} {ch.get('period', '')}",
+                Cell((Run(_shown(ch.get("old"), lang)),)),
+                Cell((Run(_shown(ch.get("new"), lang)),)),
+                _change_word(ch.get("change", ""), lang),
+            )
         )
-    head = "".join(
-        f"<th scope=col{' class=num' if k in ('old', 'new') else ''}>{esc(t(c + k, lang))}</th>"
-        for k in ("figure", "old", "new", "note")
+    columns = tuple(
+        Column(t(c + k, lang), k in ("old", "new")) for k in ("figure", "old", "new", "note")
     )
-    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    return "\n".join(
-        [
-            '<div class="eb-changes">',
-            blocks.chapter("changes", t(c + "chapter", lang)),
-            f'<p class="eb-text">{esc(t(c + "intro", lang))}</p>',
-            blocks.block(
-                "table",
-                "changes-table",
-                t(c + ("title_one" if len(changes) == 1 else "title"), lang, count=len(changes)),
-                "",
-                table,
-                blocks.source_text(None, ds.sources, lang, source_ids=list(ds.sources)),
-                lang=lang,
-            ),
-            "</div>",
-        ]
-    )
+    title = t(c + ("title_one" if len(changes) == 1 else "title"), lang, count=len(changes))
+    return [
+        Heading(1, "chapter-changes", t(c + "chapter", lang)),
+        Prose(t(c + "intro", lang)),
+        Table(
+            "changes-table",
+            title,
+            "",
+            columns,
+            tuple(rows),
+            source_text(None, ds.sources, lang, source_ids=list(ds.sources)),
+        ),
+    ]
 
 
 def _change_word(kind: str, lang: str) -> str:
