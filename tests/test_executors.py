@@ -74,6 +74,30 @@ def test_dask_needs_a_scheduler_address(monkeypatch):
     assert executors.scheduler_address("tcp://h:1") == "tcp://h:1"
 
 
+def _started_at(seconds: float) -> float:
+    started = time.monotonic()  # one clock for the pool's forked workers and this process
+    time.sleep(seconds)
+    return started
+
+
+def _notebook_stand_in(seconds: float) -> float:
+    return _started_at(seconds)
+
+
+def test_the_local_pool_runs_assembly_and_pdf_jobs_before_waiting_notebooks(monkeypatch):
+    monkeypatch.setattr(executors, "run_notebook", _notebook_stand_in)  # how it tells them
+    backend = executors.LocalBackend(1)
+    try:
+        busy = backend.submit(_started_at, 1.0)  # the only worker
+        notebooks = [backend.submit(executors.run_notebook, 0.1) for _ in range(3)]
+        pdf = backend.submit(_started_at, 0.1)
+        started = [f.result(timeout=60) for f in (busy, *notebooks, pdf)]
+    finally:
+        backend.close()
+    assert started[0] < started[4] < min(started[1:4])
+    assert started[1] < started[2] < started[3]  # notebooks in the order they came
+
+
 @contextmanager
 def in_process_cluster():
     """A one-worker LocalCluster in this process, its client, and the executor over it."""

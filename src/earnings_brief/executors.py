@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import heapq
+import itertools
 import logging
 import os
 import sys
 import tempfile
 import threading
 import uuid
-from concurrent.futures import Executor, Future, InvalidStateError
+from concurrent.futures import CancelledError, Executor, Future, InvalidStateError
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -402,25 +404,84 @@ def _settle(future: Future, value=None, *, exception: BaseException | None = Non
 
 class LocalBackend:
     """The default: the pipeline's process pool, every worker forked before the build's threads
-    start (forking a process that runs threads can copy a lock another thread holds)."""
+    start (forking a process that runs threads can copy a lock another thread holds).
+
+    As on Dask, assembly and PDF jobs go before waiting notebooks: a brief whose notebooks are
+    done is nearly published, and the time a build measures for them is theirs, not a wait behind
+    every other brief's notebooks. So jobs wait here, in that order, and the pool gets one per
+    free worker."""
 
     cancel_event = ""
 
     def __init__(self, workers: int, *, log_path: Path | None = None) -> None:
         self.pool = pipeline.local_executor(workers, log_path=log_path)
         self.pool.submit(os.getpid).result()
+        self.workers, self._running, self._closed = workers, 0, False
+        self._waiting: list = []  # a heap of (is a notebook, order, future, fn, args, kwargs)
+        self._order = itertools.count()
+        self._changed = threading.Condition()
+        self._dispatcher = threading.Thread(target=self._dispatch, name="jobs", daemon=True)
+        self._dispatcher.start()
 
     def submit(self, fn, *args, **kwargs) -> Future:
-        return self.pool.submit(fn, *args, **kwargs)
+        future: Future = Future()
+        with self._changed:
+            job = (fn is run_notebook, next(self._order), future, fn, args, kwargs)
+            heapq.heappush(self._waiting, job)
+            self._changed.notify()
+        return future
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(
+                    lambda: self._closed or (self._waiting and self._running < self.workers)
+                )
+                if self._closed:
+                    return
+                *_, future, fn, args, kwargs = heapq.heappop(self._waiting)
+                if not future.set_running_or_notify_cancel():
+                    continue
+                self._running += 1
+            try:
+                done = self.pool.submit(fn, *args, **kwargs)
+            except BaseException as err:  # the pool was shut down or broke
+                self._finished(future, err)
+            else:
+                done.add_done_callback(lambda done, future=future: self._finished(future, done))
+
+    def _finished(self, future: Future, done) -> None:
+        with self._changed:
+            self._running -= 1
+            self._changed.notify()
+        if isinstance(done, BaseException):
+            _settle(future, exception=done)
+        elif done.cancelled():  # by the pool's shutdown; this future is already running
+            _settle(future, exception=CancelledError())
+        elif done.exception() is not None:
+            _settle(future, exception=done.exception())
+        else:
+            _settle(future, done.result())
+
+    def _stop_waiting(self) -> None:
+        with self._changed:
+            self._closed = True
+            waiting, self._waiting = self._waiting, []
+            self._changed.notify()
+        for *_, future, _fn, _args, _kwargs in waiting:
+            future.cancel()
+        self._dispatcher.join(timeout=5)
 
     def cancel(self) -> None:
         import multiprocessing
 
+        self._stop_waiting()
         self.pool.shutdown(wait=False, cancel_futures=True)
         for child in multiprocessing.active_children():
             child.terminate()
 
     def close(self) -> None:
+        self._stop_waiting()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
