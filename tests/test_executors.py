@@ -26,6 +26,18 @@ DASK = Path(sys.executable).with_name("dask")
 REAL_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
+# A notebook that says whether its kernel started with the stack imported (a forked kernel).
+PROBE = json.dumps({
+    "cells": [{
+        "cell_type": "code", "execution_count": None, "id": "probe", "metadata": {},
+        "outputs": [],
+        "source": "import json, sys\nprint(json.dumps({'imported': 'pandas' in sys.modules}))",
+    }],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    "nbformat": 4, "nbformat_minor": 5,
+})  # fmt: skip
+
+
 def task(**extra) -> executors.NotebookTask:
     data = FIXTURES / "data"
     fields = {
@@ -252,9 +264,13 @@ def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(
     assert "distributed" not in console.out + console.err  # Dask's messages: the run's log
     from distributed import Client
 
+    probe = task(name="probe", source=PROBE, parameters={}, files={})
     with Client(scheduler, timeout="30s", set_as_default=False) as client:
         servers = client.run(lambda: executors.kernels.current() is not None)
-    assert list(servers.values()) == [True, True]  # each worker forks its kernels
+        probed = client.submit(executors.run_notebook, probe, pure=False).result()
+    assert list(servers.values()) == [True, True]
+    (said,) = json.loads(probed.notebook)["cells"][0]["outputs"]
+    assert json.loads("".join(said["text"])) == {"imported": True}  # forked from its server
 
     for company, period in briefs:
         remote, local = briefs_of = [results[k] / company / period for k in ("dask", "local")]

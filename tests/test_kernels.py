@@ -64,6 +64,23 @@ def test_each_notebook_gets_a_fresh_kernel_forked_from_the_server(tmp_path, serv
     assert first["path"] == started["path"] and first["cwd"] == started["cwd"]
 
 
+def test_the_kernel_spec_is_forked_whichever_name_this_interpreter_goes_by(tmp_path, monkeypatch):
+    real = tmp_path / "python3.11"
+    real.touch()
+    (tmp_path / "python").symlink_to(real.name)
+    (tmp_path / "python3").symlink_to(real.name)
+    other = tmp_path / "other-env"
+    other.mkdir()
+    (other / "python").symlink_to(real)  # another environment, the same interpreter
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python3"))  # as a Dask worker's
+    spec = ["-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "k.json"]
+    assert kernels._ipykernel_argv([str(tmp_path / "python"), *spec]) == [
+        "ipykernel_launcher", "-f", "k.json",
+    ]  # fmt: skip
+    assert kernels._ipykernel_argv([str(other / "python"), *spec]) is None
+    assert kernels._ipykernel_argv([str(tmp_path / "python"), "-m", "other_kernel"]) is None
+
+
 def _ask_for_a_kernel(folder: str, told) -> None:
     process = kernels.current().launch(
         ["ipykernel_launcher", "-f", str(Path(folder) / "kernel.json")],

@@ -200,13 +200,21 @@ class ForkedLaunch:
 
 
 def _ipykernel_argv(command: list[str]) -> list[str] | None:
-    """ipykernel's own arguments when ``command`` runs this interpreter's ipykernel_launcher."""
-    if not command or os.path.abspath(command[0]) != os.path.abspath(sys.executable):
+    """ipykernel's own arguments when ``command`` runs this interpreter's ipykernel_launcher:
+    the same program in the same environment's folder (a Dask worker runs ``bin/python3`` where
+    the kernel spec says ``bin/python``)."""
+    if not command or not _same_interpreter(command[0], sys.executable):
         return None
     for i in range(1, len(command) - 1):
         if command[i : i + 2] == ["-m", "ipykernel_launcher"]:
             return ["ipykernel_launcher", *command[i + 2 :]]
     return None
+
+
+def _same_interpreter(one: str, other: str) -> bool:
+    one, other = os.path.abspath(one), os.path.abspath(other)
+    same_folder = os.path.dirname(one) == os.path.dirname(other)
+    return same_folder and os.path.realpath(one) == os.path.realpath(other)
 
 
 def _descriptor(stream, inherited: int) -> int | None:
