@@ -42,6 +42,7 @@ def conflicted(tmp_path_factory):
 SLOW_MODULES = {
     "test_build",
     "test_executors",
+    "test_kernels",
     "test_lab",
     "test_notebooks",
     "test_pagefit",

@@ -49,9 +49,9 @@ def figures_csv(data_dir: Path) -> Path:
 
 def freeze_code_hash() -> None:
     """Pin the package's hash: teammates editing src/ must not turn an up-to-date run stale."""
-    from earnings_brief import pipeline
+    from earnings_brief import provenance
 
-    pipeline.code_hash = lambda package_dir=None: "frozen"
+    provenance.code_hash = lambda package_dir=None: "frozen"
 
 
 def fake_assemble(executed, ds, params, run_meta, changes, lang) -> str:

@@ -26,7 +26,7 @@ from run_fixtures import (
     make_notebooks,
 )
 
-from earnings_brief import build, cli, pipeline
+from earnings_brief import build, cli, provenance
 
 DOCUMENTS = ("brief.html", "brief.pdf", "manifest.json")
 
@@ -326,7 +326,7 @@ def test_a_full_disk_at_kernel_start_is_not_reported_as_a_notebook_failure(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "kernel.json")
 
     monkeypatch.setattr(jupyter_client.connect, "write_connection_file", full)
-    monkeypatch.setattr(pipeline, "code_hash", lambda package_dir=None: "frozen")
+    monkeypatch.setattr(provenance, "code_hash", lambda package_dir=None: "frozen")
     data = copy_data(tmp_path / "data")
     out = shutil.copytree(world.out, tmp_path / "out", symlinks=True)
     brief = out / COMPANY / PERIOD

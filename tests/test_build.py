@@ -21,7 +21,7 @@ from run_fixtures import (
     set_default,
 )
 
-from earnings_brief import build, history, lock, pipeline
+from earnings_brief import build, history, lock, pipeline, provenance
 from earnings_brief.errors import DataError, StorageError
 
 SCRIPT = Path(__file__).with_name("run_fixtures.py")
@@ -34,7 +34,7 @@ class NoKernels(Executor):
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "code_hash", lambda package_dir=None: "frozen")
+    monkeypatch.setattr(provenance, "code_hash", lambda package_dir=None: "frozen")
     return {
         "out": tmp_path / "out",
         "data": copy_data(tmp_path / "data"),
@@ -219,7 +219,7 @@ def test_retention_bounds_editions(env):
     assert len(history.runs(brief_dir(env))) == 2
 
 
-def start(env, lock_timeout="60", tmp=None):
+def start(env, lock_timeout="60", tmp=None, **popen):
     args = [
         sys.executable,
         str(SCRIPT),
@@ -230,7 +230,7 @@ def start(env, lock_timeout="60", tmp=None):
     ]
     environ = {**os.environ, "TMPDIR": str(tmp)} if tmp else None
     return subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ, **popen
     )
 
 
@@ -278,6 +278,41 @@ def test_run_killed_mid_execution_is_followed_by_a_run_that_succeeds(env, tmp_pa
     assert statuses == ["incomplete (killed or still running)", "published"]
     # No connection file (it holds the kernel's key) or socket outlives the runs.
     assert not list(brief_dir(env).rglob("kernels")) and list(tmp.iterdir()) == []
+
+
+def _processes_naming(marker: str) -> list[int]:
+    """Processes whose command line holds ``marker``: the kernel server and the kernels it forked
+    (a fork keeps its parent's command line) name their folder in the run's TMPDIR."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker in (proc / "cmdline").read_bytes().decode():
+                found.append(int(proc.name))
+        except (OSError, UnicodeDecodeError):  # ended meanwhile
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
+def test_ctrl_c_stops_the_kernels_and_their_server(env, tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    make_notebooks(env["notebooks"], delay=60.0)
+    building = start(env, tmp=tmp, start_new_session=True)  # its own group, as at a terminal
+    for line in building.stdout:
+        if line.startswith("auto: done"):  # the other three have run: revenue.ipynb sleeps
+            break
+    deadline = time.monotonic() + 30
+    while len(_processes_naming(str(tmp))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(_processes_naming(str(tmp))) >= 2, "no kernel forked"  # the server, a kernel
+    os.killpg(building.pid, signal.SIGINT)  # what Ctrl-C sends the foreground group
+    building.communicate(timeout=60)
+    assert building.returncode == 130
+    deadline = time.monotonic() + 10
+    while _processes_naming(str(tmp)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_naming(str(tmp)) == [] and list(tmp.iterdir()) == []
 
 
 def test_real_notebooks_and_assembler_on_the_fixture_dataset(env):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from run_fixtures import COMPANY, FIXTURES, OK, PERIOD, copy_data, fake_assemble, fake_pdf
 
-from earnings_brief import blocks, build, executors, pipeline, universe
+from earnings_brief import blocks, build, executors, provenance, universe
 from earnings_brief.dataset import default_data_dir
 from earnings_brief.errors import ParameterError
 
@@ -72,6 +72,30 @@ def test_dask_needs_a_scheduler_address(monkeypatch):
     monkeypatch.setenv(executors.SCHEDULER_ENV, "tcp://10.0.0.1:8786")
     assert executors.scheduler_address(None) == "tcp://10.0.0.1:8786"
     assert executors.scheduler_address("tcp://h:1") == "tcp://h:1"
+
+
+def _started_at(seconds: float) -> float:
+    started = time.monotonic()  # one clock for the pool's forked workers and this process
+    time.sleep(seconds)
+    return started
+
+
+def _notebook_stand_in(seconds: float) -> float:
+    return _started_at(seconds)
+
+
+def test_the_local_pool_runs_assembly_and_pdf_jobs_before_waiting_notebooks(monkeypatch):
+    monkeypatch.setattr(executors, "run_notebook", _notebook_stand_in)  # how it tells them
+    backend = executors.LocalBackend(1)
+    try:
+        busy = backend.submit(_started_at, 1.0)  # the only worker
+        notebooks = [backend.submit(executors.run_notebook, 0.1) for _ in range(3)]
+        pdf = backend.submit(_started_at, 0.1)
+        started = [f.result(timeout=60) for f in (busy, *notebooks, pdf)]
+    finally:
+        backend.close()
+    assert started[0] < started[4] < min(started[1:4])
+    assert started[1] < started[2] < started[3]  # notebooks in the order they came
 
 
 @contextmanager
@@ -144,11 +168,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(command: list[str], cwd: Path) -> subprocess.Popen:
+# As docs/cluster.md starts the scheduler: a job lost with its worker runs once more.
+ONCE_MORE = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
+
+
+def _start(command: list[str], cwd: Path, env: dict | None = None) -> subprocess.Popen:
     log = open(cwd / "process.log", "wb")  # noqa: SIM115  closed with the process
     return subprocess.Popen(
-        command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+        command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -175,6 +204,7 @@ def scheduler(tmp_path):
                 [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":")[-1],
                  "--no-dashboard"],
                 tmp_path / "scheduler",
+                ONCE_MORE,
             )
         )  # fmt: skip
         for n in (1, 2):
@@ -183,7 +213,7 @@ def scheduler(tmp_path):
             processes.append(
                 _start(
                     [str(DASK), "worker", address, "--nthreads", "1", "--no-dashboard",
-                     "--local-directory", str(folder)],
+                     "--local-directory", str(folder), "--preload", "earnings_brief.worker"],
                     folder,
                 )
             )  # fmt: skip
@@ -220,6 +250,11 @@ def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(
         results[kind] = out
     console = capfd.readouterr()
     assert "distributed" not in console.out + console.err  # Dask's messages: the run's log
+    from distributed import Client
+
+    with Client(scheduler, timeout="30s", set_as_default=False) as client:
+        servers = client.run(lambda: executors.kernels.current() is not None)
+    assert list(servers.values()) == [True, True]  # each worker forks its kernels
 
     for company, period in briefs:
         remote, local = briefs_of = [results[k] / company / period for k in ("dask", "local")]
@@ -227,7 +262,7 @@ def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(
         workers = {nb["worker"] for nb in manifest["notebooks"].values()}
         assert all(w.startswith("tcp://127.0.0.1:") for w in workers)
         assert {nb["versions"]["pandas"] for nb in manifest["notebooks"].values()} == {
-            pipeline.package_versions()["pandas"]
+            provenance.package_versions()["pandas"]
         }
         for name in ("revenue", "segments", "infrastructure", "auto"):
             nbs = [json.loads((d / "notebooks" / f"{name}.ipynb").read_text()) for d in briefs_of]
@@ -237,3 +272,50 @@ def test_real_scheduler_and_two_workers_build_what_the_local_pool_builds(
             (local / "brief.html").read_text()
         )
         assert (remote / "brief.pdf").read_bytes().startswith(b"%PDF")
+
+
+def _the_one_job_left(client, out: Path, timeout: float = 120) -> tuple[str, str]:
+    """(key, worker) of the only job still running once the brief's other three are done."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        logs = list(out.glob(f"{COMPANY}/{PERIOD}/runs/*/run.log"))
+        done = bool(logs) and logs[0].read_text().count(": done in") == 3
+        busy = [(key, worker) for worker, keys in client.processing().items() for key in keys]
+        if done and len(busy) == 1:
+            return busy[0]
+        time.sleep(0.2)
+    raise AssertionError("the slow notebook never ran alone")
+
+
+def test_a_notebook_lost_with_its_worker_runs_once_more_and_the_brief_is_built(tmp_path, scheduler):
+    import threading
+
+    from distributed import Client
+    from run_fixtures import make_notebooks
+
+    data = copy_data(tmp_path / "data")
+    notebooks = make_notebooks(tmp_path / "notebooks", delay=20.0)  # revenue.ipynb sleeps
+    out = tmp_path / "out"
+    options = build.BuildOptions(data_dir=data, out=out, notebooks_dir=notebooks)
+    results = []
+    with (
+        Client(scheduler, timeout="30s", set_as_default=False) as client,
+        executors.open_executor("dask", scheduler=scheduler) as shared,
+    ):
+        building = threading.Thread(
+            target=lambda: results.append(universe.build_all(
+                options, [(COMPANY, PERIOD)], shared, lambda _: None,
+                assemble=fake_assemble, render_pdf=fake_pdf,
+            ))
+        )  # fmt: skip
+        building.start()
+        key, worker = _the_one_job_left(client, out)
+        pid = client.run(os.getpid, workers=[worker])[worker]
+        os.kill(pid, signal.SIGKILL)  # the worker process, mid-notebook
+        building.join(180)
+        states = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.story(key))
+    assert [o.status for o in results[0]] == ["built"], results
+    manifest = json.loads((out / COMPANY / PERIOD / "manifest.json").read_text())
+    assert manifest["notebooks"]["revenue"]["status"] == "executed"
+    assert manifest["notebooks"]["revenue"]["worker"] != worker
+    assert [t[2] for t in states if t[0] == key].count("processing") == 2  # once more, only

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from earnings_brief import index, metrics, pipeline
+from earnings_brief import index, metrics, provenance
 from earnings_brief.dataset import dataset_files, default_data_dir, load
 from earnings_brief.narrative import quantity
 from earnings_brief.publish import language_dir, publish_beside
@@ -47,8 +47,8 @@ def publish(out: Path, data: Path, company: str, ids=(), lang: str = "en") -> Pa
     brief = language_dir(out / company / PERIOD, lang)
     brief.mkdir(parents=True)
     manifest = {
-        "schema": pipeline.MANIFEST_SCHEMA,
-        "data_hash": pipeline.files_hash(dataset_files(company, PERIOD, data)),
+        "schema": provenance.MANIFEST_SCHEMA,
+        "data_hash": provenance.files_hash(dataset_files(company, PERIOD, data)),
         "generated_at": "2025-03-27T08:00:00+00:00" if lang == "en" else "2025-03-28T08:00:00",
         "parameters": {"comparison_period": ""},
     }

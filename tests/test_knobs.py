@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from earnings_brief import pipeline, render
+from earnings_brief import provenance, render
 from earnings_brief.chapters import auto, revenue, segments
 from earnings_brief.chapters.show import measures_table
 from earnings_brief.errors import ParameterError
@@ -117,7 +117,7 @@ def test_auto_tables_follow_the_scale_and_per_vehicle_stays_in_currency():
 
 def test_pipeline_passes_money_scale_only_to_the_notebooks_that_declare_it():
     notebooks = {n: ROOT / "notebooks" / f"{n}.ipynb" for n in NOTEBOOKS}
-    inputs = pipeline.brief_inputs(
+    inputs = provenance.brief_inputs(
         notebooks, [], {"money_scale": "m", "checks_shown": "flagged"}, versions={}
     )
     given = {n: nb["parameters"] for n, nb in inputs.notebooks.items()}

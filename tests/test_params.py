@@ -9,7 +9,7 @@ import pytest
 from earnings_brief.errors import DataError, ParameterError
 from earnings_brief.notebook import start
 from earnings_brief.params import BASE, FIXED, NOTEBOOKS, defaults, parameters, validate
-from earnings_brief.pipeline import declared_parameters
+from earnings_brief.provenance import declared_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ from concurrent.futures import Executor
 import pytest
 from run_fixtures import COMPANY, PERIOD, copy_data, fake_assemble, fake_pdf, make_notebooks
 
-from earnings_brief import build, executors, pipeline, universe
+from earnings_brief import build, executors, provenance, universe
 from earnings_brief.errors import ParameterError
 
 OTHER = "southwind"
@@ -21,7 +21,7 @@ OTHER = "southwind"
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "code_hash", lambda package_dir=None: "frozen")
+    monkeypatch.setattr(provenance, "code_hash", lambda package_dir=None: "frozen")
     data = copy_data(tmp_path / "data")
     shutil.copytree(data / COMPANY, data / OTHER)
     return {

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import changes, history, lock, pipeline, publish
+from . import changes, history, kernels, lock, pipeline, provenance, publish
 from .errors import AssemblyError, BriefError, ParameterError, StorageError, storage_failure
 from .params import FIXED, NOTEBOOKS
 
@@ -126,7 +126,7 @@ def build(options: BuildOptions, *, executor=None, assemble=None, render_pdf=Non
             raise
         finally:
             # Last, so that a kernel still starting when its run was killed has gone too.
-            pipeline.clean_kernels(brief_dir / history.RUNS)
+            kernels.clean_kernels(brief_dir / history.RUNS)
             history.prune(brief_dir, options.keep, current=run_dir)
         log(f"total {time.perf_counter() - started:.2f} s")
         return result
@@ -139,7 +139,7 @@ def up_to_date(options: BuildOptions) -> bool:
         checked = validate(options)
     except BriefError:
         return False
-    published = pipeline.read_manifest(checked.brief_dir / publish.MANIFEST)
+    published = provenance.read_manifest(checked.brief_dir / publish.MANIFEST)
     return not options.force and _up_to_date(checked.inputs, published, checked.brief_dir)
 
 
@@ -197,7 +197,7 @@ def _storage_errors():
 def _build(run: Run) -> BuildResult:
     started = time.perf_counter()
     options, brief_dir, inputs, log = run.options, run.brief_dir, run.inputs, run.log
-    published = pipeline.read_manifest(brief_dir / publish.MANIFEST)
+    published = provenance.read_manifest(brief_dir / publish.MANIFEST)
     if not options.force and _up_to_date(inputs, published, brief_dir):
         edition = published.get("edition")
         _beside(run)
@@ -213,7 +213,9 @@ def _build(run: Run) -> BuildResult:
     ds = in_language(ds, options.language)
     published_notebooks = brief_dir / publish.NOTEBOOKS
     stale = (
-        list(NOTEBOOKS) if options.force else pipeline.stale(inputs, published, published_notebooks)
+        list(NOTEBOOKS)
+        if options.force
+        else provenance.stale(inputs, published, published_notebooks)
     )
     reused = [n for n in NOTEBOOKS if n not in stale]
     for name in reused:
@@ -236,7 +238,7 @@ def _build(run: Run) -> BuildResult:
     meta = _run_meta(run, record, previous)
     _assemble(run, ds, _reproducible(meta), diff)
     timings["total"] = round(time.perf_counter() - started, 2)
-    manifest = pipeline.manifest(
+    manifest = provenance.manifest(
         inputs, record, company=options.company, period=options.period,
         language=options.language, parameters=run.checked.parameters, edition=run.run_id,
         generated_at=meta["generated_at"], code_version=meta["code_version"], timings=timings,
@@ -269,7 +271,7 @@ class Checked:
     brief_dir: Path
     data_dir: Path
     parameters: dict
-    inputs: pipeline.Inputs
+    inputs: provenance.Inputs
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,7 @@ class Run:
         return self.checked.brief_dir
 
     @property
-    def inputs(self) -> pipeline.Inputs:
+    def inputs(self) -> provenance.Inputs:
         return self.checked.inputs
 
     @property
@@ -386,7 +388,7 @@ def _parameters(options: BuildOptions, data_dir: Path) -> dict:
     return {**base, **options.parameters}
 
 
-def _inputs(options: BuildOptions, data_dir: Path, parameters: dict) -> pipeline.Inputs:
+def _inputs(options: BuildOptions, data_dir: Path, parameters: dict) -> provenance.Inputs:
     from . import params
     from .dataset import dataset_files
 
@@ -394,14 +396,14 @@ def _inputs(options: BuildOptions, data_dir: Path, parameters: dict) -> pipeline
         if not path.is_file():
             raise pipeline.NotebookError("notebook not found", file=path)
     files = dataset_files(options.company, options.period, data_dir)
-    inputs = pipeline.brief_inputs(options.notebooks, files, parameters)
+    inputs = provenance.brief_inputs(options.notebooks, files, parameters)
     for name, nb in inputs.notebooks.items():
         known = {p.name for p in params.parameters(name)}
         params.validate(name, **{k: v for k, v in nb["parameters"].items() if k in known})
     return inputs
 
 
-def _up_to_date(inputs: pipeline.Inputs, published: dict, brief_dir: Path) -> bool:
+def _up_to_date(inputs: provenance.Inputs, published: dict, brief_dir: Path) -> bool:
     documents = all((brief_dir / name).is_file() for name in publish.DOCUMENTS)
     return documents and published.get("brief_hash") == inputs.brief_hash
 
@@ -516,7 +518,7 @@ def _code_version() -> str:
     """``git describe`` of the source tree when there is one, else the package version."""
     from . import __version__
 
-    root = pipeline.PACKAGE_DIR.parents[1]
+    root = provenance.PACKAGE_DIR.parents[1]
     if (root / ".git").exists() and shutil.which("git"):
         done = subprocess.run(
             ["git", "-C", str(root), "describe", "--always", "--dirty"],

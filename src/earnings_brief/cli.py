@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -193,6 +194,10 @@ def _build(args: argparse.Namespace) -> int:
             options, only=only, languages=languages, executor=args.executor,
             scheduler=args.scheduler, echo=echo,
         )  # fmt: skip
+    if not all(build.up_to_date(replace(options, language=lang)) for lang in languages):
+        from . import kernels
+
+        kernels.ensure(os.devnull)  # the kernels' imports, while the build checks and loads
     for lang in languages:  # one after the other; the first error stops
         build.build(replace(options, language=lang), echo=echo)
     return 0

@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import heapq
+import itertools
 import logging
 import os
 import sys
 import tempfile
 import threading
 import uuid
-from concurrent.futures import Executor, Future, InvalidStateError
+from concurrent.futures import CancelledError, Executor, Future, InvalidStateError
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import pipeline
+from . import kernels, pipeline, provenance
 from .errors import ParameterError
 
 EXECUTORS = ("local", "dask")
@@ -86,7 +88,7 @@ class AssemblyTask:
 
 def worker_versions() -> dict[str, str]:
     """What must match the build host for a notebook's input hash to describe what ran."""
-    return {"code_hash": pipeline.code_hash(), **pipeline.package_versions()}
+    return {"code_hash": provenance.code_hash(), **provenance.package_versions()}
 
 
 def run_notebook(task: NotebookTask) -> NotebookResult:
@@ -119,8 +121,10 @@ def _execute(task: NotebookTask, root: Path, output: Path, log: Path) -> pipelin
         cwd="", input_hash="", timeout=task.timeout, retries=task.retries,
         kernel_name=task.kernel_name,
     )  # fmt: skip
+    if worker_name() != LOCAL:
+        kernels.ensure()  # this Dask worker's fork server, if its preload did not start it
     kernel = _KernelHandle()
-    manager = _captured_kernel_manager(log, notebook.parent, kernel, pipeline.kernel_dir(output))
+    manager = _captured_kernel_manager(log, notebook.parent, kernel, kernels.kernel_dir(output))
     with _papermill_log(log), _cancel_watch(task.cancel_event, kernel):
         return contextvars.Context().run(_with_own_loop, job, manager)
 
@@ -184,11 +188,11 @@ class _KernelHandle:
     process = None
 
 
-def _captured_kernel_manager(log: Path, cwd: Path, handle: _KernelHandle, kernels: Path) -> type:
+def _captured_kernel_manager(log: Path, cwd: Path, handle: _KernelHandle, folder: Path) -> type:
     """The pipeline's kernel manager, with the kernel's output in ``log`` and its cwd set here
     (papermill's own cwd option changes the directory of the whole worker process); its
-    connection files and sockets live in ``kernels``, the job's own folder."""
-    base = pipeline.ipc_kernel_manager(str(kernels))
+    connection files and sockets live in ``folder``, the job's own."""
+    base = kernels.ipc_kernel_manager(str(folder))
 
     class Captured(base):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
@@ -400,30 +404,91 @@ def _settle(future: Future, value=None, *, exception: BaseException | None = Non
 
 class LocalBackend:
     """The default: the pipeline's process pool, every worker forked before the build's threads
-    start (forking a process that runs threads can copy a lock another thread holds)."""
+    start (forking a process that runs threads can copy a lock another thread holds).
+
+    As on Dask, assembly and PDF jobs go before waiting notebooks: a brief whose notebooks are
+    done is nearly published, and the time a build measures for them is theirs, not a wait behind
+    every other brief's notebooks. So jobs wait here, in that order, and the pool gets one per
+    free worker."""
 
     cancel_event = ""
 
     def __init__(self, workers: int, *, log_path: Path | None = None) -> None:
         self.pool = pipeline.local_executor(workers, log_path=log_path)
         self.pool.submit(os.getpid).result()
+        self.workers, self._running, self._closed = workers, 0, False
+        self._waiting: list = []  # a heap of (is a notebook, order, future, fn, args, kwargs)
+        self._order = itertools.count()
+        self._changed = threading.Condition()
+        self._dispatcher = threading.Thread(target=self._dispatch, name="jobs", daemon=True)
+        self._dispatcher.start()
 
     def submit(self, fn, *args, **kwargs) -> Future:
-        return self.pool.submit(fn, *args, **kwargs)
+        future: Future = Future()
+        with self._changed:
+            job = (fn is run_notebook, next(self._order), future, fn, args, kwargs)
+            heapq.heappush(self._waiting, job)
+            self._changed.notify()
+        return future
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(
+                    lambda: self._closed or (self._waiting and self._running < self.workers)
+                )
+                if self._closed:
+                    return
+                *_, future, fn, args, kwargs = heapq.heappop(self._waiting)
+                if not future.set_running_or_notify_cancel():
+                    continue
+                self._running += 1
+            try:
+                done = self.pool.submit(fn, *args, **kwargs)
+            except BaseException as err:  # the pool was shut down or broke
+                self._finished(future, err)
+            else:
+                done.add_done_callback(lambda done, future=future: self._finished(future, done))
+
+    def _finished(self, future: Future, done) -> None:
+        with self._changed:
+            self._running -= 1
+            self._changed.notify()
+        if isinstance(done, BaseException):
+            _settle(future, exception=done)
+        elif done.cancelled():  # by the pool's shutdown; this future is already running
+            _settle(future, exception=CancelledError())
+        elif done.exception() is not None:
+            _settle(future, exception=done.exception())
+        else:
+            _settle(future, done.result())
+
+    def _stop_waiting(self) -> None:
+        with self._changed:
+            self._closed = True
+            waiting, self._waiting = self._waiting, []
+            self._changed.notify()
+        for *_, future, _fn, _args, _kwargs in waiting:
+            future.cancel()
+        self._dispatcher.join(timeout=5)
 
     def cancel(self) -> None:
         import multiprocessing
 
+        self._stop_waiting()
         self.pool.shutdown(wait=False, cancel_futures=True)
         for child in multiprocessing.active_children():
             child.terminate()
 
     def close(self) -> None:
+        self._stop_waiting()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskBackend:
-    """A dask.distributed cluster. A job lost with its worker runs once more (``retries=1``)."""
+    """A dask.distributed cluster. The scheduler runs a job lost with its worker again, as many
+    times as its ``allowed-failures`` says (docs/cluster.md starts it with 1: once more). A job
+    that raises is not run again: a failing assembly or PDF fails the same way twice."""
 
     def __init__(self, client, *, owned: bool = False) -> None:
         self.client, self.owned = client, owned
@@ -448,7 +513,7 @@ class DaskBackend:
     def submit(self, fn, *args, **kwargs):
         # Assembly and PDF jobs go first: a brief whose notebooks are done is nearly published.
         priority = 0 if fn is run_notebook else 1
-        future = self.client.submit(fn, *args, pure=False, retries=1, priority=priority, **kwargs)
+        future = self.client.submit(fn, *args, pure=False, priority=priority, **kwargs)
         self._futures.append(future)
         return future
 

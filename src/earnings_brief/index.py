@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import pipeline, publish
+from . import provenance, publish
 from .errors import BriefError
 from .i18n import languages, t
 
@@ -108,7 +108,7 @@ def entry(out: Path, data_dir: Path, company: str, period: str, lang: str = "en"
 def _published(brief: Path, lang: str) -> dict | None:
     """The manifest of the brief's edition in ``lang`` when it and the documents the index links
     to (beside the English ones for another language) exist."""
-    manifest = pipeline.read_manifest(publish.language_dir(brief, lang) / publish.MANIFEST)
+    manifest = provenance.read_manifest(publish.language_dir(brief, lang) / publish.MANIFEST)
     linked = [brief / publish.edition_file(lang, d.rsplit(".", 1)[1]) for d in publish.DOCUMENTS]
     return manifest if manifest and all(p.is_file() for p in linked) else None
 
@@ -120,7 +120,7 @@ def _figures(item: Entry, manifest: dict, brief_dir: Path, data_dir: Path, lang:
     ds = load(item.company, item.period, data_dir)
     item.name, item.ticker = ds.company.name_en, ds.company.ticker
     files = dataset_files(item.company, item.period, data_dir)
-    item.current = manifest.get("data_hash") == pipeline.files_hash(files)
+    item.current = manifest.get("data_hash") == provenance.files_hash(files)
     if not item.current:
         return
     comparison = (manifest.get("parameters") or {}).get("comparison_period") or None

@@ -1,47 +1,33 @@
-"""Run the brief's notebooks with papermill, in parallel, skipping those whose inputs are unchanged.
-
-The inputs of a notebook are its source, its parameters, the dataset's files, the package's own
-files and the versions of the packages that execute and render it; their SHA-256 is its input
-hash, recorded in the manifest. Hashing imports nothing heavy, so an up-to-date check is fast.
+"""Run the brief's notebooks with papermill, in parallel; ``provenance`` says which need to.
 
 Execution goes through any ``concurrent.futures.Executor``: a job is plain picklable data and
 ``execute`` a module-level function, so a distributed executor (Dask's, say) can run it as is.
 The default is a local process pool forked after papermill is imported, so no worker pays the
-seconds that importing nbformat costs in an environment with jupyter-server installed.
+seconds that importing nbformat costs in an environment with jupyter-server installed; its
+workers take their kernels from the build's fork server (``kernels``).
 A thread pool is not safe: papermill changes the working directory of the whole process.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import errno
-import functools
-import hashlib
+import importlib
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
+import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .errors import BriefError, ParameterError, storage_failure
-from .params import BASE
+from . import kernels
+from .errors import BriefError, storage_failure
+from .provenance import PACKAGE_DIR, Inputs
 
-PACKAGE_DIR = Path(__file__).resolve().parent
 NOTEBOOKS_DIR = PACKAGE_DIR.parents[1] / "notebooks"
-# Distributions whose upgrade can change what a notebook shows.
-PACKAGES = (
-    "papermill", "nbconvert", "pandas", "seaborn", "matplotlib", "ipykernel", "weasyprint",
-    "earnings-brief",
-)  # fmt: skip
-MANIFEST_SCHEMA = 1
 DEFAULT_TIMEOUT = 300.0
 
 
@@ -77,159 +63,6 @@ class Outcome:
     errno: int = 0  # set when the machine refused a write (a full disk), not the notebook
 
 
-@dataclass
-class Inputs:
-    """The hashed inputs of a brief: per notebook, and combined into ``brief_hash``."""
-
-    notebooks: dict[str, dict]
-    data_hash: str
-    code_hash: str
-    versions: dict[str, str]
-    brief_hash: str = field(default="")
-
-
-# --- hashing: stdlib only ---------------------------------------------------------------------
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def files_hash(paths: Iterable[Path], root: Path | None = None) -> str:
-    """One hash over file names (relative to ``root``) and contents."""
-    digest = hashlib.sha256()
-    for path in paths:
-        name = path.relative_to(root) if root else path.name
-        digest.update(f"{name}\0{file_hash(path)}\n".encode())
-    return digest.hexdigest()
-
-
-def code_hash(package_dir: Path = PACKAGE_DIR) -> str:
-    """The package's own files: modules, locales, templates, assets (not bytecode)."""
-    files = sorted(
-        p for p in package_dir.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
-    )  # fmt: skip
-    return files_hash(files, package_dir)
-
-
-def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str]:
-    from importlib import metadata
-
-    versions = {"python": sys.version.split()[0]}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def declared_parameters(notebook: Path) -> list[str]:
-    """Names assigned in the notebook's cell tagged ``parameters`` (read as JSON, not nbformat)."""
-    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
-    for cell in cells:
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            source = "".join(cell.get("source", ""))
-            return [n for node in ast.parse(source).body for n in _assigned(node)]
-    return []
-
-
-def _assigned(node: ast.stmt) -> list[str]:
-    if isinstance(node, ast.Assign):
-        return [t.id for t in node.targets if isinstance(t, ast.Name)]
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-        return [node.target.id]
-    return []
-
-
-def brief_inputs(
-    notebooks: dict[str, Path],
-    data_files: Iterable[Path],
-    parameters: dict,
-    *,
-    package_dir: Path = PACKAGE_DIR,
-    versions: dict[str, str] | None = None,
-) -> Inputs:
-    """Hash every input. Each notebook gets only the parameters its parameters cell declares,
-    so a knob of one notebook does not re-run the others; a name no notebook declares is an error.
-    """
-    declared = {name: declared_parameters(path) for name, path in notebooks.items()}
-    known = {p for names in declared.values() for p in names}
-    unknown = sorted(set(parameters) - known - BASE_PARAMETERS)
-    if unknown:
-        raise ParameterError(
-            f"unknown notebook parameter {', '.join(unknown)}",
-            field="-p",
-            expected=f"one of {', '.join(sorted(known)) or 'none'}",
-        )
-    inputs = Inputs(
-        {}, files_hash(data_files), code_hash(package_dir), versions or package_versions()
-    )
-    for name, path in notebooks.items():
-        params = {k: v for k, v in parameters.items() if k in declared[name]}
-        shared = (inputs.data_hash, inputs.code_hash, inputs.versions)
-        inputs.notebooks[name] = {
-            "notebook": str(path),
-            "parameters": params,
-            "hash": _digest(file_hash(path), params, *shared),
-        }
-    inputs.brief_hash = _digest(
-        MANIFEST_SCHEMA, {n: nb["hash"] for n, nb in inputs.notebooks.items()}
-    )
-    return inputs
-
-
-# Parameters the build always offers; a notebook that does not declare one simply does not get it.
-BASE_PARAMETERS = set(BASE)
-
-
-def _digest(*parts) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-# --- the manifest -----------------------------------------------------------------------------
-
-
-def read_manifest(path: Path) -> dict:
-    try:
-        manifest = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return manifest if manifest.get("schema") == MANIFEST_SCHEMA else {}
-
-
-def stale(inputs: Inputs, manifest: dict, executed_dir: Path) -> list[str]:
-    """Notebooks to run: input hash differs from the manifest's, or no executed copy to reuse."""
-    recorded = manifest.get("notebooks", {})
-    return [
-        name for name, nb in inputs.notebooks.items()
-        if recorded.get(name, {}).get("hash") != nb["hash"]
-        or not (Path(executed_dir) / f"{name}.ipynb").is_file()
-    ]  # fmt: skip
-
-
-def manifest(inputs: Inputs, outcomes: dict[str, dict], **extra) -> dict:
-    return {
-        "schema": MANIFEST_SCHEMA,
-        "brief_hash": inputs.brief_hash,
-        "data_hash": inputs.data_hash,
-        "code_hash": inputs.code_hash,
-        "versions": inputs.versions,
-        **extra,
-        "notebooks": {
-            name: {**nb, **outcomes.get(name, {})} for name, nb in inputs.notebooks.items()
-        },
-    }
-
-
-# --- execution --------------------------------------------------------------------------------
-
-
 def jobs_for(
     inputs: Inputs, names: Iterable[str], run_dir: Path, *, cwd: Path, **options
 ) -> list[Job]:
@@ -259,7 +92,7 @@ def run(
 
     Events are ("start", job, None), ("done", job, outcome) and ("failed", job, outcome). After a
     failure no further job starts. On an interrupt, waiting jobs are cancelled and, for the local
-    pool, the workers are stopped (their kernels follow them within a second).
+    pool, the workers are stopped (their kernels follow them at once).
     """
     notify = on_event or (lambda *_: None)
     owned = executor is None
@@ -267,7 +100,7 @@ def run(
         slots = min(slots or os.cpu_count() or 1, len(jobs)) or 1
         executor = local_executor(slots, log_path=log_path)
     slots = slots or len(jobs) or 1
-    waiting, running, outcomes = list(jobs), {}, {}
+    waiting, running, outcomes, warmed = list(jobs), {}, {}, False
     try:
         while waiting or running:
             while waiting and len(running) < slots and not _failed(outcomes):
@@ -276,6 +109,8 @@ def run(
                 running[executor.submit(execute, job)] = job
             if not running:
                 break
+            if owned and not warmed:  # the pool has forked its workers by its first submit
+                warmed = _import_meanwhile()
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 job = running.pop(future)
@@ -291,9 +126,27 @@ def run(
     finally:
         if owned:
             executor.shutdown(wait=True, cancel_futures=True)
-        for folder in sorted({kernel_dir(j.output) for j in jobs}):
-            remove_kernel_dir(folder)
+        for folder in sorted({kernels.kernel_dir(j.output) for j in jobs}):
+            kernels.remove_kernel_dir(folder)
     return [outcomes[j.name] for j in jobs if j.name in outcomes]
+
+
+# What the build imports once its notebooks have run, to assemble the brief and render its PDF.
+AFTER_NOTEBOOKS = ("nbconvert", "earnings_brief.assemble", "weasyprint")
+
+
+def _import_meanwhile() -> bool:
+    """Import ``AFTER_NOTEBOOKS`` in a thread: the build idles while its pool runs the notebooks,
+    and would import them afterwards (about 1.5 s). Only once the pool's workers exist, since a
+    fork in the middle of an import could leave the child a held import lock."""
+
+    def load() -> None:
+        for name in AFTER_NOTEBOOKS:
+            with contextlib.suppress(ImportError, OSError):  # the PDF step reports it itself
+                importlib.import_module(name)
+
+    threading.Thread(target=load, name="imports meanwhile", daemon=True).start()
+    return True
 
 
 def _failed(outcomes: dict[str, Outcome]) -> bool:
@@ -318,17 +171,26 @@ def _stop(running: dict[Future, Job], owned: bool) -> None:
 
 
 def local_executor(workers: int, *, log_path: Path | None = None) -> Executor:
-    """A process pool forked after papermill and nbformat are imported (Linux), else spawned."""
+    """A process pool forked after papermill and nbformat are imported, and after this process's
+    kernel server has started, which its workers inherit (Linux); else spawned, kernels started
+    by Popen. Shutting it down stops the server."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     import papermill  # noqa: F401  imported once here, inherited by every forked worker
 
+    class Pool(ProcessPoolExecutor):
+        def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+            super().shutdown(wait, cancel_futures=cancel_futures)
+            kernels.stop()  # and the kernels it forked, if a worker left one
+
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(
+    fork = "fork" in methods
+    if fork:  # the workers, forked after it starts, ask it for their kernels
+        kernels.ensure(log_path)
+    return Pool(
         max_workers=workers,
-        mp_context=context,
+        mp_context=multiprocessing.get_context("fork" if fork else None),
         initializer=_init_worker,
         initargs=(str(log_path) if log_path else None,),
     )
@@ -359,85 +221,6 @@ def _exit_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-KERNELS = "kernels"
-# AF_UNIX socket paths hold at most 107 bytes; a socket is named <base>/k-<12 hex>-<port>.
-SOCKET_PATH_MAX = 107
-_SOCKET_NAME = len("/k-0123456789ab-65535")
-
-
-def kernel_dir(output: str | Path) -> Path:
-    """Where the kernels of a run keep their connection files and sockets: the run's own folder."""
-    return Path(output).parent / KERNELS
-
-
-def socket_base(folder: Path) -> Path:
-    """``folder``, or a short link to it in the temporary folder when its path is too long."""
-    folder = Path(folder)
-    digest = hashlib.sha256(os.fsencode(folder)).hexdigest()[:16]
-    for base in (folder.parent, Path(tempfile.gettempdir()), Path("/tmp")):
-        candidate = folder if base == folder.parent else base / f"earnings-brief-{digest}"
-        if len(os.fsencode(candidate)) + _SOCKET_NAME <= SOCKET_PATH_MAX:
-            return candidate
-    raise OSError(errno.ENAMETOOLONG, "no folder short enough for the kernel's sockets", folder)
-
-
-def open_kernel_dir(folder: Path) -> Path:
-    """Create a run's kernel folder (and its short link); return the base for socket paths."""
-    folder.mkdir(parents=True, exist_ok=True)
-    base = socket_base(folder)
-    if base != folder and not base.is_symlink():
-        with contextlib.suppress(FileExistsError):  # another worker of the same run made it
-            base.symlink_to(folder, target_is_directory=True)
-    return base
-
-
-def remove_kernel_dir(folder: Path) -> None:
-    """Remove a kernel folder and its short link: connection files hold the kernel's HMAC key."""
-    base = socket_base(folder)
-    if base != folder and base.is_symlink():
-        base.unlink(missing_ok=True)
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def clean_kernels(runs_dir: Path) -> list[Path]:
-    """Remove what killed runs left: kernel folders under ``runs_dir/<id>/`` (call under lock)."""
-    found = sorted(Path(runs_dir).glob(f"*/{KERNELS}")) if Path(runs_dir).is_dir() else []
-    for folder in found:
-        remove_kernel_dir(folder)
-    return found
-
-
-@functools.cache
-def ipc_kernel_manager(folder: str) -> type:
-    """A kernel manager whose kernels talk over Unix sockets, with their files in ``folder``.
-
-    Over TCP, kernels started at the same moment in different workers can pick the same free
-    port, and one dies with "Address already in use" (seen here). IPC sockets are named by a
-    fresh path per kernel, so parallel kernels never collide, and the kernel no longer warns that
-    TCP traffic is unencrypted. The connection file (with the kernel's key) and the sockets live
-    in the run's folder, not the system's temporary one, so nothing outlives the run.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
-
-    base = str(socket_base(Path(folder)))
-
-    class IpcKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _default_transport(self) -> str:
-            return "ipc"
-
-        @default("ip")
-        def _default_ip(self) -> str:
-            return os.path.join(base, f"k-{uuid.uuid4().hex[:12]}")
-
-        @default("connection_file")
-        def _default_connection_file(self) -> str:
-            return os.path.join(folder, f"kernel-{uuid.uuid4().hex[:12]}.json")
-
-    return IpcKernelManager
-
-
 def execute(job: Job, *, kernel_manager_class: type | None = None) -> Outcome:
     """Run one notebook with papermill (in a worker). Never raises for a notebook's own errors.
 
@@ -448,8 +231,9 @@ def execute(job: Job, *, kernel_manager_class: type | None = None) -> Outcome:
     from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
-    kernels = kernel_dir(job.output)
-    open_kernel_dir(kernels)
+    folder = kernels.kernel_dir(job.output)
+    kernels.open_kernel_dir(folder)
+    manager = kernel_manager_class or kernels.ipc_kernel_manager(str(folder))
     for attempt in range(1, job.retries + 2):
         try:
             papermill.execute_notebook(
@@ -461,7 +245,7 @@ def execute(job: Job, *, kernel_manager_class: type | None = None) -> Outcome:
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=job.timeout,
-                kernel_manager_class=kernel_manager_class or ipc_kernel_manager(str(kernels)),
+                kernel_manager_class=manager,
             )
             return _finished(job, "executed", started, attempts=attempt)
         except PapermillExecutionError as err:
