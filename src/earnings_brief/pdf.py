@@ -94,7 +94,7 @@ def render_pdf(html: str, pdf_path: Path) -> None:
         logging.getLogger(__name__).warning("WeasyPrint: %s", message)
 
 
-# A chart's <img> carries a second SVG whose text is text, not paths (see charts.img).
+# A chart's <img> carries a second SVG whose text is text, not paths (charts.drawing).
 _IMG = re.compile(r"<img\b[^>]*>")
 _PRINT_SRC = re.compile(r'\sdata-print-src="([^"]*)"')
 _SRC = re.compile(r'\ssrc="[^"]*"')

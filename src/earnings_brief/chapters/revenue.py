@@ -397,14 +397,7 @@ def _check_cell(ctx: Context, check: pd.Series, value: float, derived: bool = Fa
     """A checked value as a table cell, in the money scale the knob chose; one the other figures
     imply is marked derived, never passed as stated."""
     found = _checked(ctx, check, value)
-    return Value(
-        found["value"],
-        "quantity",
-        derived=derived,
-        currency=ctx.currency,
-        scale=chosen_scale(ctx),
-        figure=found,
-    )
+    return blocks.quantity(found, derived=derived, currency=ctx.currency, scale=chosen_scale(ctx))
 
 
 def _check_figure(ctx: Context, metric: str, segment: str, item: str, period: str) -> str:

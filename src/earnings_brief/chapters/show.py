@@ -23,20 +23,6 @@ from ..grouping import largest_items
 from ..i18n import has
 from ..notebook import Context
 
-# The fields of a metrics-frame row that the formatter reads to write a figure in words.
-QUANTITY_FIELDS = (
-    "value",
-    "unit",
-    "dimension",
-    "metric",
-    "qualifier",
-    "basis",
-    "written",
-    "written_unit",
-    "range_lo",
-    "range_hi",
-)
-
 
 def quantity(ctx: Context, row, **kw) -> str:
     """A figure (a row of the metrics frame) in words, in the brief's currency and language."""
@@ -396,25 +382,7 @@ def money_scale(values: Iterable[float], currency: str, ctx: Context) -> tuple[f
 def cell_quantity(ctx: Context, row) -> Value:
     """A figure in words as a table cell, written at render time: money in the scale the
     ``money_scale`` knob chose."""
-    return Value(
-        float(row["value"]),
-        "quantity",
-        figure=_figure_fields(row),
-        currency=ctx.currency,
-        scale=chosen_scale(ctx),
-    )
-
-
-def _figure_fields(row) -> dict:
-    """The fields of a figure (a metrics-frame row, or a dict of some of its fields) that the
-    formatter reads; a missing range end is None."""
-    found = {}
-    for key in QUANTITY_FIELDS:
-        value = row.get(key)
-        if isinstance(value, float) and math.isnan(value):
-            value = None
-        found[key] = value.item() if hasattr(value, "item") else value
-    return found
+    return blocks.quantity(row, currency=ctx.currency, scale=chosen_scale(ctx))
 
 
 def group_item(ctx: Context, metric: str) -> tuple[str, str, str, str]:
