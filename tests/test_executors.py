@@ -335,3 +335,16 @@ def test_a_notebook_lost_with_its_worker_runs_once_more_and_the_brief_is_built(t
     assert manifest["notebooks"]["revenue"]["status"] == "executed"
     assert manifest["notebooks"]["revenue"]["worker"] != worker
     assert [t[2] for t in states if t[0] == key].count("processing") == 2  # once more, only
+
+
+def test_dask_messages_go_to_the_current_run_log_only(tmp_path):
+    import logging
+
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    executors._route_dask_logs(first)
+    executors._route_dask_logs(second)
+    logging.getLogger("distributed.client").warning("scheduler gone")
+    ours = [h for h in logging.getLogger("distributed").handlers if getattr(h, "earnings_brief", 0)]
+    assert len(ours) == 1
+    assert "scheduler gone" in second.read_text() and "scheduler gone" not in first.read_text()
+    executors._route_dask_logs(None)  # leave the loggers quiet for the tests after this one

@@ -530,17 +530,20 @@ class DaskBackend:
 
 def _route_dask_logs(log_path: Path | None) -> None:
     """Dask's client-side messages go to the run's log, not the console: distributed gives its
-    loggers stderr handlers of its own when it is imported, which this replaces."""
+    loggers stderr handlers of its own when it is imported, which this replaces. The handler of
+    an earlier run goes too, so a long-lived process never writes on to a rotated-away log."""
     if log_path is None:
         handler: logging.Handler = logging.NullHandler()
     else:
         handler = logging.FileHandler(log_path, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.earnings_brief = True
     for name in ("distributed", "distributed.client"):
         logger = logging.getLogger(name)
         for old in list(logger.handlers):
-            if type(old) is logging.StreamHandler:
+            if type(old) is logging.StreamHandler or getattr(old, "earnings_brief", False):
                 logger.removeHandler(old)
+                old.close()
         logger.addHandler(handler)
         logger.propagate = False
 
