@@ -284,11 +284,16 @@ def _figure(item: Figure, lang: str = "en", *, label: str = "", level: int = 0) 
         f'<img class="eb-chart" src="data:image/svg+xml;base64,{d.screen}" '
         f'data-print-src="data:image/svg+xml;base64,{d.paper}" alt="{esc(alt)}"></picture>'
     )
+    return _numbered(item, "figure", picture, lang, label)
+
+
+def _numbered(item: Figure | Table, kind: str, body: str, lang: str, label: str) -> str:
+    """A numbered block: caption, the chart or table, note and Source (or Analysis) line."""
     return "\n".join(
         [
-            f'<figure class="eb-block" data-kind="figure" id="{esc(slug(item.id))}">',
+            f'<figure class="eb-block" data-kind="{kind}" id="{esc(slug(item.id))}">',
             _caption(item, lang, label),
-            picture,
+            body,
             _foot(item, lang),
             "</figure>",
         ]
@@ -319,15 +324,7 @@ def _table(item: Table, lang: str = "en", *, label: str = "", level: int = 0) ->
         f'<caption class="eb-visually-hidden">{text(name, lang)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
-    return "\n".join(
-        [
-            f'<figure class="eb-block" data-kind="table" id="{esc(slug(item.id))}">',
-            _caption(item, lang, label),
-            table,
-            _foot(item, lang),
-            "</figure>",
-        ]
-    )
+    return _numbered(item, "table", table, lang, label)
 
 
 def _row_open(item: Table, index: int) -> str:
