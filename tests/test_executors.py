@@ -348,3 +348,23 @@ def test_dask_messages_go_to_the_current_run_log_only(tmp_path):
     assert len(ours) == 1
     assert "scheduler gone" in second.read_text() and "scheduler gone" not in first.read_text()
     executors._route_dask_logs(None)  # leave the loggers quiet for the tests after this one
+
+
+def test_an_assembly_job_reads_the_dataset_in_its_edition_language(monkeypatch):
+    """A Chinese edition assembled on a worker (build --all, Dask) tells the facts in Chinese, as
+    a build on one machine does: the outlook of Horizon's zh-Hant brief was in English."""
+    import earnings_brief.assemble as assemble
+
+    seen = {}
+    monkeypatch.setattr(assemble, "assemble_html", lambda _nbs, ds, *_a: seen.setdefault("ds", ds))
+    data = default_data_dir()
+    for language in ("en", "zh-Hant"):
+        files = executors.dataset_payload(data, "horizon_robotics", "FY2024")
+        job = executors.AssemblyTask(
+            "horizon_robotics", "FY2024", files, {}, {}, {}, None, language
+        )
+        seen.clear()
+        executors.run_assembly(job)
+        texts = seen["ds"].facts.set_index("id")["text"]
+        chinese = language == "zh-Hant"
+        assert texts["rd_priority"].startswith("公司在仍錄得經調整虧損") is chinese

@@ -253,7 +253,7 @@ def _cancel_watch(event_name: str, handle: _KernelHandle):
 def run_assembly(task: AssemblyTask) -> str:
     """A brief's HTML from its executed notebooks and dataset, in a temporary folder."""
     from .assemble import assemble_html
-    from .dataset import load
+    from .dataset import in_language, load
 
     with tempfile.TemporaryDirectory(prefix="earnings-brief-") as tmp:
         root = Path(tmp)
@@ -262,7 +262,9 @@ def run_assembly(task: AssemblyTask) -> str:
         for name, text in task.notebooks.items():
             executed.append(root / f"{name}.ipynb")
             executed[-1].write_text(text, encoding="utf-8")
-        ds = load(task.company, task.period, data)
+        # The edition's language, as a build on one machine reads it (build.py): its facts and
+        # notes in that language.
+        ds = in_language(load(task.company, task.period, data), task.language)
         return assemble_html(executed, ds, task.parameters, task.meta, task.changes, task.language)
 
 
