@@ -2,7 +2,11 @@ import json
 import pickle
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
+import nbformat
+import papermill.engines
+from papermill.engines import papermill_engines
 from run_fixtures import FAIL, OK, set_default
 
 from earnings_brief import pipeline, provenance
@@ -81,3 +85,53 @@ def test_only_kernel_start_failures_are_retried(tmp_path):
     (job,) = jobs(tmp_path, {"segments": FAIL}, retries=2)
     outcome = pipeline.execute(job)
     assert outcome.status == "failed" and outcome.attempts == 1
+
+
+def _count_writes(monkeypatch) -> list[str]:
+    """The notebook writes of papermill's engines (its per-cell saves go through this name)."""
+    written = []
+    original = papermill.engines.write_ipynb
+
+    def write(nb, path):
+        written.append(path)
+        original(nb, path)
+
+    monkeypatch.setattr(papermill.engines, "write_ipynb", write)
+    return written
+
+
+def test_the_executed_notebook_is_written_at_its_start_and_end_not_around_each_cell(
+    tmp_path, monkeypatch
+):
+    written = _count_writes(monkeypatch)
+    (job,) = jobs(tmp_path, {"revenue": OK})
+    assert pipeline.execute(job).status == "executed"
+    executed = nbformat.read(job.output, as_version=4)
+    assert len(executed.cells) >= 3
+    assert written == [job.output, job.output]  # papermill alone: twice per cell, and these two
+    assert all(c.metadata.papermill["status"] == "completed" for c in executed.cells)
+
+
+def test_a_long_notebook_is_still_written_between_cells_every_autosave_interval(
+    tmp_path, monkeypatch
+):
+    written = _count_writes(monkeypatch)
+    engine = papermill_engines.get_engine(pipeline.sparse_saves_engine())
+    cells = [nbformat.v4.new_code_cell(str(i)) for i in range(3)]
+    manager = None
+
+    def run_cells(nb_man, kernel_name, **kwargs):
+        nonlocal manager
+        manager = nb_man
+        for i, cell in enumerate(nb_man.nb.cells):
+            nb_man.cell_start(cell, i)
+            if i == 1:  # this cell ran past the autosave interval
+                nb_man.last_save_time -= timedelta(seconds=nb_man.autosave_cell_every + 1)
+            nb_man.cell_complete(cell, i)
+
+    monkeypatch.setattr(engine, "execute_managed_notebook", run_cells)
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={"papermill": {}})
+    engine.execute_notebook(nb, "python3", output_path=str(tmp_path / "long.ipynb"),
+                            progress_bar=False)  # fmt: skip
+    assert manager.autosave_cell_every == 30
+    assert len(written) == 3  # the start, after the long cell, the end
