@@ -3,6 +3,7 @@ outliving the worker that asked for it or the server; their files in the run's f
 
 from __future__ import annotations
 
+import asyncio
 import json
 import multiprocessing
 import os
@@ -123,6 +124,54 @@ def test_a_kernel_leaves_with_its_worker_and_the_server_with_its_owner(tmp_path,
     assert orphan.wait(10) is not None and _gone(orphan.pid, within=10)
     assert server.process.poll() is not None and not server.folder.exists()
     assert kernels.current() is None
+
+
+class _Channel:
+    """A kernel's channel as the client sees it: what was sent, and scripted messages back."""
+
+    def __init__(self, answer=None) -> None:
+        self.sent, self.answer = [], answer
+
+    def send(self, msg) -> None:
+        self.sent.append(msg["header"]["msg_id"])
+
+    async def get_msg(self, timeout=None):
+        from queue import Empty
+
+        message = self.answer()
+        if message is None:
+            raise Empty
+        return message
+
+
+def _status(state: str, request: str) -> dict:
+    return {"msg_type": "status", "parent_header": {"msg_id": request},
+            "content": {"execution_state": state}}  # fmt: skip
+
+
+def test_a_client_is_ready_once_iopub_brought_the_answer_idle_and_asks_again_until_then():
+    shell = _Channel()
+    shell.answer = lambda: {
+        "msg_type": "kernel_info_reply", "parent_header": {"msg_id": shell.sent[-1]},
+        "content": {"protocol_version": "5.3"},
+    }  # fmt: skip
+    # IOPub missed the first request's messages (not connected yet), then carries the second's.
+    script = iter([
+        lambda: None, lambda: _status("busy", shell.sent[1]),
+        lambda: _status("idle", shell.sent[0]), lambda: _status("idle", shell.sent[1]),
+    ])  # fmt: skip
+    iopub = _Channel(lambda: next(script)())
+
+    class Scripted(kernels._ready_client()):
+        shell_channel = property(lambda self: shell)
+        iopub_channel = property(lambda self: iopub)
+
+        async def _async_is_alive(self) -> bool:
+            return True
+
+    asyncio.run(Scripted().wait_for_ready(timeout=5))
+    assert len(shell.sent) == 2
+    assert next(script, "drained") == "drained"  # it read up to the idle status of the second
 
 
 # --- the kernels' files ---------------------------------------------------------------------

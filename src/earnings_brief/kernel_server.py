@@ -34,11 +34,13 @@ import time
 import traceback
 
 # What every notebook imports; a module missing here would only cost its kernel the import.
+# ipykernel.debugger is imported as each kernel is made (debugpy with it, which runs `uname -p`):
+# half of a forked kernel's start.
 STACK = (
     "numpy", "pandas", "matplotlib.pyplot", "seaborn", "ipykernel.kernelapp",
-    "ipykernel.ipkernel", "earnings_brief.notebook", "earnings_brief.chapters.revenue",
-    "earnings_brief.chapters.segments", "earnings_brief.chapters.infrastructure",
-    "earnings_brief.chapters.auto",
+    "ipykernel.ipkernel", "ipykernel.debugger", "earnings_brief.notebook",
+    "earnings_brief.chapters.revenue", "earnings_brief.chapters.segments",
+    "earnings_brief.chapters.infrastructure", "earnings_brief.chapters.auto",
 )  # fmt: skip
 # What `python -m` put first on sys.path: the server's folder, which no kernel should search.
 SERVER_PATH = sys.path[0] if sys.path else ""

@@ -34,8 +34,12 @@ from pathlib import Path
 
 # Set before the server imports numpy, so that no thread pool exists when it forks.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# The server's own environment (a kernel gets its worker's): debugpy, imported with ipykernel's
+# debugger, would warn in the run's log that a debugger may miss breakpoints; none is attached.
+SERVER_ENV = {**dict.fromkeys(THREAD_VARIABLES, "1"), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 START_TIMEOUT = 120.0  # seconds a request may wait, the server's own imports included
 SUPPORTED = hasattr(os, "pidfd_open") and hasattr(socket, "SO_PEERCRED")  # Linux
+WAIT_POLL = 0.01  # seconds between looks at a kernel told to shut down (jupyter_client: 0.1)
 
 
 class ForkServer:
@@ -49,7 +53,7 @@ class ForkServer:
         listener.bind(self.address)
         listener.listen(64)  # requests queue while the server imports
         read, self._pipe = os.pipe()
-        env = {**os.environ, **dict.fromkeys(THREAD_VARIABLES, "1")}
+        env = {**os.environ, **SERVER_ENV}
         command = [sys.executable, "-m", "earnings_brief.kernel_server",
                    str(listener.fileno()), str(read), str(self.folder)]  # fmt: skip
         try:
@@ -294,6 +298,15 @@ def ipc_kernel_manager(folder: str) -> type:
     base = str(socket_base(Path(folder)))
 
     class IpcKernelManager(ForkedLaunch, AsyncKernelManager):
+        @default("client_factory")
+        def _default_client_factory(self) -> type:
+            return _ready_client()
+
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            # How often to look whether a kernel that was told to go has gone: 0.1 s of every
+            # notebook's end, when a kernel goes in a few milliseconds.
+            await super()._async_wait(pollinterval=min(pollinterval, WAIT_POLL))
+
         @default("transport")
         def _default_transport(self) -> str:
             return "ipc"
@@ -307,3 +320,55 @@ def ipc_kernel_manager(folder: str) -> type:
             return os.path.join(folder, f"kernel-{uuid.uuid4().hex[:12]}.json")
 
     return IpcKernelManager
+
+
+@functools.cache
+def _ready_client() -> type:
+    """jupyter_client's async kernel client, ready as soon as the kernel has answered.
+
+    Two waits of jupyter_client cost every notebook about 0.3 s before its first cell: its
+    sockets, connecting before a new kernel has bound its own, try again only every 0.1 s; and
+    its ``wait_for_ready`` reads IOPub until nothing has come for 0.2 s. Here the sockets try
+    every 10 ms, and IOPub counts as connected, and drained, once the kernel_info request's
+    "idle" status (the last message the kernel sends for it) has come through it; else the
+    client asks again, as jupyter_client does.
+    """
+    import time
+    from queue import Empty
+
+    import zmq
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class ReadyClient(AsyncKernelClient):
+        def start_channels(self, *args, **kwargs) -> None:
+            self.context.setsockopt(zmq.RECONNECT_IVL, 10)  # for the sockets made from now on
+            super().start_channels(*args, **kwargs)
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                self.kernel_info()
+                try:
+                    reply = await self.shell_channel.get_msg(timeout=1)
+                except Empty:
+                    reply = None
+                answered = reply is not None and reply["msg_type"] == "kernel_info_reply"
+                if answered and await self._idle_after(reply["parent_header"].get("msg_id")):
+                    self._handle_kernel_info_reply(reply)
+                    return
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+        async def _idle_after(self, request: str | None) -> bool:
+            while True:
+                try:
+                    msg = await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:  # IOPub not connected yet: ask again
+                    return False
+                state = msg["content"].get("execution_state") if msg["msg_type"] == "status" else ""
+                if state == "idle" and msg["parent_header"].get("msg_id") == request:
+                    return True
+
+    return ReadyClient
