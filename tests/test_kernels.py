@@ -174,6 +174,34 @@ def test_a_client_is_ready_once_iopub_brought_the_answer_idle_and_asks_again_unt
     assert next(script, "drained") == "drained"  # it read up to the idle status of the second
 
 
+def test_a_kernel_shut_down_is_killed_without_an_interrupt_first(tmp_path, server):
+    """A SIGINT that lands while a kernel answers papermill's last request logs an error."""
+    manager = kernels.ipc_kernel_manager(str(tmp_path))(kernel_name="python3")
+    signals = []
+
+    async def run() -> None:
+        await manager.start_kernel()
+        client = manager.client()
+        client.start_channels()
+        await client.wait_for_ready(timeout=60)
+        send = manager.provisioner.send_signal
+
+        async def recorded(signum):
+            signals.append(signum)
+            await send(signum)
+
+        manager.provisioner.send_signal = recorded
+        await manager.interrupt_kernel()  # as before: an interrupt asked for is sent
+        assert (await client.execute_interactive("1", timeout=30))["content"]["status"] == "ok"
+        process = manager.provisioner.process
+        await manager.shutdown_kernel(now=True)
+        client.stop_channels()
+        assert process.poll() is not None
+
+    asyncio.run(run())
+    assert signals == [signal.SIGINT, signal.SIGKILL]  # no SIGINT before the kill
+
+
 # --- the kernels' files ---------------------------------------------------------------------
 
 

@@ -307,6 +307,14 @@ def ipc_kernel_manager(folder: str) -> type:
             # notebook's end, when a kernel goes in a few milliseconds.
             await super()._async_wait(pollinterval=min(pollinterval, WAIT_POLL))
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts a kernel before it shuts it down. The pipeline's kernels
+            # are killed once their notebook is done (or has failed), and a SIGINT that lands
+            # while one still answers papermill's last request logs "KeyboardInterrupt caught in
+            # kernel" in the run's log.
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
         @default("transport")
         def _default_transport(self) -> str:
             return "ipc"

@@ -248,6 +248,7 @@ def execute(job: Job, *, kernel_manager_class: type | None = None) -> Outcome:
                 execution_timeout=job.timeout,
                 kernel_manager_class=manager,
                 engine_name=sparse_saves_engine(),
+                shutdown_kernel="immediate",  # its outputs are in: killed, not asked to quit
             )
             return _finished(job, "executed", started, attempts=attempt)
         except PapermillExecutionError as err:
