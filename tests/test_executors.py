@@ -12,13 +12,15 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from run_fixtures import COMPANY, FIXTURES, OK, PERIOD, copy_data, fake_assemble, fake_pdf
 
-from earnings_brief import blocks, build, executors, provenance, universe
+from earnings_brief import blocks, build, executors, pipeline, provenance, universe
 from earnings_brief.dataset import default_data_dir
 from earnings_brief.errors import ParameterError
 
@@ -92,8 +94,16 @@ def _started_at(seconds: float) -> float:
     return started
 
 
-def _notebook_stand_in(seconds: float) -> float:
-    return _started_at(seconds)
+@dataclass(frozen=True)
+class _Notebook:
+    """What the pool reads of a notebook job: its brief's rank (and how long it takes here)."""
+
+    seconds: float
+    rank: int = 0
+
+
+def _notebook_stand_in(task: _Notebook) -> float:
+    return _started_at(task.seconds)
 
 
 def test_the_local_pool_runs_assembly_and_pdf_jobs_before_waiting_notebooks(monkeypatch):
@@ -101,13 +111,52 @@ def test_the_local_pool_runs_assembly_and_pdf_jobs_before_waiting_notebooks(monk
     backend = executors.LocalBackend(1)
     try:
         busy = backend.submit(_started_at, 1.0)  # the only worker
-        notebooks = [backend.submit(executors.run_notebook, 0.1) for _ in range(3)]
+        notebooks = [backend.submit(executors.run_notebook, _Notebook(0.1)) for _ in range(3)]
         pdf = backend.submit(_started_at, 0.1)
         started = [f.result(timeout=60) for f in (busy, *notebooks, pdf)]
     finally:
         backend.close()
     assert started[0] < started[4] < min(started[1:4])
     assert started[1] < started[2] < started[3]  # notebooks in the order they came
+
+
+def test_notebooks_start_by_their_brief_rank_then_in_the_order_they_came(monkeypatch):
+    monkeypatch.setattr(executors, "run_notebook", _notebook_stand_in)
+    backend = executors.LocalBackend(1)
+    try:
+        busy = backend.submit(_started_at, 1.0)
+        ranks = [2, 0, 1, 0, 2]
+        notebooks = [backend.submit(executors.run_notebook, _Notebook(0.05, r)) for r in ranks]
+        started = [f.result(timeout=60) for f in notebooks]
+        busy.result(timeout=60)
+    finally:
+        backend.close()
+    order = sorted(range(len(ranks)), key=lambda i: started[i])
+    assert order == [1, 3, 2, 0, 4]
+
+
+def test_a_universe_ranks_each_notebook_job_by_its_brief(tmp_path):
+    backend = Recording()
+    shipping = executors.Shipping(backend, expect={})
+    shipping.rank([("b", "FY2024"), ("a", "FY2024")])
+    for company in ("a", "b", "c"):
+        job = pipeline.Job(company, str(OK), str(tmp_path / company / "revenue.ipynb"),
+                           {"company": company, "period": "FY2024"}, "", "")  # fmt: skip
+        shipping.submit(pipeline.execute, job)
+    assert [task.rank for _fn, (task,) in backend.jobs] == [1, 0, 2]
+
+
+class Recording:
+    """A backend that keeps what it is given and runs nothing."""
+
+    cancel_event = ""
+
+    def __init__(self) -> None:
+        self.jobs = []
+
+    def submit(self, fn, *args):
+        self.jobs.append((fn, args))
+        return Future()
 
 
 @contextmanager

@@ -274,3 +274,16 @@ def test_an_unknown_language_or_keep_is_refused_before_any_write(env):
         universe.run(options(env, keep=0), echo=lambda _line: None)
     assert caught.value.field == "--keep"
     assert not env["out"].exists()
+
+
+def test_the_briefs_with_most_data_go_first_and_the_executor_ranks_them_so(env, monkeypatch):
+    sources = env["data"] / OTHER / PERIOD / "sources.toml"
+    sources.write_text(sources.read_text() + "# notes\n" * 50)
+    briefs = universe.select(env["data"])
+    assert briefs == [(COMPANY, PERIOD), (OTHER, PERIOD)]
+    assert universe.heaviest_first(env["data"], briefs) == [(OTHER, PERIOD), (COMPANY, PERIOD)]
+    ranked = []
+    monkeypatch.setattr(executors.Shipping, "rank", lambda self, order: ranked.append(order))
+    outcomes, _ = build_universe(env)
+    assert ranked == [[(OTHER, PERIOD), (COMPANY, PERIOD)]]
+    assert [o.name for o in outcomes] == [f"{COMPANY}/{PERIOD}", f"{OTHER}/{PERIOD}"]  # as asked

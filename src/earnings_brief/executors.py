@@ -52,6 +52,7 @@ class NotebookTask:
     retries: int = 0
     kernel_name: str | None = None
     cancel_event: str = ""  # a Dask Event that, once set, stops this notebook's kernel
+    rank: int = 0  # its brief's place in the build's order: lower ranks' notebooks start first
 
 
 @dataclass(frozen=True)
@@ -288,7 +289,9 @@ def dataset_payload(data_dir: Path, company: str, period: str) -> dict[str, byte
     return {str(p.relative_to(root)): p.read_bytes() for p in dataset_files(company, period, root)}
 
 
-def notebook_task(job: pipeline.Job, expect: dict, cancel_event: str = "") -> NotebookTask:
+def notebook_task(
+    job: pipeline.Job, expect: dict, cancel_event: str = "", rank: int = 0
+) -> NotebookTask:
     params = job.parameters
     # A notebook that does not declare where its data is cannot load any: it gets no files.
     located = {"data_dir", "company", "period"} <= set(params)
@@ -300,7 +303,7 @@ def notebook_task(job: pipeline.Job, expect: dict, cancel_event: str = "") -> No
     return NotebookTask(
         name=job.name, source=Path(job.notebook).read_text(encoding="utf-8"),
         parameters=params, files=files, expect=expect, timeout=job.timeout,
-        retries=job.retries, kernel_name=job.kernel_name, cancel_event=cancel_event,
+        retries=job.retries, kernel_name=job.kernel_name, cancel_event=cancel_event, rank=rank,
     )  # fmt: skip
 
 
@@ -328,11 +331,19 @@ class Shipping(Executor):
         self.interrupted = False
         self._pending: set[Future] = set()
         self._lock = threading.Lock()
+        self._ranks: dict[tuple[str, str], int] = {}
+
+    def rank(self, briefs: list[tuple[str, str]]) -> None:
+        """The order in which the briefs' notebooks start, whenever their builds submit them;
+        a brief not named comes after those named."""
+        self._ranks = {brief: i for i, brief in enumerate(briefs)}
 
     def submit(self, fn, /, *args, **kwargs) -> Future:
         if fn is pipeline.execute and not kwargs:
             (job,) = args
-            task = notebook_task(job, self.expect, self.backend.cancel_event)
+            brief = (job.parameters.get("company"), job.parameters.get("period"))
+            rank = self._ranks.get(brief, len(self._ranks))
+            task = notebook_task(job, self.expect, self.backend.cancel_event, rank)
             return self._relay(run_notebook, task, convert=lambda result: receive(job, result))
         return self._relay(fn, *args, convert=lambda value: value, **kwargs)
 
@@ -410,8 +421,8 @@ class LocalBackend:
 
     As on Dask, assembly and PDF jobs go before waiting notebooks: a brief whose notebooks are
     done is nearly published, and the time a build measures for them is theirs, not a wait behind
-    every other brief's notebooks. So jobs wait here, in that order, and the pool gets one per
-    free worker."""
+    every other brief's notebooks. Notebooks go by their brief's rank, then as they came. So jobs
+    wait here, in that order, and the pool gets one per free worker."""
 
     cancel_event = ""
 
@@ -419,7 +430,7 @@ class LocalBackend:
         self.pool = pipeline.local_executor(workers, log_path=log_path)
         self.pool.submit(os.getpid).result()
         self.workers, self._running, self._closed = workers, 0, False
-        self._waiting: list = []  # a heap of (is a notebook, order, future, fn, args, kwargs)
+        self._waiting: list = []  # a heap of (is a notebook, rank, order, future, fn, args, kwargs)
         self._order = itertools.count()
         self._changed = threading.Condition()
         self._dispatcher = threading.Thread(target=self._dispatch, name="jobs", daemon=True)
@@ -428,7 +439,9 @@ class LocalBackend:
     def submit(self, fn, *args, **kwargs) -> Future:
         future: Future = Future()
         with self._changed:
-            job = (fn is run_notebook, next(self._order), future, fn, args, kwargs)
+            notebook = fn is run_notebook
+            rank = args[0].rank if notebook else 0
+            job = (notebook, rank, next(self._order), future, fn, args, kwargs)
             heapq.heappush(self._waiting, job)
             self._changed.notify()
         return future
@@ -513,8 +526,9 @@ class DaskBackend:
         return cls(client, owned=True)
 
     def submit(self, fn, *args, **kwargs):
-        # Assembly and PDF jobs go first: a brief whose notebooks are done is nearly published.
-        priority = 0 if fn is run_notebook else 1
+        # Assembly and PDF jobs go first: a brief whose notebooks are done is nearly published;
+        # then notebooks by their brief's rank (Dask runs higher priorities first).
+        priority = -args[0].rank if fn is run_notebook else 1
         future = self.client.submit(fn, *args, pure=False, priority=priority, **kwargs)
         self._futures.append(future)
         return future

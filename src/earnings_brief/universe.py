@@ -4,6 +4,8 @@ in each language asked for.
 Each edition (a brief in one language) is built by ``build.build`` in a thread of its own, all
 over one executor (``executors.open_executor``): the notebooks of every edition share its workers,
 and an edition's assembly and PDF are jobs on it too, submitted as soon as its notebooks are done.
+The briefs with the largest datasets go first (``heaviest_first``): the last brief's assembly and
+PDF, which nothing else is left to run beside, are then a small one's.
 An unchanged edition costs what ``build`` costs for it: hashes, no job. One that fails does not
 stop the others; the summary names it, and the exit code is the first failure's. Then the index.
 ``universe.log`` in the output folder keeps the run's lines; each run starts a fresh one and the
@@ -66,6 +68,20 @@ def select(data_dir: Path, only: list[str] | None = None) -> list[tuple[str, str
     return [names[name] for name in dict.fromkeys(only)]
 
 
+def heaviest_first(data_dir: Path, briefs) -> list[tuple[str, str]]:
+    """``briefs``, those with the most data first (in bytes: more figures, more charts and
+    tables to draw, set and print), else in the order given."""
+    from .dataset import dataset_files
+
+    def size(brief: tuple[str, str]) -> int:
+        try:
+            return sum(p.stat().st_size for p in dataset_files(*brief, data_dir))
+        except OSError:  # a missing dataset fails in its own build, with its own message
+            return 0
+
+    return sorted(briefs, key=size, reverse=True)
+
+
 def editions(briefs, languages) -> list[tuple[str, str, str]]:
     """(company, period, language) for every brief in every language, a brief's together."""
     return [(company, period, lang) for company, period in briefs for lang in languages]
@@ -86,6 +102,8 @@ def build_all(
 
     ``assemble`` and ``render_pdf`` default to jobs on ``executor`` (see ``build.build``)."""
     wanted = editions(briefs, languages or [template.language])
+    ordered = heaviest_first(data_root(template.data_dir), briefs)
+    executor.rank(ordered)
     outcomes: dict[tuple[str, str, str], BriefOutcome] = {}
     lock = threading.Lock()
 
@@ -120,7 +138,8 @@ def build_all(
                 company, period, "failed", f"{type(err).__name__}: {err}", 1, lang
             )
 
-    threads = [threading.Thread(target=one, args=e, daemon=True) for e in wanted]
+    first = editions(ordered, languages or [template.language])
+    threads = [threading.Thread(target=one, args=e, daemon=True) for e in first]
     for thread in threads:
         thread.start()
     try:
