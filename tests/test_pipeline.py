@@ -1,11 +1,16 @@
 import json
+import os
 import pickle
 import shutil
+import sys
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import nbformat
 import papermill.engines
+import pytest
 from papermill.engines import papermill_engines
 from run_fixtures import FAIL, OK, set_default
 
@@ -135,3 +140,23 @@ def test_a_long_notebook_is_still_written_between_cells_every_autosave_interval(
                             progress_bar=False)  # fmt: skip
     assert manager.autosave_cell_every == 30
     assert len(written) == 3  # the start, after the long cell, the end
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own niceness")
+def test_what_the_build_needs_after_the_notebooks_is_imported_meanwhile_at_low_priority(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "needed_later.py").write_text(
+        "import os, threading\n"
+        "niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(pipeline, "AFTER_NOTEBOOKS", ("needed_later",))
+    ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    pipeline._import_meanwhile()
+    deadline = time.monotonic() + 30
+    while "needed_later" not in sys.modules and time.monotonic() < deadline:
+        time.sleep(0.05)
+    needed = sys.modules.pop("needed_later")
+    assert needed.niceness == min(ours + pipeline.MEANWHILE_NICENESS, 19)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == ours  # the build's own

@@ -134,14 +134,21 @@ def run(
 
 # What the build imports once its notebooks have run, to assemble the brief and render its PDF.
 AFTER_NOTEBOOKS = ("nbconvert", "earnings_brief.assemble", "weasyprint")
+MEANWHILE_NICENESS = 10  # of the thread importing them: it yields to the kernels, not to idling
 
 
 def _import_meanwhile() -> bool:
     """Import ``AFTER_NOTEBOOKS`` in a thread: the build idles while its pool runs the notebooks,
     and would import them afterwards (about 1.5 s). Only once the pool's workers exist, since a
-    fork in the middle of an import could leave the child a held import lock."""
+    fork in the middle of an import could leave the child a held import lock. The thread runs
+    at a lower priority (Linux): it starts as the kernel server finishes its own imports and
+    the first kernels start, which wait for nothing else, and it only needs to be done by the
+    time the notebooks are."""
 
     def load() -> None:
+        if sys.platform.startswith("linux"):  # there a thread has a niceness of its own
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), MEANWHILE_NICENESS)
         for name in AFTER_NOTEBOOKS:
             with contextlib.suppress(ImportError, OSError):  # the PDF step reports it itself
                 importlib.import_module(name)
