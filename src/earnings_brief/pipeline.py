@@ -275,20 +275,21 @@ def execute(job: Job, *, kernel_manager_class: type | None = None) -> Outcome:
 def sparse_saves_engine() -> str:
     """papermill's nbclient engine, writing the executed notebook less often; its registered name.
 
-    papermill writes the whole notebook, charts and all, before and after every cell: 29 writes
-    of up to 1 MB for a 13-cell notebook, each validated and copied first, about 0.6 s of every
-    notebook's time with its kernel idle. This engine writes it when the notebook starts and when
-    it ends, as papermill always does (a failed or timed-out notebook too, with the cell it
-    stopped at), and between cells only when the last write is older than papermill's
-    ``autosave_cell_every`` (30 s), as papermill itself autosaves within a long cell.
+    papermill writes the whole notebook, charts and all, before and after every cell, and twice
+    at its end: 30 writes of up to 1 MB for a 13-cell notebook, each validated and copied first,
+    about 0.7 s of every notebook's time with its kernel idle. This engine writes it when the
+    notebook starts; between cells only when the last write is older than papermill's
+    ``autosave_cell_every`` (30 s), as papermill itself autosaves within a long cell; and at the
+    end only when the run raised (a timed-out notebook, with the cell it stopped at), since
+    papermill writes the finished notebook (or the one a cell failed in) right after.
     """
     from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
     class SparseSaves(NotebookExecutionManager):
-        between_cells = False
+        saving = None  # while set, a test each save must pass
 
         def save(self, **kwargs):
-            if not self.between_cells or self._overdue():
+            if self.saving is None or self.saving():
                 super().save(**kwargs)
 
         def _overdue(self) -> bool:
@@ -296,20 +297,20 @@ def sparse_saves_engine() -> str:
             return 0 < self.autosave_cell_every <= since
 
         def cell_start(self, cell, cell_index=None, **kwargs):
-            with self._between_cells():
+            with self.saves_only(self._overdue):
                 super().cell_start(cell, cell_index, **kwargs)
 
         def cell_complete(self, cell, cell_index=None, **kwargs):
-            with self._between_cells():
+            with self.saves_only(self._overdue):
                 super().cell_complete(cell, cell_index, **kwargs)
 
         @contextlib.contextmanager
-        def _between_cells(self):
-            self.between_cells = True
+        def saves_only(self, when):
+            self.saving = when
             try:
                 yield
             finally:
-                self.between_cells = False
+                self.saving = None
 
     class SparseSavesEngine(NBClientEngine):
         @classmethod
@@ -323,8 +324,12 @@ def sparse_saves_engine() -> str:
             manager.notebook_start()
             try:
                 cls.execute_managed_notebook(manager, kernel_name, log_output=log_output, **kwargs)
-            finally:
+            except BaseException:
                 manager.cleanup_pbar()
+                manager.notebook_complete()  # papermill writes nothing after a raise
+                raise
+            manager.cleanup_pbar()
+            with manager.saves_only(lambda: False):  # papermill writes it next
                 manager.notebook_complete()
             return manager.nb
 
