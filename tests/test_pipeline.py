@@ -1,4 +1,5 @@
 import json
+import os
 import pickle
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -81,3 +82,21 @@ def test_only_kernel_start_failures_are_retried(tmp_path):
     (job,) = jobs(tmp_path, {"segments": FAIL}, retries=2)
     outcome = pipeline.execute(job)
     assert outcome.status == "failed" and outcome.attempts == 1
+
+
+def test_a_kernel_keeps_no_history_and_is_gone_when_its_notebook_is_done(tmp_path):
+    """A kernel runs one notebook and is thrown away: nothing written to the shared IPython
+    history file, and no process left behind."""
+    import nbformat
+
+    nb = tmp_path / "probe.ipynb"
+    probe = "import os\nprint(get_ipython().history_manager.enabled, os.getpid())"
+    spec = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    cells = [nbformat.v4.new_code_cell(probe)]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=spec), nb)
+    (job,) = jobs(tmp_path, {"revenue": nb})
+    assert pipeline.execute(job).status == "executed"
+    executed = nbformat.read(job.output, as_version=4)
+    enabled, pid = executed.cells[0].outputs[0]["text"].split()
+    assert enabled == "False"
+    assert not os.path.exists(f"/proc/{pid}")
