@@ -3,6 +3,7 @@ import os
 import pickle
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from run_fixtures import FAIL, OK, set_default
 
@@ -100,3 +101,20 @@ def test_a_kernel_keeps_no_history_and_is_gone_when_its_notebook_is_done(tmp_pat
     enabled, pid = executed.cells[0].outputs[0]["text"].split()
     assert enabled == "False"
     assert not os.path.exists(f"/proc/{pid}")
+
+
+def test_the_engine_writes_the_output_notebook_when_the_run_starts_and_ends_only(
+    tmp_path, monkeypatch
+):
+    """papermill's engine would also write it before and after every cell (up to 1 MB each)."""
+    import papermill.engines
+
+    writes = []
+    real = papermill.engines.write_ipynb
+    monkeypatch.setattr(
+        papermill.engines, "write_ipynb", lambda nb, path: writes.append(path) or real(nb, path)
+    )
+    (job,) = jobs(tmp_path, {"revenue": OK})
+    assert pipeline.execute(job).status == "executed"
+    cells = json.loads(Path(job.output).read_text())["cells"]
+    assert len(cells) > 3 and writes == [job.output, job.output]
