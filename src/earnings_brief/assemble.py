@@ -228,11 +228,18 @@ def levels(items: list[Block]) -> list[int]:
 
 
 def convert(nb: nbformat.NotebookNode, *, title: str, lang: str) -> str:
-    """One nbconvert pass with the brief template; the stylesheet is inlined."""
-    from nbconvert import HTMLExporter
+    """One nbconvert pass with the brief template; the stylesheet is inlined.
 
-    exporter = HTMLExporter(
+    nbconvert's generic TemplateExporter, not its HTMLExporter: that one re-parses the finished
+    page with BeautifulSoup to add JupyterLab's tab stops and placeholder alt texts (the brief has
+    neither JupyterLab's markup nor an image without alt text) and re-validates the notebook
+    after each of its preprocessors, which the brief does not use: half a second per edition."""
+    from nbconvert import TemplateExporter
+
+    exporter = TemplateExporter(
         template_name=TEMPLATE,
+        template_file="index.html.j2",
+        default_preprocessors=[],
         extra_template_basedirs=[str(TEMPLATES)],
         exclude_input=True,
         exclude_input_prompt=True,
