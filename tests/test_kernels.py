@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import zmq
 from run_fixtures import OK, set_default
 
 from earnings_brief import kernels, pipeline
@@ -126,56 +127,9 @@ def test_a_kernel_leaves_with_its_worker_and_the_server_with_its_owner(tmp_path,
     assert kernels.current() is None
 
 
-class _Channel:
-    """A kernel's channel as the client sees it: what was sent, and scripted messages back."""
-
-    def __init__(self, answer=None) -> None:
-        self.sent, self.answer = [], answer
-
-    def send(self, msg) -> None:
-        self.sent.append(msg["header"]["msg_id"])
-
-    async def get_msg(self, timeout=None):
-        from queue import Empty
-
-        message = self.answer()
-        if message is None:
-            raise Empty
-        return message
-
-
-def _status(state: str, request: str) -> dict:
-    return {"msg_type": "status", "parent_header": {"msg_id": request},
-            "content": {"execution_state": state}}  # fmt: skip
-
-
-def test_a_client_is_ready_once_iopub_brought_the_answer_idle_and_asks_again_until_then():
-    shell = _Channel()
-    shell.answer = lambda: {
-        "msg_type": "kernel_info_reply", "parent_header": {"msg_id": shell.sent[-1]},
-        "content": {"protocol_version": "5.3"},
-    }  # fmt: skip
-    # IOPub missed the first request's messages (not connected yet), then carries the second's.
-    script = iter([
-        lambda: None, lambda: _status("busy", shell.sent[1]),
-        lambda: _status("idle", shell.sent[0]), lambda: _status("idle", shell.sent[1]),
-    ])  # fmt: skip
-    iopub = _Channel(lambda: next(script)())
-
-    class Scripted(kernels._ready_client()):
-        shell_channel = property(lambda self: shell)
-        iopub_channel = property(lambda self: iopub)
-
-        async def _async_is_alive(self) -> bool:
-            return True
-
-    asyncio.run(Scripted().wait_for_ready(timeout=5))
-    assert len(shell.sent) == 2
-    assert next(script, "drained") == "drained"  # it read up to the idle status of the second
-
-
 def test_a_kernel_shut_down_is_killed_without_an_interrupt_first(tmp_path, server):
-    """A SIGINT that lands while a kernel answers papermill's last request logs an error."""
+    """A SIGINT that lands while a kernel answers papermill's last request logs an error.
+    (Its client, too, is the pipeline's.)"""
     manager = kernels.ipc_kernel_manager(str(tmp_path))(kernel_name="python3")
     signals = []
 
@@ -183,6 +137,8 @@ def test_a_kernel_shut_down_is_killed_without_an_interrupt_first(tmp_path, serve
         await manager.start_kernel()
         client = manager.client()
         client.start_channels()
+        # Its sockets try a kernel not listening yet every 10 ms, not ZeroMQ's 0.1 s.
+        assert client.shell_channel.socket.getsockopt(zmq.RECONNECT_IVL) == kernels.RECONNECT_MS
         await client.wait_for_ready(timeout=60)
         send = manager.provisioner.send_signal
 
@@ -267,3 +223,43 @@ def test_the_next_run_removes_what_a_killed_run_left(tmp_path):
     assert base.is_symlink()
     assert kernels.clean_kernels(runs) == sorted(left)
     assert not any(f.exists() for f in left) and not base.is_symlink()
+
+
+async def _ready_kernel(folder: Path, kill_first: bool = False) -> list[dict]:
+    """Start a kernel, wait until it is ready, run one cell; the cell's IOPub messages."""
+    manager = kernels.ipc_kernel_manager(str(folder))(kernel_name="python3")
+    await manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    try:
+        if kill_first:
+            await manager.provisioner.kill()
+            await manager.provisioner.wait()
+        await client.wait_for_ready(timeout=30)
+        messages = []
+        await client.execute_interactive("print('ready')", output_hook=messages.append)
+        return messages
+    finally:
+        client.stop_channels()
+        await manager.shutdown_kernel(now=True)
+
+
+def test_a_kernel_is_ready_once_it_has_answered_on_both_channels(tmp_path):
+    """The client does not wait for IOPub to fall silent, and the first cell's output is the
+    cell's own: nothing from the handshake is left in the channel."""
+    import asyncio
+
+    folder = kernels.open_kernel_dir(tmp_path / "kernels")
+    client = kernels.ipc_kernel_manager(str(folder))().client()
+    assert type(client) is kernels.ready_client()
+    messages = asyncio.run(_ready_kernel(folder))
+    streams = [m["content"]["text"] for m in messages if m["msg_type"] == "stream"]
+    assert streams == ["ready\n"]
+
+
+def test_waiting_for_a_dead_kernel_says_so(tmp_path):
+    import asyncio
+
+    folder = kernels.open_kernel_dir(tmp_path / "kernels")
+    with pytest.raises(RuntimeError, match="died before replying"):
+        asyncio.run(_ready_kernel(folder, kill_first=True))

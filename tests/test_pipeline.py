@@ -6,13 +6,11 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import nbformat
 import papermill.engines
 import papermill.execute
 import pytest
-from papermill.engines import papermill_engines
 from run_fixtures import FAIL, OK, set_default
 
 from earnings_brief import pipeline, provenance
@@ -93,6 +91,24 @@ def test_only_kernel_start_failures_are_retried(tmp_path):
     assert outcome.status == "failed" and outcome.attempts == 1
 
 
+def test_a_kernel_keeps_no_history_and_is_gone_when_its_notebook_is_done(tmp_path):
+    """A kernel runs one notebook and is thrown away: nothing written to the shared IPython
+    history file, and no process left behind."""
+    import nbformat
+
+    nb = tmp_path / "probe.ipynb"
+    probe = "import os\nprint(get_ipython().history_manager.enabled, os.getpid())"
+    spec = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    cells = [nbformat.v4.new_code_cell(probe)]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=spec), nb)
+    (job,) = jobs(tmp_path, {"revenue": nb})
+    assert pipeline.execute(job).status == "executed"
+    executed = nbformat.read(job.output, as_version=4)
+    enabled, pid = executed.cells[0].outputs[0]["text"].split()
+    assert enabled == "False"
+    assert not os.path.exists(f"/proc/{pid}")
+
+
 def _count_writes(monkeypatch) -> list[str]:
     """The notebook writes of papermill's engines (its per-cell saves) and of its last step."""
     written = []
@@ -115,35 +131,10 @@ def test_the_executed_notebook_is_written_at_its_start_and_end_not_around_each_c
     assert pipeline.execute(job).status == "executed"
     executed = nbformat.read(job.output, as_version=4)
     assert len(executed.cells) >= 3
-    # papermill alone: twice per cell, and twice at the end
+    # the run's start, then papermill's last step (alone: twice per cell, and twice at the end)
     assert written == [("engines", job.output), ("execute", job.output)]
     assert all(c.metadata.papermill["status"] == "completed" for c in executed.cells)
     assert executed.metadata.papermill["duration"] > 0
-
-
-def test_a_long_notebook_is_still_written_between_cells_every_autosave_interval(
-    tmp_path, monkeypatch
-):
-    written = _count_writes(monkeypatch)
-    engine = papermill_engines.get_engine(pipeline.sparse_saves_engine())
-    cells = [nbformat.v4.new_code_cell(str(i)) for i in range(3)]
-    manager = None
-
-    def run_cells(nb_man, kernel_name, **kwargs):
-        nonlocal manager
-        manager = nb_man
-        for i, cell in enumerate(nb_man.nb.cells):
-            nb_man.cell_start(cell, i)
-            if i == 1:  # this cell ran past the autosave interval
-                nb_man.last_save_time -= timedelta(seconds=nb_man.autosave_cell_every + 1)
-            nb_man.cell_complete(cell, i)
-
-    monkeypatch.setattr(engine, "execute_managed_notebook", run_cells)
-    nb = nbformat.v4.new_notebook(cells=cells, metadata={"papermill": {}})
-    engine.execute_notebook(nb, "python3", output_path=str(tmp_path / "long.ipynb"),
-                            progress_bar=False)  # fmt: skip
-    assert manager.autosave_cell_every == 30
-    assert len(written) == 2  # the start, after the long cell (papermill writes the end)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own niceness")

@@ -300,7 +300,7 @@ def ipc_kernel_manager(folder: str) -> type:
     class IpcKernelManager(ForkedLaunch, AsyncKernelManager):
         @default("client_factory")
         def _default_client_factory(self) -> type:
-            return _ready_client()
+            return ready_client()
 
         async def _async_wait(self, pollinterval: float = 0.1) -> None:
             # How often to look whether a kernel that was told to go has gone: 0.1 s of every
@@ -330,53 +330,68 @@ def ipc_kernel_manager(folder: str) -> type:
     return IpcKernelManager
 
 
-@functools.cache
-def _ready_client() -> type:
-    """jupyter_client's async kernel client, ready as soon as the kernel has answered.
+# Seconds to wait for the answers to a kernel_info request before asking again, as
+# jupyter_client does: the reply on the shell channel, then the idle status on IOPub (a
+# subscription made just before the kernel published can miss it: ZeroMQ's late joiner).
+PATIENCE = {"shell": 1.0, "iopub": 0.2}
+RECONNECT_MS = 10  # how often the client's sockets try a kernel not listening yet
 
-    Two waits of jupyter_client cost every notebook about 0.3 s before its first cell: its
-    sockets, connecting before a new kernel has bound its own, try again only every 0.1 s; and
-    its ``wait_for_ready`` reads IOPub until nothing has come for 0.2 s. Here the sockets try
-    every 10 ms, and IOPub counts as connected, and drained, once the kernel_info request's
-    "idle" status (the last message the kernel sends for it) has come through it; else the
-    client asks again, as jupyter_client does.
-    """
+
+@functools.cache
+def ready_client() -> type:
+    """The kernel client papermill's runs use: ready as soon as the kernel has answered
+    kernel_info on the shell channel and published the idle status for that request on IOPub,
+    so IOPub is connected and nothing older is in flight. jupyter_client's own wait then listens
+    to IOPub until it has been silent for 0.2 s, on every kernel of every notebook."""
     import time
-    from queue import Empty
 
     import zmq
+    from jupyter_client import protocol_version_info
     from jupyter_client.asynchronous import AsyncKernelClient
 
     class ReadyClient(AsyncKernelClient):
         def start_channels(self, *args, **kwargs) -> None:
-            self.context.setsockopt(zmq.RECONNECT_IVL, 10)  # for the sockets made from now on
+            # Its sockets connect before a new kernel has bound its own; ZeroMQ tries again
+            # every 0.1 s by default, which a kernel forked in a few milliseconds waits out.
+            self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)  # for sockets made now on
             super().start_channels(*args, **kwargs)
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
             while True:
-                self.kernel_info()
+                request = self.kernel_info()
                 try:
-                    reply = await self.shell_channel.get_msg(timeout=1)
-                except Empty:
-                    reply = None
-                answered = reply is not None and reply["msg_type"] == "kernel_info_reply"
-                if answered and await self._idle_after(reply["parent_header"].get("msg_id")):
-                    self._handle_kernel_info_reply(reply)
-                    return
-                if not await self._async_is_alive():
-                    raise RuntimeError("Kernel died before replying to kernel_info")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+                    reply = await self._answer("shell", request, deadline)
+                    await self._answer("iopub", request, deadline)
+                except TimeoutError:
+                    if not await self.is_alive():
+                        raise RuntimeError("Kernel died before replying to kernel_info") from None
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"Kernel didn't respond in {timeout:.0f} seconds"
+                        ) from None
+                    continue
+                # As jupyter_client does with the reply: speak the kernel's protocol version.
+                major = int(reply["content"].get("protocol_version", "5").split(".")[0])
+                if major != protocol_version_info[0]:
+                    self.session.adapt_version = major
+                return
 
-        async def _idle_after(self, request: str | None) -> bool:
+        async def _answer(self, channel: str, request: str, deadline: float) -> dict:
+            """The message on ``channel`` that answers ``request`` (on IOPub, its idle status),
+            skipping others; TimeoutError once PATIENCE has run out, or the deadline."""
+            import queue
+
+            get = self.get_shell_msg if channel == "shell" else self.get_iopub_msg
+            give_up = min(deadline, time.monotonic() + PATIENCE[channel])
             while True:
                 try:
-                    msg = await self.iopub_channel.get_msg(timeout=0.2)
-                except Empty:  # IOPub not connected yet: ask again
-                    return False
-                state = msg["content"].get("execution_state") if msg["msg_type"] == "status" else ""
-                if state == "idle" and msg["parent_header"].get("msg_id") == request:
-                    return True
+                    message = await get(timeout=max(give_up - time.monotonic(), 0.001))
+                except queue.Empty:
+                    raise TimeoutError from None
+                answers = message["parent_header"].get("msg_id") == request
+                state = message["content"].get("execution_state")
+                if answers and (channel == "shell" or state == "idle"):
+                    return message
 
     return ReadyClient

@@ -30,6 +30,13 @@ from .provenance import PACKAGE_DIR, Inputs
 
 NOTEBOOKS_DIR = PACKAGE_DIR.parents[1] / "notebooks"
 DEFAULT_TIMEOUT = 300.0
+# A kernel runs one notebook and is thrown away, so it keeps no IPython history (a shared
+# SQLite file that parallel kernels would take turns to lock) and is killed once its last cell
+# has answered, rather than asked to shut down and waited for (nearly 1 s per notebook).
+KERNEL_OPTIONS = {
+    "extra_arguments": ["--HistoryManager.enabled=False"],
+    "shutdown_kernel": "immediate",
+}
 
 
 class NotebookError(BriefError):
@@ -238,6 +245,7 @@ def execute(job: Job, *, kernel_manager_class: type | None = None) -> Outcome:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    _register_engine()
     started = time.perf_counter()
     folder = kernels.kernel_dir(job.output)
     kernels.open_kernel_dir(folder)
@@ -254,8 +262,8 @@ def execute(job: Job, *, kernel_manager_class: type | None = None) -> Outcome:
                 log_output=False,
                 execution_timeout=job.timeout,
                 kernel_manager_class=manager,
-                engine_name=sparse_saves_engine(),
-                shutdown_kernel="immediate",  # its outputs are in: killed, not asked to quit
+                engine_name=ENGINE,
+                **KERNEL_OPTIONS,
             )
             return _finished(job, "executed", started, attempts=attempt)
         except PapermillExecutionError as err:
@@ -271,70 +279,30 @@ def execute(job: Job, *, kernel_manager_class: type | None = None) -> Outcome:
     raise AssertionError("unreachable")
 
 
+ENGINE = "earnings-brief"
+
+
 @functools.cache
-def sparse_saves_engine() -> str:
-    """papermill's nbclient engine, writing the executed notebook less often; its registered name.
+def _register_engine() -> None:
+    """papermill's nbclient engine, saving the output notebook when the run starts and ends
+    rather than before and after every cell as well (some 30 writes of up to 1 MB per
+    notebook). Whether the run ends well or not, the last save has every cell's state, which
+    ``_last_started_cell`` reads: papermill writes a finished notebook (or one a cell failed in)
+    right after the engine, so the engine's own ending save is left for a run that raised (a
+    timeout, a dead kernel)."""
+    from papermill.engines import NBClientEngine, papermill_engines
 
-    papermill writes the whole notebook, charts and all, before and after every cell, and twice
-    at its end: 30 writes of up to 1 MB for a 13-cell notebook, each validated and copied first,
-    about 0.7 s of every notebook's time with its kernel idle. This engine writes it when the
-    notebook starts; between cells only when the last write is older than papermill's
-    ``autosave_cell_every`` (30 s), as papermill itself autosaves within a long cell; and at the
-    end only when the run raised (a timed-out notebook, with the cell it stopped at), since
-    papermill writes the finished notebook (or the one a cell failed in) right after.
-    """
-    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
-
-    class SparseSaves(NotebookExecutionManager):
-        saving = None  # while set, a test each save must pass
-
-        def save(self, **kwargs):
-            if self.saving is None or self.saving():
-                super().save(**kwargs)
-
-        def _overdue(self) -> bool:
-            since = (self.now() - self.last_save_time).total_seconds()
-            return 0 < self.autosave_cell_every <= since
-
-        def cell_start(self, cell, cell_index=None, **kwargs):
-            with self.saves_only(self._overdue):
-                super().cell_start(cell, cell_index, **kwargs)
-
-        def cell_complete(self, cell, cell_index=None, **kwargs):
-            with self.saves_only(self._overdue):
-                super().cell_complete(cell, cell_index, **kwargs)
-
-        @contextlib.contextmanager
-        def saves_only(self, when):
-            self.saving = when
-            try:
-                yield
-            finally:
-                self.saving = None
-
-    class SparseSavesEngine(NBClientEngine):
+    class SaveAtEnd(NBClientEngine):
         @classmethod
-        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True,
-                             log_output=False, autosave_cell_every=30, **kwargs):  # fmt: skip
-            # papermill's Engine.execute_notebook, with the manager above.
-            manager = SparseSaves(
-                nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output,
-                autosave_cell_every=autosave_cell_every,
-            )  # fmt: skip
-            manager.notebook_start()
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            nb_man.save = lambda **_: None  # shadows the method for this run's cells, and its end
             try:
-                cls.execute_managed_notebook(manager, kernel_name, log_output=log_output, **kwargs)
+                return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
             except BaseException:
-                manager.cleanup_pbar()
-                manager.notebook_complete()  # papermill writes nothing after a raise
+                del nb_man.save  # the engine's ending save, through the method again
                 raise
-            manager.cleanup_pbar()
-            with manager.saves_only(lambda: False):  # papermill writes it next
-                manager.notebook_complete()
-            return manager.nb
 
-    papermill_engines.register("earnings_brief", SparseSavesEngine)
-    return "earnings_brief"
+    papermill_engines.register(ENGINE, SaveAtEnd)
 
 
 def _finished(job: Job, status: str, started: float, error: str = "", attempts: int = 1):
