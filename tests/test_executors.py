@@ -417,3 +417,20 @@ def test_an_assembly_job_reads_the_dataset_in_its_edition_language(monkeypatch):
         texts = seen["ds"].facts.set_index("id")["text"]
         chinese = language == "zh-Hant"
         assert texts["rd_priority"].startswith("公司在仍錄得經調整虧損") is chinese
+
+
+def test_the_local_pool_workers_start_with_what_assembly_jobs_read_data_with():
+    """Imported once before the workers are forked, not by each worker's first assembly job."""
+    code = (
+        "import sys\n"
+        "def imported(name):\n"
+        "    return name in sys.modules\n"
+        "from earnings_brief import executors\n"
+        "assert 'pandas' not in sys.modules\n"
+        "backend = executors.LocalBackend(1)\n"
+        "print(backend.submit(imported, 'pandas').result(timeout=60))\n"
+        "backend.close()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

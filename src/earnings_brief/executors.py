@@ -427,6 +427,11 @@ class LocalBackend:
     cancel_event = ""
 
     def __init__(self, workers: int, *, log_path: Path | None = None) -> None:
+        # Imported once, before the workers are forked: every assembly job reads its dataset
+        # with it (0.4 s a worker), and the builds here need it anyway, while the kernel server
+        # still imports its own stack.
+        import pandas  # noqa: F401
+
         self.pool = pipeline.local_executor(workers, log_path=log_path)
         self.pool.submit(os.getpid).result()
         self.workers, self._running, self._closed = workers, 0, False
