@@ -179,3 +179,17 @@ def test_the_cut_finds_mains_children_past_comments_void_and_raw_text_elements()
     assert [html[a:b] for a, b in cut.cells] == cells
     assert cut.head.endswith('<main class="x">') and cut.foot == "</main></body></html>"
     assert pagesplice._cut(html.replace("</section>", "</section> text")) is None
+
+
+def test_a_chapter_that_opens_a_page_by_chance_is_not_cut_there():
+    """Inside the summary a chapter heading does not force a page: one that lands at a page's top
+    would not, laid out alone after a shorter summary."""
+    cells = [COVER, '<div class="eb-summary">' + _filler(205) + "</div>"]
+    cells.append('<div class="eb-summary">' + _chapter("x") + _filler(20) + "</div>")
+    html = _brief(cells)
+    document = weasyprint.HTML(string=html).render(font_config=FONTS)
+    assert [_texts(page)[0][0] for page in document.pages] == ["商湯集團 ", "Chapter X"]
+    assert [p.html for p in pagesplice.chapters(html, document, [0, 1])] == [html]
+    with_break = html.replace('class="eb-summary"><h2', 'class="eb-x"><h2')
+    document = weasyprint.HTML(string=with_break).render(font_config=FONTS)
+    assert len(pagesplice.chapters(with_break, document, [0, 1])) == 2

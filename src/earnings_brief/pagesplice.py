@@ -30,6 +30,7 @@ _TAG = re.compile(
 )
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
 _VOID |= {"track", "wbr", "param"}
+_FORCED = {"page", "left", "right", "recto", "verso"}
 
 
 @dataclass
@@ -67,6 +68,8 @@ def chapters(html: str, document, starts: list[int]) -> list[Chapter]:
         first = min(present[start], default=None)
         if first is None or first <= max(present[start - 1], default=-1):
             return whole  # the chapter's first cell began on the page before
+        if not _forced(document.pages[start], index):
+            return whole  # it opens this page by chance: laid out alone, it might not
         bounds.append(first)
     bounds.append(len(cut.cells))
     pages = [*starts, len(document.pages)]
@@ -152,6 +155,17 @@ def _is_margin(box) -> bool:
 
 def _cells_on(page, index: dict[int, int]) -> set[int]:
     return {index[id(b.element)] for b in _content(page) if id(b.element) in index}
+
+
+def _forced(page, index: dict[int, int]) -> bool:
+    """Whether the page opens with a forced page break: on its first cell or the first box in
+    it, at any depth."""
+    box = next((b for b in _content(page) if id(b.element) in index), None)
+    while box is not None:
+        if box.style["break_before"] in _FORCED:
+            return True
+        box = next(iter(getattr(box, "children", ())), None)
+    return False
 
 
 def _strings(page, number: int) -> str:
