@@ -193,3 +193,16 @@ def test_a_chapter_that_opens_a_page_by_chance_is_not_cut_there():
     with_break = html.replace('class="eb-summary"><h2', 'class="eb-x"><h2')
     document = weasyprint.HTML(string=with_break).render(font_config=FONTS)
     assert len(pagesplice.chapters(with_break, document, [0, 1])) == 2
+
+
+def test_weasyprint_still_has_what_the_splice_reads(fitted):
+    """The internals pagesplice reads: a page's box tree with its margin boxes as children, each
+    box's computed string-set and forced break, and a document's copy with other pages."""
+    document, _ = fitted
+    box = document.pages[1]._page_box
+    assert [type(c).__name__ for c in box.children[1:]] == ["MarginBox"] * 3
+    assert [c.at_keyword for c in box.children[1:]] == ["@top-left", "@top-right", "@bottom-right"]
+    heading = next(b for b in box.descendants() if b.element_tag == "h2")
+    assert heading.string_set == [("eb-chapter", "Chapter A")]
+    assert heading.style["break_before"] == "page"
+    assert len(document.copy(document.pages[:2]).pages) == 2
