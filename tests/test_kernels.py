@@ -190,3 +190,43 @@ def test_the_next_run_removes_what_a_killed_run_left(tmp_path):
     assert base.is_symlink()
     assert kernels.clean_kernels(runs) == sorted(left)
     assert not any(f.exists() for f in left) and not base.is_symlink()
+
+
+async def _ready_kernel(folder: Path, kill_first: bool = False) -> list[dict]:
+    """Start a kernel, wait until it is ready, run one cell; the cell's IOPub messages."""
+    manager = kernels.ipc_kernel_manager(str(folder))(kernel_name="python3")
+    await manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    try:
+        if kill_first:
+            await manager.provisioner.kill()
+            await manager.provisioner.wait()
+        await client.wait_for_ready(timeout=30)
+        messages = []
+        await client.execute_interactive("print('ready')", output_hook=messages.append)
+        return messages
+    finally:
+        client.stop_channels()
+        await manager.shutdown_kernel(now=True)
+
+
+def test_a_kernel_is_ready_once_it_has_answered_on_both_channels(tmp_path):
+    """The client does not wait for IOPub to fall silent, and the first cell's output is the
+    cell's own: nothing from the handshake is left in the channel."""
+    import asyncio
+
+    folder = kernels.open_kernel_dir(tmp_path / "kernels")
+    client = kernels.ipc_kernel_manager(str(folder))().client()
+    assert type(client) is kernels.ready_client()
+    messages = asyncio.run(_ready_kernel(folder))
+    streams = [m["content"]["text"] for m in messages if m["msg_type"] == "stream"]
+    assert streams == ["ready\n"]
+
+
+def test_waiting_for_a_dead_kernel_says_so(tmp_path):
+    import asyncio
+
+    folder = kernels.open_kernel_dir(tmp_path / "kernels")
+    with pytest.raises(RuntimeError, match="died before replying"):
+        asyncio.run(_ready_kernel(folder, kill_first=True))

@@ -363,6 +363,35 @@ def test_lookup_prefers_reported_and_skips_conflicting(frame):
     assert metrics.lookup(frame, "revenue", "robotics", period="FY2024") is None
 
 
+def test_figures_pick_the_row_lookup_picks_for_every_key(frame):
+    figures = metrics.Figures(frame)
+    keys = set(zip(frame["metric"], frame["segment"], frame["item"], frame["period"], strict=True))
+    for key in keys:
+        expected = metrics.lookup(frame, *key)
+        got = figures.row(*key)
+        assert (got is None) == (expected is None), key
+        if got is not None:
+            assert got.name == expected.name and got.equals(expected), key
+    assert figures.row("revenue", "robotics", "", "FY2024") is None
+    assert figures.value("revenue", "", "", "FY2024") == pytest.approx(REVENUE_24)
+
+
+def test_figures_prefer_reported_and_skip_conflicting(tmp_path):
+    ds = copy_with(
+        tmp_path,
+        ("rd_expense_growth,,,FY2024,19.2,%,,,tmtpost,,\n", CONFLICT),
+    )
+    frame = metrics.derive(ds)
+    reported = pd.DataFrame([{**frame.iloc[0].to_dict(), "basis": "derived", "value": -1.0}])
+    figures = metrics.Figures(pd.concat([reported, frame], ignore_index=True))
+    first = frame.iloc[0]
+    assert first["basis"] == "reported"
+    key = (first["metric"], first["segment"], first["item"], first["period"])
+    assert figures.value(*key) == first["value"]  # the reported row, though the derived is first
+    growth = figures.row("rd_expense_growth", "", "", "FY2024")  # derived, not the conflicting
+    assert growth["basis"] == "derived" and growth["qualifier"] != "conflicting"
+
+
 CONFLICT = "rd_expense_growth,,,FY2024,-13.7,%,conflicting,,tmtpost,a second wording of the rise\n"
 
 

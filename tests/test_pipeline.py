@@ -1,7 +1,9 @@
 import json
+import os
 import pickle
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from run_fixtures import FAIL, OK, set_default
 
@@ -81,3 +83,38 @@ def test_only_kernel_start_failures_are_retried(tmp_path):
     (job,) = jobs(tmp_path, {"segments": FAIL}, retries=2)
     outcome = pipeline.execute(job)
     assert outcome.status == "failed" and outcome.attempts == 1
+
+
+def test_a_kernel_keeps_no_history_and_is_gone_when_its_notebook_is_done(tmp_path):
+    """A kernel runs one notebook and is thrown away: nothing written to the shared IPython
+    history file, and no process left behind."""
+    import nbformat
+
+    nb = tmp_path / "probe.ipynb"
+    probe = "import os\nprint(get_ipython().history_manager.enabled, os.getpid())"
+    spec = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    cells = [nbformat.v4.new_code_cell(probe)]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=spec), nb)
+    (job,) = jobs(tmp_path, {"revenue": nb})
+    assert pipeline.execute(job).status == "executed"
+    executed = nbformat.read(job.output, as_version=4)
+    enabled, pid = executed.cells[0].outputs[0]["text"].split()
+    assert enabled == "False"
+    assert not os.path.exists(f"/proc/{pid}")
+
+
+def test_the_engine_writes_the_output_notebook_when_the_run_starts_and_ends_only(
+    tmp_path, monkeypatch
+):
+    """papermill's engine would also write it before and after every cell (up to 1 MB each)."""
+    import papermill.engines
+
+    writes = []
+    real = papermill.engines.write_ipynb
+    monkeypatch.setattr(
+        papermill.engines, "write_ipynb", lambda nb, path: writes.append(path) or real(nb, path)
+    )
+    (job,) = jobs(tmp_path, {"revenue": OK})
+    assert pipeline.execute(job).status == "executed"
+    cells = json.loads(Path(job.output).read_text())["cells"]
+    assert len(cells) > 3 and writes == [job.output, job.output]

@@ -294,6 +294,10 @@ def ipc_kernel_manager(folder: str) -> type:
     base = str(socket_base(Path(folder)))
 
     class IpcKernelManager(ForkedLaunch, AsyncKernelManager):
+        @default("client_factory")
+        def _default_client_factory(self) -> type:
+            return ready_client()
+
         @default("transport")
         def _default_transport(self) -> str:
             return "ipc"
@@ -307,3 +311,62 @@ def ipc_kernel_manager(folder: str) -> type:
             return os.path.join(folder, f"kernel-{uuid.uuid4().hex[:12]}.json")
 
     return IpcKernelManager
+
+
+# Seconds to wait for the answers to a kernel_info request before asking again, as
+# jupyter_client does: the reply on the shell channel, then the idle status on IOPub (a
+# subscription made just before the kernel published can miss it: ZeroMQ's late joiner).
+PATIENCE = {"shell": 1.0, "iopub": 0.2}
+
+
+@functools.cache
+def ready_client() -> type:
+    """The kernel client papermill's runs use: ready as soon as the kernel has answered
+    kernel_info on the shell channel and published the idle status for that request on IOPub,
+    so IOPub is connected and nothing older is in flight. jupyter_client's own wait then listens
+    to IOPub until it has been silent for 0.2 s, on every kernel of every notebook."""
+    import time
+
+    from jupyter_client import protocol_version_info
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class ReadyClient(AsyncKernelClient):
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                request = self.kernel_info()
+                try:
+                    reply = await self._answer("shell", request, deadline)
+                    await self._answer("iopub", request, deadline)
+                except TimeoutError:
+                    if not await self.is_alive():
+                        raise RuntimeError("Kernel died before replying to kernel_info") from None
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"Kernel didn't respond in {timeout:.0f} seconds"
+                        ) from None
+                    continue
+                # As jupyter_client does with the reply: speak the kernel's protocol version.
+                major = int(reply["content"].get("protocol_version", "5").split(".")[0])
+                if major != protocol_version_info[0]:
+                    self.session.adapt_version = major
+                return
+
+        async def _answer(self, channel: str, request: str, deadline: float) -> dict:
+            """The message on ``channel`` that answers ``request`` (on IOPub, its idle status),
+            skipping others; TimeoutError once PATIENCE has run out, or the deadline."""
+            import queue
+
+            get = self.get_shell_msg if channel == "shell" else self.get_iopub_msg
+            give_up = min(deadline, time.monotonic() + PATIENCE[channel])
+            while True:
+                try:
+                    message = await get(timeout=max(give_up - time.monotonic(), 0.001))
+                except queue.Empty:
+                    raise TimeoutError from None
+                answers = message["parent_header"].get("msg_id") == request
+                state = message["content"].get("execution_state")
+                if answers and (channel == "shell" or state == "idle"):
+                    return message
+
+    return ReadyClient

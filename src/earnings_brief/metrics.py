@@ -116,6 +116,32 @@ def value(
     return None if row is None else float(row["value"])
 
 
+class Figures:
+    """A derived frame's rows by key (metric, segment, item, period), picked as ``lookup`` picks
+    them: reported over derived, conflicting statements skipped. Built once per frame, so a
+    chapter's hundreds of look-ups are dictionary reads rather than scans of the frame."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.rows = _usable(frame)
+        self.at: dict[Key, int] = {}
+        columns = (self.rows[c] for c in ("metric", "segment", "item", "period", "basis"))
+        for position, (*key, basis) in enumerate(zip(*columns, strict=True)):
+            held = self.at.get(tuple(key))
+            if held is None or (basis == "reported" and self._basis(held) != "reported"):
+                self.at[tuple(key)] = position
+
+    def _basis(self, position: int) -> str:
+        return self.rows["basis"].iat[position]
+
+    def row(self, metric: str, segment: str, item: str, period: str) -> pd.Series | None:
+        position = self.at.get((metric, segment, item, period))
+        return None if position is None else self.rows.iloc[position]
+
+    def value(self, metric: str, segment: str, item: str, period: str) -> float | None:
+        row = self.row(metric, segment, item, period)
+        return None if row is None else float(row["value"])
+
+
 # ---------------------------------------------------------------------------------------------
 # Derivation
 
