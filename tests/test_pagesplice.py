@@ -206,3 +206,13 @@ def test_weasyprint_still_has_what_the_splice_reads(fitted):
     assert heading.string_set == [("eb-chapter", "Chapter A")]
     assert heading.style["break_before"] == "page"
     assert len(document.copy(document.pages[:2]).pages) == 2
+
+
+def test_a_brief_that_prints_page_numbers_of_its_chapters_is_laid_out_whole():
+    html = _brief(CELLS).replace(
+        "</style>", "</style><style>a::after { content: target-counter(attr(href), page) }</style>"
+    )
+    document = weasyprint.HTML(string=html).render(font_config=FONTS)
+    assert [p.html for p in pagesplice.chapters(html, document, [0, 1, 3, 5])] == [html]
+    plain = html.replace("target-counter(attr(href), page)", '"."')
+    assert len(pagesplice.chapters(plain, document, [0, 1, 3, 5])) == 4

@@ -9,7 +9,8 @@ first page styled as ``@page :first``; only the page's margin boxes (the chrome)
 ``splice`` lays out one small document with the brief's head, as many pages and, on each, the
 strings (``string-set``) its spliced page sets, and gives each page that document's margin boxes.
 A page whose size or margins differ from its chrome page (named or left/right pages in the print
-CSS) stops the build rather than print a wrong page.
+CSS) stops the build rather than print a wrong page; a brief that prints page numbers in its text
+(``target-counter``) is laid out whole.
 
 WeasyPrint's internals are read here and in ``pagefit`` only: a page's box tree
 (``Page._page_box``), its ``MarginBox`` children and each box's ``string_set``. Its documented API
@@ -57,6 +58,8 @@ def chapters(html: str, document, starts: list[int]) -> list[Chapter]:
     """The chapters of ``document`` (laid out from ``html``), each opening at a page index in
     ``starts``; the whole brief as one chapter when its HTML or pages do not cut there."""
     whole = [Chapter(html, document, list(document.pages))]
+    if "target-counter" in html:
+        return whole  # a page number from another chapter: only the whole brief's layout knows it
     cut = _cut(html)
     main = _main(document)
     if cut is None or main is None or not _same(cut, html, list(main)):
