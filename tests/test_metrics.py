@@ -376,6 +376,16 @@ def test_figures_pick_the_row_lookup_picks_for_every_key(frame):
     assert figures.value("revenue", "", "", "FY2024") == pytest.approx(REVENUE_24)
 
 
+def test_a_frames_figures_are_indexed_once_and_again_when_it_grows(frame):
+    copy = frame.copy()
+    assert metrics.figures(copy) is metrics.figures(copy)
+    extra = {**copy.iloc[0].to_dict(), "metric": "new_metric", "value": 1.0}
+    copy.loc[len(copy)] = extra
+    assert metrics.value(copy, "new_metric", period=extra["period"]) == 1.0
+    first = metrics.figures(copy).first("revenue", "", "")
+    assert first is not None and first.name == copy[copy["metric"] == "revenue"].index[0]
+
+
 def test_figures_prefer_reported_and_skip_conflicting(tmp_path):
     ds = copy_with(
         tmp_path,

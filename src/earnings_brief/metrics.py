@@ -7,8 +7,10 @@ the source's own rounding.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import weakref
 from dataclasses import dataclass
 from itertools import product
 
@@ -99,10 +101,10 @@ def lookup(
     frame: pd.DataFrame, metric: str, segment: str = "", item: str = "", period: str | None = None
 ) -> pd.Series | None:
     """The row for one figure; reported wins over derived; conflicting statements are skipped."""
+    if period is not None:
+        return figures(frame).row(metric, segment, item, period)
     rows = _usable(frame)
     mask = (rows["metric"] == metric) & (rows["segment"] == segment) & (rows["item"] == item)
-    if period is not None:
-        mask &= rows["period"] == period
     rows = rows[mask]
     if rows.empty:
         return None
@@ -114,6 +116,20 @@ def value(
 ) -> float | None:
     row = lookup(frame, metric, segment, item, period)
     return None if row is None else float(row["value"])
+
+
+_FIGURES: dict[int, tuple[weakref.ref, int, Figures]] = {}
+
+
+def figures(frame: pd.DataFrame) -> Figures:
+    """The frame's ``Figures``, built once per frame while it lives. A derived frame is not
+    changed once derived; a frame that gained or lost rows since gets a new index."""
+    held = _FIGURES.get(id(frame))
+    if held is None or held[0]() is not frame or held[1] != len(frame):
+        gone = functools.partial(_FIGURES.pop, id(frame), None)
+        held = (weakref.ref(frame, lambda _: gone()), len(frame), Figures(frame))
+        _FIGURES[id(frame)] = held
+    return held[2]
 
 
 class Figures:
@@ -132,6 +148,11 @@ class Figures:
 
     def _basis(self, position: int) -> str:
         return self.rows["basis"].iat[position]
+
+    def first(self, metric: str, segment: str, item: str) -> pd.Series | None:
+        """The first row of the figure in any period, in the frame's order."""
+        found = [p for (m, s, i, _), p in self.at.items() if (m, s, i) == (metric, segment, item)]
+        return self.rows.iloc[min(found)] if found else None
 
     def row(self, metric: str, segment: str, item: str, period: str) -> pd.Series | None:
         position = self.at.get((metric, segment, item, period))

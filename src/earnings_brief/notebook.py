@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import pandas as pd
 
@@ -64,15 +63,15 @@ class Context:
         former name too."""
         return self.ds.segment_name(key, self.lang)
 
-    @cached_property
-    def figures(self) -> metrics.Figures:
-        return metrics.Figures(self.frame)
-
     def row(self, metric: str, segment: str = "", item: str = "", period: str | None = None):
-        return self.figures.row(metric, segment, item, self.period if period is None else period)
+        return metrics.lookup(
+            self.frame, metric, segment, item, self.period if period is None else period
+        )
 
     def value(self, metric: str, segment: str = "", item: str = "", period: str | None = None):
-        return self.figures.value(metric, segment, item, self.period if period is None else period)
+        return metrics.value(
+            self.frame, metric, segment, item, self.period if period is None else period
+        )
 
     def block_id(self, name: str) -> str:
         return f"{self.notebook}-{name}"

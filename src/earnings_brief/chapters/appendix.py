@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from .. import blocks, formatting, narrative
+from .. import blocks, formatting, metrics, narrative
 from ..blocks import Block, Cell, Column, Heading, Missing, Run, Stamp, Table, Value, quantity
 from ..dataset import Dataset, Period, parse_reference
 from ..errors import ParameterError
@@ -253,15 +253,11 @@ def _items_row(ds: Dataset, group: pd.DataFrame, lang: str) -> tuple:
 def _checked_row(frame: pd.DataFrame, check: Mapping) -> Mapping | None:
     """The figure a check is about (in the check's period when the frame has it), as the brief
     shows it elsewhere."""
-    like = frame[
-        (frame["metric"] == check["metric"])
-        & (frame["segment"] == check["segment"])
-        & (frame["item"] == check["item"])
-        & (frame["qualifier"] != "conflicting")
-    ]
-    same = like[like["period"] == check.get("period")]
-    like = same if len(same) else like
-    return like.iloc[0].to_dict() if len(like) else None
+    index = metrics.figures(frame)
+    key = (check["metric"], check["segment"], check["item"])
+    row = index.row(*key, check.get("period")) if check.get("period") else None
+    row = index.first(*key) if row is None else row
+    return None if row is None else row.to_dict()
 
 
 def check_cell(frame: pd.DataFrame, check: Mapping, value, *, change=False, stated=False) -> Value:
