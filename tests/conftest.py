@@ -46,6 +46,7 @@ SLOW_MODULES = {
     "test_lab",
     "test_notebooks",
     "test_pagefit",
+    "test_pagesplice",
     "test_pdf",
     "test_pipeline",
     "test_universe",

@@ -348,3 +348,29 @@ def test_for_print_links_the_other_editions_pdf():
         '<a data-print-href="brief.zh-Hant.pdf" href="brief.zh-Hant.html" lang="zh-Hant">'
     )
     assert for_print(sorted_attrs) == '<a href="brief.zh-Hant.pdf" lang="zh-Hant">'
+
+
+def test_the_same_html_gives_the_same_pdf_bytes(tmp_path):
+    """Chapters laid out again alone and spliced (a chart shrinks in the second) write the same
+    bytes every time."""
+    style = (REPO / "src" / "earnings_brief" / "assets" / "brief.css").read_text(encoding="utf-8")
+    svg = base64.b64encode(
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="600" height="400">'
+        b'<rect width="600" height="400" fill="#0072B2"/></svg>'
+    ).decode()
+    chart = f'<img class="eb-chart" src="data:image/svg+xml;base64,{svg}" style="height:100mm">'
+    cells = [
+        '<h1 class="eb-running">Acme</h1><h2 class="eb-chapter" id="chapter-a">A</h2>',
+        '<h2 class="eb-chapter" id="chapter-b">B</h2><div style="height:135mm"></div>'
+        f'<figure class="eb-block" data-kind="figure">{chart}</figure>',
+        '<figure class="eb-block" data-kind="table"><table><tr><td>1</td></tr></table></figure>',
+    ]
+    main = "".join(f'<div class="eb-cell">{cell}</div>' for cell in cells)
+    html = (
+        f'<html lang="en"><head><meta charset="utf-8"><style>{style}</style></head>'
+        f'<body><main class="eb-brief">{main}</main></body></html>'
+    )
+    render_pdf(html, tmp_path / "one.pdf")
+    render_pdf(html, tmp_path / "two.pdf")
+    assert len(pypdf.PdfReader(tmp_path / "one.pdf").pages) == 3  # B's table came back
+    assert (tmp_path / "one.pdf").read_bytes() == (tmp_path / "two.pdf").read_bytes()

@@ -13,9 +13,12 @@ A chapter's last page may end where it ends; but one that holds less than ``LAST
 whole to the page before when shrinking charts makes room for it.
 
 It also moves to the next page a table block whose caption was left alone at a page's foot (with
-the headings before it), which WeasyPrint allows when the first rows do not fit. Then it lays the
-brief out again. Chapters start on a new page, so every chapter's first gap is closed in one pass,
-its later gaps in the next; at most ``PASSES`` layouts in all.
+the headings before it), which WeasyPrint allows when the first rows do not fit. Then it lays
+out again the chapters it adjusted, each alone (``pagesplice``): chapters start on a new page, so
+a chapter's pages do not depend on the others', and every chapter's first gap is closed in one
+pass, its later gaps in the next; at most ``PASSES`` layouts of a chapter, the first being the
+whole brief's. ``pagesplice`` joins the chapters' last pages, with the whole brief's page numbers
+and running header.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
+
+from .pagesplice import chapters, splice
 
 FILL = 0.8  # a page other than a chapter's last is filled to at least this share of its height
 MIN_SCALE = 0.7  # a chart shrinks to no less than this share of its height (8.5 pt → 6 pt)
@@ -37,19 +42,24 @@ _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 
 def fit_pages(html: str, layout: Callable[[str], object]):
-    """The document ``layout(html)`` returns (a WeasyPrint Document), for the HTML with the
-    styles the passes found; see the module's docstring."""
+    """The document ``layout(html)`` would return (a WeasyPrint Document) for the HTML with the
+    styles the passes found; see the module's docstring. ``layout`` gives every document it
+    makes one font configuration: their pages end up in one document."""
     count = itertools.count()
     html = _FITTED.sub(lambda m: f'{m.group(0)} data-fit="{next(count)}"', html)
-    styles: dict[str, str] = {}
+    document = layout(html)
+    starts = [i for i, page in enumerate(document.pages) if i == 0 or _Page(page).opens_chapter()]
+    parts = chapters(html, document, starts)
     natural: dict[str, float] = {}
-    for _ in range(PASSES - 1):
-        document = layout(with_styles(html, styles))
-        fixes = adjustments(document, natural)
-        if not fixes:
-            return document
-        styles.update(fixes)
-    return layout(with_styles(html, styles))
+    for part in parts:
+        styles: dict[str, str] = {}
+        for _ in range(PASSES - 1):
+            fixes = adjustments(part.pages, natural)
+            if not fixes:
+                break
+            styles.update(fixes)
+            part.laid_out(layout(with_styles(part.html, styles)))
+    return splice(html, parts, layout)
 
 
 def with_styles(html: str, styles: dict[str, str]) -> str:
@@ -61,11 +71,11 @@ def with_styles(html: str, styles: dict[str, str]) -> str:
     return html
 
 
-def adjustments(document, natural: dict[str, float]) -> dict[str, str]:
-    """{element key: inline style} for the first short page of each chapter, a chapter's last
-    page that holds little, and every stranded caption; records each chart's first height in
-    ``natural``."""
-    pages = [_Page(page) for page in document.pages]
+def adjustments(pages: list, natural: dict[str, float]) -> dict[str, str]:
+    """{element key: inline style} for the first short page of each chapter in ``pages`` (a
+    Document's), a chapter's last page that holds little, and every stranded caption; records
+    each chart's first height in ``natural``."""
+    pages = [_Page(page) for page in pages]
     for page in pages:
         for chart in _charts(page.root):
             natural.setdefault(_key(chart), chart.height)

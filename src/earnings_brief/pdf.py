@@ -5,7 +5,9 @@ which the HTML already carries, so the PDF and the HTML's print preview agree. W
 system's pango and fontconfig; the print CSS pins every family, and this module checks after
 rendering that only those families were used and that no glyph was missing: a PDF drawn with
 empty boxes still extracts the right text, so text extraction alone proves nothing. The layout is
-``pagefit``'s: pages that fill and captions that stay with their tables.
+``pagefit``'s: pages that fill and captions that stay with their tables, chapters laid out again
+alone and spliced into one document, so every layout shares one font configuration and one
+image cache.
 """
 
 from __future__ import annotations
@@ -62,10 +64,7 @@ def render_pdf(html: str, pdf_path: Path) -> None:
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collect)
     try:
-        fetcher = _fetcher(weasyprint)
-        document = fit_pages(
-            for_print(html), lambda h: weasyprint.HTML(string=h, url_fetcher=fetcher).render()
-        )
+        document = fit_pages(for_print(html), _layout(weasyprint))
         document.write_pdf(pdf_path, finisher=_client_info)
     except weasyprint.urls.FatalURLFetchingError as err:  # a BaseException, so caught by name
         raise PdfError(
@@ -148,6 +147,20 @@ def _fetcher(weasyprint):
             return super().fetch(url, headers)
 
     return SelfContained(allowed_protocols={"data", "file"}, fail_on_errors=True)
+
+
+def _layout(weasyprint):
+    """HTML → WeasyPrint Document, every one with the same fonts (pagefit splices their pages
+    into one) and the same images, decoded once."""
+    fetcher = _fetcher(weasyprint)
+    fonts = weasyprint.text.fonts.FontConfiguration()
+    images: dict = {}
+
+    def layout(html: str):
+        document = weasyprint.HTML(string=html, url_fetcher=fetcher)
+        return document.render(font_config=fonts, cache=images)
+
+    return layout
 
 
 def _discard(path: Path) -> None:
