@@ -87,3 +87,13 @@ if __name__ == "__main__":
     except BriefError as err:
         print(f"error: {err.one_line()}", file=sys.stderr)
         sys.exit(err.exit_code)
+
+
+def python_says(code: str) -> list[str]:
+    """What ``code`` prints, run by this interpreter in a fresh process that must exit with 0:
+    for what only a new process shows (imports, exit handlers)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()

@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 import pytest
-from run_fixtures import COMPANY, FIXTURES, PERIOD
+from run_fixtures import COMPANY, FIXTURES, PERIOD, python_says
 
 from earnings_brief import cli, history, lock
 
@@ -152,9 +152,7 @@ def test_the_command_freezes_the_collector_before_exit_and_exit_handlers_still_r
         "from earnings_brief.cli import console\n"
         "console()\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["no runs yet", "frozen"]
+    assert python_says(code) == ["no runs yet", "frozen"]
 
 
 def test_the_cli_skips_the_iri_grammar_and_notebooks_still_validate():
@@ -167,9 +165,7 @@ def test_the_cli_skips_the_iri_grammar_and_notebooks_still_validate():
         "nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')]))\n"
         "print(sys.modules['rfc3987_syntax'] is None)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "True"
+    assert python_says(code) == ["True"]
 
 
 def test_history_refuses_a_path_for_a_name(tmp_path, capsys):

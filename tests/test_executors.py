@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from run_fixtures import COMPANY, FIXTURES, OK, PERIOD, copy_data, fake_assemble, fake_pdf
+from run_fixtures import (
+    COMPANY,
+    FIXTURES,
+    OK,
+    PERIOD,
+    copy_data,
+    fake_assemble,
+    fake_pdf,
+    python_says,
+)
 
 from earnings_brief import blocks, build, executors, pipeline, provenance, universe
 from earnings_brief.dataset import default_data_dir
@@ -431,6 +440,4 @@ def test_the_local_pool_workers_start_with_what_assembly_jobs_read_data_with():
         "print(backend.submit(imported, 'pandas').result(timeout=60))\n"
         "backend.close()\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "True"
+    assert python_says(code) == ["True"]

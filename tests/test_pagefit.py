@@ -3,20 +3,12 @@ caption never stays alone at a page's foot."""
 
 from __future__ import annotations
 
-import base64
-from pathlib import Path
-
 import pytest
+from print_pages import CSS, chart, filler
 
 from earnings_brief import pagefit
 
 weasyprint = pytest.importorskip("weasyprint")
-CSS = (Path(pagefit.__file__).with_name("assets") / "brief.css").read_text(encoding="utf-8")
-SVG = (
-    '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="400">'
-    '<rect width="600" height="400" fill="#0072B2"/></svg>'
-)
-CHART = base64.b64encode(SVG.encode()).decode()
 
 
 def _layout(html: str):
@@ -35,9 +27,7 @@ def _figure(ident: str, height_mm: int) -> str:
         f'<h3 class="eb-section" id="s-{ident}">Section {ident}</h3>'
         f'<figure class="eb-block" data-kind="figure" id="{ident}">'
         f'<figcaption class="eb-caption"><span class="eb-title">Chart {ident}</span></figcaption>'
-        f'<img class="eb-chart" src="data:image/svg+xml;base64,{CHART}" alt="x" '
-        f'style="max-height:none;height:{height_mm}mm;width:auto">'
-        f'<p class="eb-source">Source: {ident}</p></figure>'
+        f'{chart(height_mm)}<p class="eb-source">Source: {ident}</p></figure>'
     )
 
 
@@ -56,10 +46,6 @@ def _table(ident: str, rows: int, first_row_mm: int = 0) -> str:
     )
 
 
-def _filler(mm: int) -> str:
-    return f'<div style="height:{mm}mm"></div>'
-
-
 def _pages_of(document, text: str) -> list[int]:
     found = []
     for number, page in enumerate(document.pages, 1):
@@ -71,7 +57,7 @@ def _pages_of(document, text: str) -> list[int]:
 
 
 def test_a_chart_that_nearly_fits_shrinks_to_stay_on_the_short_page():
-    body = _filler(140) + _figure("a", 100) + _filler(200)
+    body = filler(140) + _figure("a", 100) + filler(200)
     plain = _layout(_page(body))
     assert _pages_of(plain, "Chart a") == [2]  # without the fit, a gap on page 1
     fitted = pagefit.fit_pages(_page(body), _layout)
@@ -82,7 +68,7 @@ def test_a_chart_that_nearly_fits_shrinks_to_stay_on_the_short_page():
 
 
 def test_a_chart_too_tall_to_shrink_that_far_moves_on_whole():
-    body = _filler(200) + _figure("b", 100) + _filler(200)
+    body = filler(200) + _figure("b", 100) + filler(200)
     fitted = pagefit.fit_pages(_page(body), _layout)
     assert _pages_of(fitted, "Chart b") == [2]
     chart = next(
@@ -92,17 +78,17 @@ def test_a_chart_too_tall_to_shrink_that_far_moves_on_whole():
 
 
 def test_a_long_table_breaks_with_its_caption_and_first_rows_on_the_short_page():
-    body = _filler(170) + _table("t", 30) + _filler(10)
+    body = filler(170) + _table("t", 30) + filler(10)
     fitted = pagefit.fit_pages(_page(body), _layout)
     assert _pages_of(fitted, "Table t") == [1]
     assert 1 in _pages_of(fitted, "row 2") and _pages_of(fitted, "row 29") == [2]
 
 
 def test_a_chapters_last_page_keeps_its_gap():
-    body = _filler(140) + _figure("c", 100) + '<h2 class="eb-chapter" id="chapter-x">Next</h2>'
+    body = filler(140) + _figure("c", 100) + '<h2 class="eb-chapter" id="chapter-x">Next</h2>'
     fitted = pagefit.fit_pages(_page(body), _layout)
     assert _pages_of(fitted, "Chart c") == [1]  # the gap before the chart is closed
-    body = _filler(140) + '<h2 class="eb-chapter" id="chapter-y">Y</h2>' + _figure("d", 100)
+    body = filler(140) + '<h2 class="eb-chapter" id="chapter-y">Y</h2>' + _figure("d", 100)
     fitted = pagefit.fit_pages(_page(body), _layout)
     chart = next(
         b for p in fitted.pages for b in p._page_box.descendants() if b.element_tag == "img"
@@ -114,7 +100,7 @@ def test_a_caption_left_alone_at_a_pages_foot_moves_on_with_its_heading():
     table = _table("s", 3, first_row_mm=60).replace(
         'class="eb-block"', 'class="eb-block" style="break-inside:auto"'
     )
-    body = _filler(215) + '<h3 class="eb-section" id="sec-s">Checks</h3>' + table
+    body = filler(215) + '<h3 class="eb-section" id="sec-s">Checks</h3>' + table
     plain = _layout(_page(body))
     assert _pages_of(plain, "Table s") == [1] and _pages_of(plain, "row 0") == [2]
     fitted = pagefit.fit_pages(_page(body), _layout)
@@ -123,7 +109,7 @@ def test_a_caption_left_alone_at_a_pages_foot_moves_on_with_its_heading():
 
 def test_a_chapters_last_page_that_holds_little_comes_back_when_charts_can_shrink():
     chapter = '<h2 class="eb-chapter" id="chapter-z">Next chapter</h2>'
-    body = _filler(100) + _figure("e", 100) + _table("small", 2) + chapter
+    body = filler(100) + _figure("e", 100) + _table("small", 2) + chapter
     plain = _layout(_page(body))
     assert _pages_of(plain, "Table small") == [2] and _pages_of(plain, "Next chapter") == [3]
     fitted = pagefit.fit_pages(_page(body), _layout)

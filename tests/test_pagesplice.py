@@ -3,21 +3,14 @@ its page numbers and running header; a chapter the fit leaves alone is laid out 
 
 from __future__ import annotations
 
-import base64
 import io
-from pathlib import Path
 
 import pytest
+from print_pages import CSS, chart, filler
 
 from earnings_brief import pagefit, pagesplice
 
 weasyprint = pytest.importorskip("weasyprint")
-CSS = (Path(pagefit.__file__).with_name("assets") / "brief.css").read_text(encoding="utf-8")
-SVG = (
-    '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="400">'
-    '<rect width="600" height="400" fill="#0072B2"/></svg>'
-)
-CHART = base64.b64encode(SVG.encode()).decode()
 FONTS = weasyprint.text.fonts.FontConfiguration()  # one for all: their pages end up in one
 
 
@@ -52,16 +45,11 @@ def _chapter(name: str) -> str:
     return f'<h2 class="eb-chapter" id="chapter-{name}">Chapter {name.upper()}</h2>'
 
 
-def _filler(mm: int, text: str = "") -> str:
-    return f'<div style="height:{mm}mm">{text}</div>'
-
-
 def _figure(ident: str, height_mm: int) -> str:
     return (
         f'<figure class="eb-block" data-kind="figure" id="{ident}">'
         f'<figcaption class="eb-caption"><span class="eb-title">Chart {ident}</span></figcaption>'
-        f'<img class="eb-chart" src="data:image/svg+xml;base64,{CHART}" alt="x" '
-        f'style="max-height:none;height:{height_mm}mm;width:auto"></figure>'
+        f"{chart(height_mm)}</figure>"
     )
 
 
@@ -77,12 +65,12 @@ def _small_table(ident: str) -> str:
 # so B loses a page and every page after it moves up one.
 CELLS = [
     COVER,
-    _chapter("a") + _filler(150, "A one"),
-    _filler(150, "A two"),
-    _chapter("b") + _filler(135) + _figure("e", 100),
+    _chapter("a") + filler(150, "A one"),
+    filler(150, "A two"),
+    _chapter("b") + filler(135) + _figure("e", 100),
     _small_table("small"),
-    _chapter("c") + _filler(150, "C one"),
-    _filler(150, "C two") + '<h3 class="eb-section" id="c-end">The end</h3>',
+    _chapter("c") + filler(150, "C one"),
+    filler(150, "C two") + '<h3 class="eb-section" id="c-end">The end</h3>',
 ]
 
 
@@ -164,7 +152,7 @@ def test_two_fits_of_the_same_html_write_the_same_bytes(fitted):
 
 
 def test_a_brief_whose_chapter_does_not_open_its_cell_is_laid_out_whole():
-    cells = [COVER, _chapter("a") + _filler(150), _filler(50) + _chapter("b") + _filler(20)]
+    cells = [COVER, _chapter("a") + filler(150), filler(50) + _chapter("b") + filler(20)]
     html = _brief(cells)
     document = weasyprint.HTML(string=html).render(font_config=FONTS)
     parts = pagesplice.chapters(html, document, [0, 1, 2])
@@ -184,8 +172,8 @@ def test_the_cut_finds_mains_children_past_comments_void_and_raw_text_elements()
 def test_a_chapter_that_opens_a_page_by_chance_is_not_cut_there():
     """Inside the summary a chapter heading does not force a page: one that lands at a page's top
     would not, laid out alone after a shorter summary."""
-    cells = [COVER, '<div class="eb-summary">' + _filler(205) + "</div>"]
-    cells.append('<div class="eb-summary">' + _chapter("x") + _filler(20) + "</div>")
+    cells = [COVER, '<div class="eb-summary">' + filler(205) + "</div>"]
+    cells.append('<div class="eb-summary">' + _chapter("x") + filler(20) + "</div>")
     html = _brief(cells)
     document = weasyprint.HTML(string=html).render(font_config=FONTS)
     assert [_texts(page)[0][0] for page in document.pages] == ["商湯集團 ", "Chapter X"]

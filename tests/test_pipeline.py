@@ -94,8 +94,6 @@ def test_only_kernel_start_failures_are_retried(tmp_path):
 def test_a_kernel_keeps_no_history_and_is_gone_when_its_notebook_is_done(tmp_path):
     """A kernel runs one notebook and is thrown away: nothing written to the shared IPython
     history file, and no process left behind."""
-    import nbformat
-
     nb = tmp_path / "probe.ipynb"
     probe = "import os\nprint(get_ipython().history_manager.enabled, os.getpid())"
     spec = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}

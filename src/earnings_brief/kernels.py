@@ -21,6 +21,7 @@ import functools
 import hashlib
 import json
 import os
+import queue
 import select
 import shutil
 import signal
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -343,8 +345,6 @@ def ready_client() -> type:
     kernel_info on the shell channel and published the idle status for that request on IOPub,
     so IOPub is connected and nothing older is in flight. jupyter_client's own wait then listens
     to IOPub until it has been silent for 0.2 s, on every kernel of every notebook."""
-    import time
-
     import zmq
     from jupyter_client import protocol_version_info
     from jupyter_client.asynchronous import AsyncKernelClient
@@ -380,8 +380,6 @@ def ready_client() -> type:
         async def _answer(self, channel: str, request: str, deadline: float) -> dict:
             """The message on ``channel`` that answers ``request`` (on IOPub, its idle status),
             skipping others; TimeoutError once PATIENCE has run out, or the deadline."""
-            import queue
-
             get = self.get_shell_msg if channel == "shell" else self.get_iopub_msg
             give_up = min(deadline, time.monotonic() + PATIENCE[channel])
             while True:
